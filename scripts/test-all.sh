@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order: build, lint, typecheck, local stack, all test suites.
+# The stack is left as found: if this run started it, this run stops it.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+t0=$(date +%s)
+step() { printf '\n== %s (t+%ss)\n' "$*" "$(( $(date +%s) - t0 ))" >&2; }
+
+step build
+pnpm turbo run build --output-logs=errors-only
+step lint
+pnpm biome check .
+step typecheck
+pnpm turbo run typecheck --output-logs=errors-only
+
+step "local stack"
+started_stack=0
+if ! bash deploy/local/stack status --quiet; then
+  started_stack=1
+fi
+bash deploy/local/stack up
+if [ "$started_stack" = 1 ] && [ -z "${DW_KEEP_STACK:-}" ]; then
+  trap 'bash deploy/local/stack down || true' EXIT
+fi
+# endpoints of the running stack, for every test process
+set -a
+# shellcheck disable=SC1091
+. "$ROOT/.data/stack/env"
+set +a
+
+step tests
+pnpm turbo run test --concurrency=1 --output-logs=new-only
+step "done"
