@@ -23,7 +23,10 @@ bash deploy/local/stack up
 if [ "$started_stack" = 1 ] && [ -z "${DW_KEEP_STACK:-}" ]; then
   trap 'bash deploy/local/stack down || true' EXIT
 fi
-# endpoints of the running stack, for every test process
+# Endpoints of the running stack, for every test process. deploy/local/stack writes .data/stack/env with:
+#   KAFKA_BOOTSTRAP_SERVERS, DW_S3_ENDPOINT, DW_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+#   REDIS_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, DW_CONNECT_URL
+# Team conventions for everyone working in this checkout: /tmp/common.md
 set -a
 # shellcheck disable=SC1091
 . "$ROOT/.data/stack/env"
