@@ -1,0 +1,267 @@
+/**
+ * The ingestor's configuration: one environment variable per setting. The names of the original service
+ * (KAFKA_*, MINIO_*, DELTA_*, LOG_LEVEL, METRICS_PORT) are kept so existing deployments carry over; the rest are what
+ * this design adds. The README's configuration reference is generated from this schema (`pnpm docs:config`), so the
+ * description, default and type of each variable live here and nowhere else.
+ *
+ * Every value arrives as a string; each field parses its own string. An empty string counts as unset (Kubernetes
+ * manifests and `.env` files often carry `FOO=` for "not set").
+ */
+import { z } from 'zod';
+
+/** Metadata the reference generator and the secret-redacting logger read. */
+export interface VarMeta {
+  description: string;
+  /** Secrets are never logged and never echoed in configuration errors. */
+  secret?: boolean;
+  /** Shown in the reference instead of the JSON-schema type when set. */
+  format?: string;
+}
+
+const meta = <T extends z.ZodType>(schema: T, m: VarMeta): T => schema.meta({ ...m }) as T;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
+
+const bool = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
+/** Byte sizes accept a unit suffix (`64MiB`, `512mb`, `1GB`), because bare byte counts are error-prone. */
+const bytes = () =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const n = parseByteSize(s);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a byte size such as 67108864, 64MiB or 512MB' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .pipe(z.number().int().min(1, { error: 'must be positive' }));
+
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$/i.exec(text);
+  if (!m?.[1]) return undefined;
+  const unit = (m[2] ?? '').toLowerCase().replace(/b$/, '');
+  const power = { '': 0, k: 1, m: 2, g: 3, t: 4, ki: 1, mi: 2, gi: 3, ti: 4 }[unit];
+  if (power === undefined) return undefined;
+  const base = unit.endsWith('i') ? 1024 : unit === '' ? 1 : 1000;
+  return Math.round(Number(m[1]) * base ** power);
+}
+
+const list = () =>
+  z.string().transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  );
+
+/** Java's `subscribe(Pattern)` matches the whole topic name; users of the original service expect the same. */
+const topicPattern = () =>
+  z.string().transform((s, ctx) => {
+    try {
+      return new RegExp(`^(?:${s})$`);
+    } catch (e) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is not a valid regular expression (${(e as Error).message})`,
+      });
+      return z.NEVER;
+    }
+  });
+
+/** `topic=table/path` pairs, comma separated: an override of the default topic → table routing. */
+const routeMap = () =>
+  z.string().transform((s, ctx) => {
+    const routes: Record<string, string> = {};
+    for (const pair of s.split(',')) {
+      if (pair.trim() === '') continue;
+      const eq = pair.indexOf('=');
+      const topic = pair.slice(0, eq).trim();
+      const table = pair.slice(eq + 1).trim();
+      if (eq < 0 || topic === '' || table === '') {
+        ctx.addIssue({ code: 'custom', message: `expects topic=table pairs, got "${pair.trim()}"` });
+        return z.NEVER;
+      }
+      routes[topic] = table;
+    }
+    return routes;
+  });
+
+export const EnvSchema = z.object({
+  // ── Kafka ────────────────────────────────────────────────────────────────────────────────────────────────
+  KAFKA_BOOTSTRAP_SERVERS: meta(
+    list().pipe(z.array(z.string()).min(1, { error: 'needs at least one host:port' })),
+    {
+      description: 'Kafka brokers, comma separated `host:port`.',
+      format: 'host:port[,host:port…]',
+    },
+  ),
+  KAFKA_CONSUMER_GROUP: meta(z.string().prefault('delta-writer'), {
+    description:
+      'Consumer group of all ingestors of one deployment. Committed offsets in Delta are kept per group.',
+  }),
+  KAFKA_TOPIC_PATTERN: meta(topicPattern().prefault('mongodb.*'), {
+    description:
+      'Regular expression a topic name must match as a whole (like Java `subscribe(Pattern)`). Topics created later are picked up by a periodic metadata check.',
+    format: 'regex',
+  }),
+  KAFKA_AUTO_OFFSET_RESET: meta(z.enum(['earliest', 'latest']).prefault('earliest'), {
+    description:
+      'Where to start a partition that neither the Delta table nor the consumer group has an offset for.',
+  }),
+  KAFKA_MAX_POLL_RECORDS: meta(int(1).prefault('500'), {
+    description:
+      'Records handled per step of a fetched batch; between steps the consumer heartbeats and checks for rebalances.',
+  }),
+  KAFKA_CLIENT_ID: meta(z.string().prefault('delta-writer-ingestor'), { description: 'Kafka client id.' }),
+  KAFKA_SSL: meta(bool().prefault('false'), { description: 'Connect to Kafka with TLS.', format: 'boolean' }),
+  KAFKA_SSL_CA_FILE: meta(z.string().optional(), {
+    description: 'PEM file of the CA that signed the brokers’ certificates (default: the system CAs).',
+    format: 'path',
+  }),
+  KAFKA_SASL_MECHANISM: meta(z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(), {
+    description: 'SASL mechanism; unset disables SASL.',
+  }),
+  KAFKA_SASL_USERNAME: meta(z.string().optional(), { description: 'SASL user name.' }),
+  KAFKA_SASL_PASSWORD: meta(z.string().optional(), { description: 'SASL password.', secret: true }),
+  KAFKA_DLQ_TOPIC: meta(z.string().prefault('delta-writer.dlq'), {
+    description:
+      'Dead-letter topic for records that cannot be written (undecodable, over the limits, refused by the table schema).',
+  }),
+  KAFKA_SESSION_TIMEOUT_MS: meta(int(6000, 300000).prefault('30000'), {
+    description: 'Consumer group session timeout.',
+  }),
+
+  // ── Object storage ───────────────────────────────────────────────────────────────────────────────────────
+  MINIO_ENDPOINT: meta(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://minio:9000' }).optional(),
+    {
+      description: 'S3 endpoint URL for MinIO or another S3-compatible server; unset uses AWS S3.',
+      format: 'URL',
+    },
+  ),
+  MINIO_ACCESS_KEY: meta(z.string().optional(), {
+    description:
+      'Access key; unset uses the AWS default credential chain (environment, IRSA, instance profile).',
+  }),
+  MINIO_SECRET_KEY: meta(z.string().optional(), { description: 'Secret key.', secret: true }),
+  MINIO_BUCKET: meta(
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid bucket name' }),
+    {
+      description: 'Bucket holding the Delta tables.',
+    },
+  ),
+  MINIO_REGION: meta(z.string().prefault('us-east-1'), { description: 'S3 region.' }),
+
+  // ── Delta tables ─────────────────────────────────────────────────────────────────────────────────────────
+  DELTA_TABLE_BASE_PATH: meta(z.string().prefault('delta'), {
+    description: 'Key prefix of all tables in the bucket; a table lives at `<base>/<db>/<collection>`.',
+  }),
+  DELTA_TABLE_ROUTES: meta(routeMap().prefault(''), {
+    description:
+      'Overrides of the topic → table routing: `topic=path` pairs, comma separated; the path is relative to the base path.',
+    format: 'topic=path[,…]',
+  }),
+  DELTA_WRITE_MODE: meta(z.enum(['append', 'upsert']).prefault('append'), {
+    description:
+      '`append` writes a changelog table. `upsert` (mirror tables) is not implemented yet and is refused.',
+  }),
+  DELTA_PARTITION_BY: meta(list().prefault(''), {
+    description: 'Top-level columns to partition new tables by, comma separated; empty for none.',
+    format: 'column[,column…]',
+  }),
+  DELTA_SCHEMA_CACHE_TTL: meta(int(0).prefault('300'), {
+    description: 'Seconds a table schema read from the committer is reused before it is read again.',
+  }),
+
+  // ── Committer ────────────────────────────────────────────────────────────────────────────────────────────
+  COMMITTER_ADDRESSES: meta(
+    list().pipe(z.array(z.string()).min(1, { error: 'needs at least one host:port' })),
+    {
+      description: 'Committer replicas, comma separated `host:port`; the leader is found among them.',
+      format: 'host:port[,host:port…]',
+    },
+  ),
+  COMMITTER_TOKEN: meta(z.string().optional(), {
+    description: 'Shared bearer token sent with every committer call.',
+    secret: true,
+  }),
+  COMMITTER_TLS: meta(bool().prefault('false'), {
+    description: 'Call the committer over TLS.',
+    format: 'boolean',
+  }),
+  COMMITTER_TLS_CA_FILE: meta(z.string().optional(), {
+    description: 'PEM CA for the committer.',
+    format: 'path',
+  }),
+  COMMITTER_TIMEOUT_MS: meta(int(100).prefault('30000'), { description: 'Deadline of one committer call.' }),
+
+  // ── Flushing and memory ──────────────────────────────────────────────────────────────────────────────────
+  FLUSH_MAX_BYTES: meta(bytes().prefault('64MiB'), {
+    description: 'Flush a partition buffer when its records reach this size (Kafka record bytes).',
+    format: 'bytes',
+  }),
+  FLUSH_MAX_ROWS: meta(int(1).prefault('500000'), {
+    description: 'Flush a partition buffer at this many records.',
+  }),
+  FLUSH_MAX_AGE_MS: meta(int(100).prefault('3000'), {
+    description:
+      'Flush a partition buffer this long after its first record. With upload and commit this gives ~5 s end to end.',
+  }),
+  MEMORY_BUDGET_BYTES: meta(bytes().prefault('256MiB'), {
+    description:
+      'Budget for buffered and in-flight data. When reached, fetching pauses for the partitions holding data until flushes free memory.',
+    format: 'bytes',
+  }),
+  MAX_RECORD_BYTES: meta(bytes().prefault('16MiB'), {
+    description: 'Records larger than this go to the dead-letter topic.',
+    format: 'bytes',
+  }),
+  PARQUET_COMPRESSION: meta(z.enum(['zstd', 'snappy', 'uncompressed']).prefault('zstd'), {
+    description: 'Parquet codec (see "Parquet codec" in the README for the measurements behind the default).',
+  }),
+  ENCODER_THREADS: meta(int(1, 64).prefault('1'), {
+    description: 'Worker threads that encode Parquet off the event loop.',
+  }),
+  UPLOAD_PART_BYTES: meta(bytes().prefault('16MiB'), {
+    description: 'Files above this size are uploaded in multipart parts of this size (minimum 5 MiB).',
+    format: 'bytes',
+  }),
+
+  // ── Operating ────────────────────────────────────────────────────────────────────────────────────────────
+  INGESTOR_ID: meta(z.string().optional(), {
+    description:
+      'This instance’s id in manifests and logs; defaults to the host name (the pod name in Kubernetes).',
+  }),
+  LOG_LEVEL: meta(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).prefault('info'), {
+    description: 'pino log level.',
+  }),
+  METRICS_PORT: meta(int(1, 65535).prefault('8001'), {
+    description: 'Port of `/metrics`, `/healthz` and `/readyz`.',
+  }),
+  SHUTDOWN_TIMEOUT_MS: meta(int(1000).prefault('25000'), {
+    description: 'On SIGTERM: time allowed to flush, commit and leave the group before exiting anyway.',
+  }),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Names of the variables holding secrets, for redaction. */
+export const secretVariables: readonly string[] = Object.entries(EnvSchema.shape)
+  .filter(([, schema]) => (schema.meta() as VarMeta | undefined)?.secret === true)
+  .map(([name]) => name);

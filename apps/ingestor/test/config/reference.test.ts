@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  REFERENCE_END,
+  REFERENCE_START,
+  renderConfigReference,
+  spliceReference,
+} from '../../src/config/reference.js';
+import { EnvSchema } from '../../src/config/schema.js';
+
+describe('configuration reference', () => {
+  it('documents every variable of the schema', () => {
+    const reference = renderConfigReference();
+    for (const name of Object.keys(EnvSchema.shape)) expect(reference).toContain(`| \`${name}\` |`);
+    expect(reference).toContain('| `METRICS_PORT` | integer | `8001` |');
+    expect(reference).toContain('| `KAFKA_BOOTSTRAP_SERVERS` | host:port[,host:port…] | **required** |');
+  });
+
+  it('is up to date in the README (run `pnpm docs:config` after changing the schema)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(spliceReference(readme, renderConfigReference())).toBe(readme);
+  });
+
+  it('splices only between the markers', () => {
+    const doc = `intro\n${REFERENCE_START}\nold\n${REFERENCE_END}\noutro`;
+    expect(spliceReference(doc, 'NEW')).toBe('intro\nNEW\noutro');
+    expect(() => spliceReference('no markers', 'x')).toThrow(/markers/);
+  });
+});
