@@ -38,16 +38,21 @@ export function renderConfigReference(): string {
         : required
           ? '**required**'
           : '—';
-    const description = `${m.description ?? ''}${m.secret ? ' *Secret: never logged.*' : ''}`;
-    return `| \`${name}\` | ${type} | ${dflt} | ${escapeCell(description)} |`;
+    const description = `${m.description ?? ''}${m.secret ? ' _Secret: never logged._' : ''}`;
+    return [`\`${name}\``, type, dflt, escapeCell(description)];
   });
   return [
     REFERENCE_START,
-    '| variable | type | default | meaning |',
-    '|---|---|---|---|',
-    ...rows,
+    ...alignedTable(['variable', 'type', 'default', 'meaning'], rows),
     REFERENCE_END,
   ].join('\n');
+}
+
+/** Column-aligned, as the repository's Markdown formatter (biome) leaves tables, so formatting is a no-op. */
+function alignedTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)];
 }
 
 function escapeCell(text: string): string {
