@@ -1,0 +1,265 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { credentials, status } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CommitterUnavailableError,
+  createCommitterClient,
+  type HealthCheckResponse,
+  HealthClient,
+  PROTOCOL_VERSION,
+  type RetryInfo,
+  refuse,
+  ServingStatus,
+  serverCredentials,
+} from '../src/index.js';
+import {
+  echoHandlers,
+  RefusalReason,
+  type Running,
+  sampleCommit,
+  standbyHandlers,
+  startServer,
+} from './helpers.js';
+
+const fast = { initialMs: 1, maxMs: 5 };
+const running: Running[] = [];
+const clients: { close(): void }[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+async function start(...args: Parameters<typeof startServer>) {
+  const r = await startServer(...args);
+  running.push(r);
+  return r;
+}
+function client(...args: Parameters<typeof createCommitterClient>) {
+  const c = createCommitterClient(...args);
+  clients.push(c);
+  return c;
+}
+
+describe('committer gRPC link (real in-process server)', () => {
+  it('commits and reads table state over the wire', async () => {
+    const server = await start({ handlers: echoHandlers(), tokens: ['s3cret'] });
+    const c = client({ addresses: [server.address], token: 's3cret' });
+    const outcome = await c.commit(sampleCommit);
+    expect(outcome).toEqual({
+      $case: 'ack',
+      value: {
+        tableVersion: 1,
+        duplicate: false,
+        committedOffsets: [
+          { consumerGroup: 'dw', topic: 'mongodb.shop.orders', partition: 0, lastOffset: 9 },
+        ],
+      },
+    });
+    const state = await c.getTableState({ table: sampleCommit.table, consumerGroup: 'dw' });
+    expect(state.$case === 'state' && state.value.tableVersion).toBe(1);
+  });
+
+  it('refuses calls without the token, or with a wrong one, before any handler runs', async () => {
+    const handlers = echoHandlers();
+    const server = await start({ handlers, tokens: ['s3cret'] });
+    for (const token of [undefined, 'wrong', 's3cret ']) {
+      const outcome = await client({ addresses: [server.address], token }).commit(sampleCommit);
+      expect(outcome.$case === 'refusal' && outcome.value.reason).toBe(RefusalReason.UNAUTHENTICATED);
+      const info = await client({ addresses: [server.address], token }).getServerInfo();
+      expect(info.$case).toBe('refusal');
+    }
+    expect(handlers.calls).toBe(0);
+  });
+
+  it('accepts any of several tokens (rotation)', async () => {
+    const server = await start({ handlers: echoHandlers(), tokens: ['old', 'new'] });
+    for (const token of ['old', 'new']) {
+      expect((await client({ addresses: [server.address], token }).commit(sampleCommit)).$case).toBe('ack');
+    }
+  });
+
+  it('refuses an unsupported protocol version and states its range; GetServerInfo still answers', async () => {
+    const handlers = echoHandlers();
+    const server = await start({ handlers, protocol: { min: 2, max: 3 } });
+    const c = client({ addresses: [server.address], protocolVersion: PROTOCOL_VERSION });
+    const outcome = await c.commit(sampleCommit);
+    expect(outcome.$case).toBe('refusal');
+    if (outcome.$case !== 'refusal') return;
+    expect(outcome.value.reason).toBe(RefusalReason.UNSUPPORTED_PROTOCOL_VERSION);
+    expect([outcome.value.minProtocolVersion, outcome.value.maxProtocolVersion]).toEqual([2, 3]);
+    const info = await c.getServerInfo();
+    expect(info.$case === 'info' && [info.value.minProtocolVersion, info.value.maxProtocolVersion]).toEqual([
+      2, 3,
+    ]);
+    // protocol_version 0 is a request that never set the field.
+    const unset = await client({ addresses: [server.address], protocolVersion: 0 }).getTableState({
+      table: sampleCommit.table,
+      consumerGroup: '',
+    });
+    expect(unset.$case === 'refusal' && unset.value.reason).toBe(RefusalReason.UNSUPPORTED_PROTOCOL_VERSION);
+    expect(handlers.calls).toBe(0);
+  });
+
+  it('follows a NOT_LEADER hint to the leader and keeps sending there', async () => {
+    const leader = await start({ handlers: echoHandlers('leader') });
+    const standbyImpl = standbyHandlers(() => leader.address);
+    const standby = await start({ handlers: standbyImpl });
+    const retries: RetryInfo[] = [];
+    const c = client({ addresses: [standby.address], backoff: fast, onRetry: (r) => retries.push(r) });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(retries).toMatchObject([{ cause: 'NOT_LEADER', nextAddress: leader.address, delayMs: 0 }]);
+    expect(c.currentAddress).toBe(leader.address);
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(standbyImpl.calls).toBe(1);
+  });
+
+  it('walks the address list past a dead replica (UNAVAILABLE) and a standby without hint', async () => {
+    const dead = await start({ handlers: echoHandlers() });
+    const deadAddress = dead.address;
+    await dead.stop();
+    running.splice(running.indexOf(dead), 1);
+    const standby = await start({ handlers: standbyHandlers(() => '') });
+    const leader = await start({ handlers: echoHandlers('leader') });
+    const retries: RetryInfo[] = [];
+    const c = client({
+      addresses: [deadAddress, standby.address, leader.address],
+      backoff: fast,
+      attemptTimeoutMs: 2_000,
+      onRetry: (r) => retries.push(r),
+    });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(retries.map((r) => r.cause)).toEqual(['UNAVAILABLE', 'NOT_LEADER']);
+    expect(c.currentAddress).toBe(leader.address);
+  });
+
+  it('retries RETRY_LATER on the same replica, then hands back the answer', async () => {
+    const handlers = echoHandlers();
+    let refusals = 2;
+    const commit = handlers.commit;
+    handlers.commit = async (request, context) =>
+      refusals-- > 0
+        ? { $case: 'refusal', value: refuse.retryLater('storage hiccup', 1) }
+        : commit(request, context);
+    const server = await start({ handlers });
+    const retries: RetryInfo[] = [];
+    const c = client({ addresses: [server.address], backoff: fast, onRetry: (r) => retries.push(r) });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(retries.map((r) => [r.cause, r.nextAddress])).toEqual([
+      ['RETRY_LATER', server.address],
+      ['RETRY_LATER', server.address],
+    ]);
+  });
+
+  it('returns the last retryable refusal when attempts run out, and non-retryable refusals at once', async () => {
+    const standby = await start({ handlers: standbyHandlers(() => '') });
+    const c = client({ addresses: [standby.address], backoff: fast, maxAttempts: 3 });
+    const outcome = await c.commit(sampleCommit);
+    expect(outcome.$case === 'refusal' && outcome.value.reason).toBe(RefusalReason.NOT_LEADER);
+    const leader = await start({ handlers: echoHandlers() });
+    const invalid = await client({ addresses: [leader.address] }).commit({
+      ...sampleCommit,
+      table: undefined,
+    });
+    expect(invalid.$case === 'refusal' && invalid.value.reason).toBe(RefusalReason.INVALID_REQUEST);
+  });
+
+  it('turns a handler crash into INTERNAL, not retried', async () => {
+    const handlers = echoHandlers();
+    handlers.commit = async () => {
+      throw new Error('boom');
+    };
+    const errors: unknown[] = [];
+    const server = await start({ handlers, onHandlerError: (e) => errors.push(e) });
+    const retries: RetryInfo[] = [];
+    const c = client({ addresses: [server.address], onRetry: (r) => retries.push(r) });
+    const error = await c.commit(sampleCommit).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommitterUnavailableError);
+    expect((error as CommitterUnavailableError).grpcCode).toBe(status.INTERNAL);
+    expect((error as Error).message).not.toContain('boom');
+    expect(retries).toEqual([]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('gives up with CommitterUnavailableError when nobody answers', async () => {
+    const dead = await start({ handlers: echoHandlers() });
+    await dead.stop();
+    running.splice(running.indexOf(dead), 1);
+    const c = client({ addresses: [dead.address], backoff: fast, maxAttempts: 3, attemptTimeoutMs: 1_000 });
+    const error = await c.commit(sampleCommit).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommitterUnavailableError);
+    expect((error as CommitterUnavailableError).attempts).toBe(3);
+  });
+
+  it('stops retrying when the caller aborts', async () => {
+    const standby = await start({ handlers: standbyHandlers(() => '') });
+    const controller = new AbortController();
+    const c = client({
+      addresses: [standby.address],
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      onRetry: () => controller.abort(new Error('partition revoked')),
+    });
+    await expect(c.commit(sampleCommit, { signal: controller.signal })).rejects.toThrow('partition revoked');
+  });
+
+  it('answers the standard health check per service', async () => {
+    let leader = false;
+    const server = await start({
+      handlers: echoHandlers(),
+      health: (service) =>
+        service === ''
+          ? ServingStatus.SERVING
+          : service === 'deltawriter.v1.CommitterService'
+            ? leader
+              ? ServingStatus.SERVING
+              : ServingStatus.NOT_SERVING
+            : undefined,
+    });
+    const health = new HealthClient(server.address, credentials.createInsecure());
+    clients.push(health);
+    const check = (service: string) =>
+      new Promise<HealthCheckResponse | number>((resolve) =>
+        health.check({ service }, (e, r) => resolve(e ? e.code : r)),
+      );
+    expect(await check('')).toEqual({ status: ServingStatus.SERVING });
+    expect(await check('deltawriter.v1.CommitterService')).toEqual({ status: ServingStatus.NOT_SERVING });
+    leader = true;
+    expect(await check('deltawriter.v1.CommitterService')).toEqual({ status: ServingStatus.SERVING });
+    expect(await check('nope')).toBe(status.NOT_FOUND);
+  });
+});
+
+describe('TLS', () => {
+  const pem = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', 'tls', name));
+  const serverTls = { certPem: pem('server.pem'), keyPem: pem('server.key'), clientCaPem: pem('ca.pem') };
+
+  it('talks over mutual TLS with a client certificate signed by the configured CA', async () => {
+    const server = await start({ handlers: echoHandlers(), tokens: ['t'] }, serverCredentials(serverTls));
+    const c = client({
+      addresses: [server.address.replace('127.0.0.1', 'localhost')],
+      token: 't',
+      tls: { caPem: pem('ca.pem'), certPem: pem('client.pem'), keyPem: pem('client.key') },
+    });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+  });
+
+  it('rejects a client without a certificate when mTLS is on', async () => {
+    const server = await start({ handlers: echoHandlers() }, serverCredentials(serverTls));
+    const c = client({
+      addresses: [server.address.replace('127.0.0.1', 'localhost')],
+      tls: { caPem: pem('ca.pem') },
+      maxAttempts: 2,
+      backoff: fast,
+      attemptTimeoutMs: 2_000,
+    });
+    await expect(c.commit(sampleCommit)).rejects.toBeInstanceOf(CommitterUnavailableError);
+  });
+
+  it('rejects a plaintext client on a TLS server', async () => {
+    const server = await start(
+      { handlers: echoHandlers() },
+      serverCredentials({ ...serverTls, clientCaPem: undefined }),
+    );
+    const c = client({ addresses: [server.address], maxAttempts: 2, backoff: fast, attemptTimeoutMs: 2_000 });
+    await expect(c.commit(sampleCommit)).rejects.toBeInstanceOf(CommitterUnavailableError);
+  });
+});
