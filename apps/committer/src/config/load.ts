@@ -1,0 +1,161 @@
+/**
+ * Turns environment variables into a validated {@link CommitterConfig}, or a {@link ConfigError} whose message is one
+ * line naming the offending variable (never echoing a secret's value).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { EnvSchema, secretVariables } from './schema.js';
+
+export interface CommitterConfig {
+  /** Display name of the replica. */
+  readonly id: string;
+  /** Unique per process: the lease owner. */
+  readonly instanceId: string;
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly advertisedAddress: string;
+    readonly tokens: readonly string[];
+    readonly tls?: { readonly certPem: Buffer; readonly keyPem: Buffer; readonly clientCaPem?: Buffer };
+  };
+  readonly lease: {
+    readonly redisUrl: string;
+    readonly keyPrefix: string;
+    readonly ttlMs: number;
+    readonly renewIntervalMs: number;
+    readonly retryIntervalMs: number;
+  };
+  readonly storage: {
+    readonly endpoint?: string;
+    readonly region: string;
+    readonly bucket: string;
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    /** `s3://<bucket>/<base>/`: every table URI must start with it. */
+    readonly tableRootUri: string;
+  };
+  readonly groupCommit: {
+    readonly maxWaitMs: number;
+    readonly maxManifests: number;
+    readonly maxFiles: number;
+    readonly maxConcurrentTables: number;
+    readonly maxQueuedManifests: number;
+  };
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  readonly metricsPort: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => Buffer = readFileSync,
+): CommitterConfig {
+  // Empty means unset; only our own variables are looked at.
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(EnvSchema.shape)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = EnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    const problem =
+      issue?.code === 'invalid_type' && input[variable] === undefined
+        ? 'is required'
+        : (issue?.message ?? 'is invalid');
+    throw new ConfigError(
+      variable,
+      secretVariables.has(variable) ? problem.replace(/".*"/, '(hidden)') : problem,
+    );
+  }
+  const e = parsed.data;
+
+  if (e.COMMITTER_LEASE_RENEW_INTERVAL_MS * 3 > e.COMMITTER_LEASE_TTL_MS) {
+    throw new ConfigError(
+      'COMMITTER_LEASE_RENEW_INTERVAL_MS',
+      `must be at most a third of COMMITTER_LEASE_TTL_MS (${e.COMMITTER_LEASE_TTL_MS})`,
+    );
+  }
+  if ((e.COMMITTER_TLS_CERT_FILE === undefined) !== (e.COMMITTER_TLS_KEY_FILE === undefined)) {
+    const missing =
+      e.COMMITTER_TLS_CERT_FILE === undefined ? 'COMMITTER_TLS_CERT_FILE' : 'COMMITTER_TLS_KEY_FILE';
+    throw new ConfigError(missing, 'is required when the other TLS file is set');
+  }
+  if (e.COMMITTER_TLS_CLIENT_CA_FILE !== undefined && e.COMMITTER_TLS_CERT_FILE === undefined) {
+    throw new ConfigError(
+      'COMMITTER_TLS_CERT_FILE',
+      'is required for mutual TLS (COMMITTER_TLS_CLIENT_CA_FILE is set)',
+    );
+  }
+  if ((e.MINIO_ACCESS_KEY === undefined) !== (e.MINIO_SECRET_KEY === undefined)) {
+    throw new ConfigError(
+      e.MINIO_ACCESS_KEY === undefined ? 'MINIO_ACCESS_KEY' : 'MINIO_SECRET_KEY',
+      'is required when the other S3 key is set',
+    );
+  }
+  const read = (variable: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return readFile(path);
+    } catch (error) {
+      throw new ConfigError(
+        variable,
+        `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${path})`,
+      );
+    }
+  };
+  const certPem = read('COMMITTER_TLS_CERT_FILE', e.COMMITTER_TLS_CERT_FILE);
+  const keyPem = read('COMMITTER_TLS_KEY_FILE', e.COMMITTER_TLS_KEY_FILE);
+  const clientCaPem = read('COMMITTER_TLS_CLIENT_CA_FILE', e.COMMITTER_TLS_CLIENT_CA_FILE);
+
+  const id = e.COMMITTER_ID ?? hostname();
+  const base = e.DELTA_TABLE_BASE_PATH.replace(/^\/+|\/+$/g, '');
+  return {
+    id,
+    instanceId: `${id}/${randomUUID().slice(0, 8)}`,
+    grpc: {
+      host: e.COMMITTER_GRPC_HOST,
+      port: e.COMMITTER_GRPC_PORT,
+      advertisedAddress: e.COMMITTER_ADVERTISED_ADDRESS ?? `${hostname()}:${e.COMMITTER_GRPC_PORT}`,
+      tokens: [e.COMMITTER_TOKEN, e.COMMITTER_TOKEN_PREVIOUS].filter((t): t is string => t !== undefined),
+      ...(certPem && keyPem ? { tls: { certPem, keyPem, ...(clientCaPem ? { clientCaPem } : {}) } } : {}),
+    },
+    lease: {
+      redisUrl: e.REDIS_URL,
+      keyPrefix: e.COMMITTER_LEASE_KEY,
+      ttlMs: e.COMMITTER_LEASE_TTL_MS,
+      renewIntervalMs: e.COMMITTER_LEASE_RENEW_INTERVAL_MS,
+      retryIntervalMs: e.COMMITTER_LEASE_RETRY_INTERVAL_MS,
+    },
+    storage: {
+      ...(e.MINIO_ENDPOINT ? { endpoint: e.MINIO_ENDPOINT } : {}),
+      region: e.MINIO_REGION,
+      bucket: e.MINIO_BUCKET,
+      ...(e.MINIO_ACCESS_KEY && e.MINIO_SECRET_KEY
+        ? { credentials: { accessKeyId: e.MINIO_ACCESS_KEY, secretAccessKey: e.MINIO_SECRET_KEY } }
+        : {}),
+      tableRootUri: `s3://${e.MINIO_BUCKET}/${base ? `${base}/` : ''}`,
+    },
+    groupCommit: {
+      maxWaitMs: e.COMMITTER_GROUP_COMMIT_MAX_WAIT_MS,
+      maxManifests: e.COMMITTER_GROUP_COMMIT_MAX_MANIFESTS,
+      maxFiles: e.COMMITTER_GROUP_COMMIT_MAX_FILES,
+      maxConcurrentTables: e.COMMITTER_MAX_CONCURRENT_TABLES,
+      maxQueuedManifests: e.COMMITTER_MAX_QUEUED_MANIFESTS,
+    },
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
+    shutdownTimeoutMs: e.COMMITTER_SHUTDOWN_TIMEOUT_MS,
+  };
+}

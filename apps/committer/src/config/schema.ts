@@ -1,0 +1,158 @@
+/**
+ * The committer's configuration: one environment variable per setting. Names shared with the ingestor (MINIO_*,
+ * DELTA_TABLE_BASE_PATH, COMMITTER_TOKEN, LOG_LEVEL, METRICS_PORT, REDIS_URL) mean the same on both sides, so one
+ * ConfigMap/Secret serves both. The README reference is generated from this file (`pnpm docs:config`): the meaning,
+ * default and format of each variable live here only.
+ *
+ * Every value arrives as a string and an empty string counts as unset (manifests often carry `FOO=`).
+ */
+import { z } from 'zod';
+
+export interface VarMeta {
+  /** What the variable means, for the reference table. */
+  readonly description: string;
+  /** Shown in the reference as the format (otherwise derived from the schema). */
+  readonly format?: string;
+  /** Secrets are never logged and never echoed in configuration errors. */
+  readonly secret?: boolean;
+}
+
+const meta = <T extends z.ZodType>(schema: T, m: VarMeta): T => schema.meta({ ...m }) as T;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
+
+const hostPort = () =>
+  z.string().regex(/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, {
+    error: 'must be host:port (e.g. committer-0.committer:50051)',
+  });
+
+export const EnvSchema = z.object({
+  // ── Identity and gRPC ───────────────────────────────────────────────────────────────────────────────────────
+  COMMITTER_ID: meta(z.string().optional(), {
+    description:
+      'Name of this replica in logs, metrics and the lease (unique per process is ensured by a random suffix). Default: the host name.',
+  }),
+  COMMITTER_GRPC_HOST: meta(z.string().prefault('0.0.0.0'), {
+    description: 'Address the gRPC server binds to.',
+  }),
+  COMMITTER_GRPC_PORT: meta(int(0, 65535).prefault('50051'), { description: 'Port of the gRPC server.' }),
+  COMMITTER_ADVERTISED_ADDRESS: meta(hostPort().optional(), {
+    description:
+      'How ingestors reach this replica; stored in the lease so standbys can redirect ingestors to the leader. In Kubernetes use the pod IP or a per-pod DNS name. Default: `<host name>:<COMMITTER_GRPC_PORT>`.',
+    format: 'host:port',
+  }),
+  COMMITTER_TOKEN: meta(z.string().min(16, { error: 'must be at least 16 characters' }).optional(), {
+    description:
+      'Shared bearer token ingestors must send (`authorization: Bearer …`). Unset: no authentication (a warning is logged at start).',
+    secret: true,
+  }),
+  COMMITTER_TOKEN_PREVIOUS: meta(z.string().min(16, { error: 'must be at least 16 characters' }).optional(), {
+    description: 'A second accepted token, for rotating COMMITTER_TOKEN without downtime.',
+    secret: true,
+  }),
+  COMMITTER_TLS_CERT_FILE: meta(z.string().optional(), {
+    description: 'PEM certificate chain of the gRPC server; with COMMITTER_TLS_KEY_FILE it turns TLS on.',
+    format: 'path',
+  }),
+  COMMITTER_TLS_KEY_FILE: meta(z.string().optional(), {
+    description: 'PEM private key of the gRPC server certificate.',
+    format: 'path',
+  }),
+  COMMITTER_TLS_CLIENT_CA_FILE: meta(z.string().optional(), {
+    description:
+      'PEM CA bundle; when set, ingestors must present a client certificate it signed (mutual TLS).',
+    format: 'path',
+  }),
+
+  // ── Leadership (Redis lease) ────────────────────────────────────────────────────────────────────────────────
+  REDIS_URL: meta(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }), {
+    description: 'Redis holding the leader lease (`rediss://` for TLS; credentials may be in the URL).',
+    format: 'URL',
+    secret: true,
+  }),
+  COMMITTER_LEASE_KEY: meta(z.string().prefault('deltawriter:committer'), {
+    description:
+      'Redis key prefix of the lease (`<prefix>:lease`, `<prefix>:term`); pipelines sharing one Redis need different prefixes.',
+  }),
+  COMMITTER_LEASE_TTL_MS: meta(int(1000).prefault('10000'), {
+    description:
+      'Lease time to live. A standby takes over at most TTL + retry interval after the leader dies (11 s by default).',
+  }),
+  COMMITTER_LEASE_RENEW_INTERVAL_MS: meta(int(100).prefault('2500'), {
+    description:
+      'How often the leader renews the lease; at most a third of the TTL, so two renewals can fail.',
+  }),
+  COMMITTER_LEASE_RETRY_INTERVAL_MS: meta(int(100).prefault('1000'), {
+    description: 'How often a standby tries to take the lease.',
+  }),
+
+  // ── Tables and object storage ───────────────────────────────────────────────────────────────────────────────
+  MINIO_ENDPOINT: meta(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), {
+    description: 'S3 endpoint URL for MinIO or another S3-compatible server; unset uses AWS S3.',
+    format: 'URL',
+  }),
+  MINIO_ACCESS_KEY: meta(z.string().optional(), {
+    description:
+      'Access key; unset uses the AWS default credential chain (environment, IRSA, instance profile).',
+  }),
+  MINIO_SECRET_KEY: meta(z.string().optional(), { description: 'Secret key.', secret: true }),
+  MINIO_BUCKET: meta(
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid bucket name' }),
+    { description: 'Bucket holding the Delta tables.' },
+  ),
+  MINIO_REGION: meta(z.string().prefault('us-east-1'), { description: 'S3 region.' }),
+  DELTA_TABLE_BASE_PATH: meta(z.string().prefault('delta'), {
+    description:
+      'Key prefix of all tables in the bucket. Commits for table URIs outside `s3://<bucket>/<base>/` are refused.',
+  }),
+
+  // ── Group commit ────────────────────────────────────────────────────────────────────────────────────────────
+  COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: meta(int(0, 60_000).prefault('100'), {
+    description:
+      'How long the first manifest of a batch waits for more manifests of the same table before the batch is committed.',
+  }),
+  COMMITTER_GROUP_COMMIT_MAX_MANIFESTS: meta(int(1).prefault('100'), {
+    description: 'Most manifests in one Delta commit.',
+  }),
+  COMMITTER_GROUP_COMMIT_MAX_FILES: meta(int(1).prefault('5000'), {
+    description: 'Most data files in one Delta commit (a single larger manifest still commits alone).',
+  }),
+  COMMITTER_MAX_CONCURRENT_TABLES: meta(int(1, 1024).prefault('8'), {
+    description:
+      'How many tables commit at the same time (each table commits one batch at a time, in order).',
+  }),
+  COMMITTER_MAX_QUEUED_MANIFESTS: meta(int(1).prefault('10000'), {
+    description: 'Manifests waiting across all tables beyond which new ones are refused with RETRY_LATER.',
+  }),
+
+  // ── Operations ──────────────────────────────────────────────────────────────────────────────────────────────
+  LOG_LEVEL: meta(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).prefault('info'), {
+    description: 'Log level (JSON logs on stdout).',
+  }),
+  METRICS_PORT: meta(int(0, 65535).prefault('8002'), {
+    description:
+      'Port of the HTTP server with `/metrics` (Prometheus), `/healthz` and `/readyz` (200 only on the leader).',
+  }),
+  COMMITTER_SHUTDOWN_TIMEOUT_MS: meta(int(0).prefault('30000'), {
+    description: 'On SIGTERM, how long in-flight commits may take before the process exits anyway.',
+  }),
+});
+
+export type Env = z.output<typeof EnvSchema>;
+
+export const secretVariables: ReadonlySet<string> = new Set(
+  Object.entries(EnvSchema.shape)
+    .filter(([, s]) => (s.meta() as VarMeta | undefined)?.secret)
+    .map(([name]) => name),
+);
