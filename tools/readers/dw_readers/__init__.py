@@ -1,0 +1,1 @@
+"""Independent Delta readers and writers (delta-rs and Spark + Delta) for Delta Writer's tests."""

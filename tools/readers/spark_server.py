@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""A long-lived Spark + Delta session for a whole test file: start once (30-60 s), then many requests.
+
+Protocol: JSON lines. Once the session is up the server prints {"ready": true, "startupMs": N, ...}.
+Then one response line per request line on stdin, in order:
+  {"id": 1, "op": "read",  "uri": "...", "version": 3}      -> {"id": 1, "ok": true, "result": {...read_table...}}
+  {"id": 2, "op": "write", "uri": "...", "spec": {...}}     -> {"id": 2, "ok": true, "result": {...write_table...}}
+  {"id": 3, "op": "sql",   "query": "SELECT ..."}           -> {"id": 3, "ok": true, "result": {schema, numRows, rows}}
+  {"id": 4, "op": "ping"}                                   -> {"id": 4, "ok": true, "result": {}}
+A failed request answers {"id", "ok": false, "error": "<one line>", "traceback": "..."} and the server
+goes on. End of stdin stops Spark and exits 0.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+# Only protocol lines may reach stdout: keep a private copy of it, then point fd 1 (inherited by the JVM,
+# which logs and prints there) and Python's sys.stdout at stderr.
+PROTOCOL = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+from dw_readers.cli import emit  # noqa: E402
+from dw_readers.spec import parse_spec  # noqa: E402
+
+
+def handle(engine, request):
+    op = request.get("op")
+    if op == "read":
+        return engine.read(request["uri"], request.get("version"))
+    if op == "write":
+        return engine.write(request["uri"], parse_spec(request["spec"]))
+    if op == "sql":
+        return engine.sql(request["query"])
+    if op == "ping":
+        return {}
+    raise ValueError(f"unknown op {op!r}; known: read, write, sql, ping")
+
+
+def one_line(exc: BaseException) -> str:
+    # Py4J errors carry a whole Java stack trace in str(); the first lines say what went wrong.
+    text = f"{type(exc).__name__}: {exc}".strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return " | ".join(lines[:3])[:2000]
+
+
+def main():
+    started = time.monotonic()
+    try:
+        from dw_readers.spark import SparkEngine, start_session
+
+        spark = start_session()
+    except Exception as exc:
+        emit({"ready": False, "error": one_line(exc), "traceback": traceback.format_exc()}, PROTOCOL)
+        sys.exit(1)
+    engine = SparkEngine(spark)
+    emit(
+        {"ready": True, "startupMs": round((time.monotonic() - started) * 1000), "sparkVersion": spark.version},
+        PROTOCOL,
+    )
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request_id = None
+        try:
+            request = json.loads(line)
+            request_id = request.get("id")
+            emit({"id": request_id, "ok": True, "result": handle(engine, request)}, PROTOCOL)
+        except Exception as exc:
+            emit({"id": request_id, "ok": False, "error": one_line(exc), "traceback": traceback.format_exc()}, PROTOCOL)
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
