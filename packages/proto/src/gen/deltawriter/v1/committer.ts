@@ -234,8 +234,9 @@ export interface SourceRange {
    */
   firstOffset: number;
   /**
-   * The offset of the last record included (inclusive). It becomes the `txn` version for this topic-partition.
-   * Must be ≥ first_offset - 1 (a range that consumed only markers may be empty: last = first - 1).
+   * The offset of the last record included (inclusive), ≥ first_offset. It becomes the `txn` version for this
+   * topic-partition. Records the ingestor consumed but did not write (dead-lettered, tombstones) still count: a
+   * request may carry no files and only advance the committed offsets.
    */
   lastOffset: number;
   /**
@@ -271,7 +272,7 @@ export interface CommitRequest {
    * must equal the table's partition columns.
    */
   partitionColumns: string[];
-  /** The data files; may be empty (a range with no rows still advances the committed offsets). */
+  /** The data files; may be empty (ranges whose records all went elsewhere still advance the committed offsets). */
   files: DataFile[];
   /** The Kafka ranges the files cover: at least one; at most one per (consumer group, topic, partition). */
   sourceRanges: SourceRange[];
