@@ -1,0 +1,72 @@
+/**
+ * The pool of encoder threads. Encoding a 64 MB batch takes hundreds of milliseconds of CPU; on the main thread that
+ * would delay Kafka heartbeats and fetches, so it runs in piscina worker threads and the main thread only awaits.
+ *
+ * parquet-wasm's WebAssembly heap grows to the largest batch encoded and is never given back. When a worker reports a
+ * heap above `maxWasmHeapBytes`, the pool is replaced by a fresh one (the old one finishes its queued tasks and is
+ * destroyed), which keeps the process's resident memory bounded.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { EncodeResult, EncodeTask } from './encode.js';
+
+export interface EncoderPoolOptions {
+  threads: number;
+  maxWasmHeapBytes?: number;
+  /** Called with the heap size each worker reports, for the memory gauge. */
+  onWasmHeap?: (bytes: number) => void;
+}
+
+export interface EncoderPool {
+  encode(task: EncodeTask): Promise<EncodeResult>;
+  /** Encoded files in flight, for backpressure and metrics. */
+  readonly pending: number;
+  close(): Promise<void>;
+}
+
+/** Under vitest/tsx the sources are TypeScript; the built service runs dist/parquet/worker.js. */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const js = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(js)) return { filename: js, execArgv: [] };
+  return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
+
+export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
+  const { threads, maxWasmHeapBytes = 1024 * 1024 * 1024 } = options;
+  const entry = workerEntry();
+  const spawn = () =>
+    new Piscina({ ...entry, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  let pool = spawn();
+  let pending = 0;
+
+  const recycle = (old: Piscina) => {
+    if (old !== pool) return; // already replaced
+    pool = spawn();
+    // destroy() would abort queued tasks; close() lets them finish first.
+    void old.close().catch(() => undefined);
+  };
+
+  return {
+    async encode(task) {
+      const current = pool;
+      pending++;
+      try {
+        const result = (await current.run(task, {
+          transferList: [task.ipc.buffer as ArrayBuffer],
+        })) as EncodeResult;
+        options.onWasmHeap?.(result.wasmHeapBytes);
+        if (result.wasmHeapBytes > maxWasmHeapBytes) recycle(current);
+        return result;
+      } finally {
+        pending--;
+      }
+    },
+    get pending() {
+      return pending;
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+}
