@@ -395,6 +395,8 @@ class Writer {
       case 'maxKey':
         type(0x7f);
         return;
+      default:
+        throw new DecodeError('unsupported_type', `${t} values have no BSON encoding`);
     }
   }
 }

@@ -29,7 +29,11 @@ export type BsonValue =
   | DBPointer
   | MinKey
   | MaxKey
-  | Undefined;
+  | Undefined
+  | SqlDecimal
+  | SqlDate
+  | SqlTime
+  | SqlTimestamp;
 
 export type BsonDocument = Map<string, BsonValue>;
 
@@ -122,6 +126,57 @@ export const MIN_KEY = new MinKey();
 export const MAX_KEY = new MaxKey();
 export const UNDEFINED = new Undefined();
 
+// Extension kinds: produced only by the relational (Kafka Connect schema) decoder, never by BSON or
+// Extended JSON, for column types that BSON does not have.
+
+/** A fixed-point decimal: `unscaled × 10^-scale`. `precision` is null when the source did not declare one. */
+export class SqlDecimal {
+  readonly kind = 'sqlDecimal';
+  constructor(
+    readonly unscaled: bigint,
+    readonly scale: number,
+    readonly precision: number | null,
+    /** True for `VariableScaleDecimal`: the scale differs from row to row, so no fixed decimal(p,s) fits. */
+    readonly variableScale = false,
+  ) {}
+
+  toString(): string {
+    const neg = this.unscaled < 0n;
+    let digits = (neg ? -this.unscaled : this.unscaled).toString();
+    if (this.scale <= 0) return (neg ? '-' : '') + digits + '0'.repeat(-this.scale);
+    digits = digits.padStart(this.scale + 1, '0');
+    const cut = digits.length - this.scale;
+    return `${neg ? '-' : ''}${digits.slice(0, cut)}.${digits.slice(cut)}`;
+  }
+}
+
+/** A calendar date: days since 1970-01-01. */
+export class SqlDate {
+  readonly kind = 'sqlDate';
+  constructor(readonly days: number) {}
+}
+
+/** A time of day without date: microseconds past midnight. */
+export class SqlTime {
+  readonly kind = 'sqlTime';
+  constructor(readonly micros: bigint) {}
+
+  toString(): string {
+    const us = this.micros;
+    const two = (n: bigint) => n.toString().padStart(2, '0');
+    const frac = us % 1_000_000n;
+    const secs = us / 1_000_000n;
+    const base = `${two(secs / 3600n)}:${two((secs / 60n) % 60n)}:${two(secs % 60n)}`;
+    return frac === 0n ? base : `${base}.${frac.toString().padStart(6, '0')}`;
+  }
+}
+
+/** An instant: microseconds since the Unix epoch, UTC. */
+export class SqlTimestamp {
+  readonly kind = 'sqlTimestamp';
+  constructor(readonly micros: bigint) {}
+}
+
 /** The BSON type names used by schema inference, the README's mapping table and error messages. */
 export type BsonType =
   | 'null'
@@ -143,7 +198,11 @@ export type BsonType =
   | DBPointer['kind']
   | MinKey['kind']
   | MaxKey['kind']
-  | Undefined['kind'];
+  | Undefined['kind']
+  | SqlDecimal['kind']
+  | SqlDate['kind']
+  | SqlTime['kind']
+  | SqlTimestamp['kind'];
 
 export function isInt32Number(v: number): boolean {
   return (v | 0) === v && !Object.is(v, -0);
@@ -250,6 +309,17 @@ export function bsonEquals(a: BsonValue, b: BsonValue): boolean {
     case 'maxKey':
     case 'undefined':
       return true;
+    case 'sqlDecimal':
+      return (
+        (a as SqlDecimal).unscaled === (b as SqlDecimal).unscaled &&
+        (a as SqlDecimal).scale === (b as SqlDecimal).scale
+      );
+    case 'sqlDate':
+      return (a as SqlDate).days === (b as SqlDate).days;
+    case 'sqlTime':
+      return (a as SqlTime).micros === (b as SqlTime).micros;
+    case 'sqlTimestamp':
+      return (a as SqlTimestamp).micros === (b as SqlTimestamp).micros;
     default:
       return false;
   }

@@ -13,6 +13,8 @@ import { interpretWrapper } from './wrappers.js';
 export interface ParseOptions {
   maxDepth?: number;
   maxFields?: number;
+  /** `false`: plain JSON — `$`-keys stay document fields (Debezium envelopes, relational rows). */
+  extended?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export function parseExtendedJson(text: string, options: ParseOptions = {}): Bso
     text,
     options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
     options.maxFields ?? DEFAULT_LIMITS.maxFields,
+    options.extended ?? true,
   );
   p.skipWs();
   const v = p.value(0);
@@ -70,6 +73,7 @@ class Parser {
     private readonly s: string,
     private readonly maxDepth: number,
     private readonly maxFields: number,
+    private readonly extended: boolean,
   ) {}
 
   error(message: string): never {
@@ -131,7 +135,7 @@ class Parser {
     for (;;) {
       if (s.charCodeAt(this.pos) !== C.Quote) this.error('expected a field name');
       const key = this.string();
-      if (key.charCodeAt(0) === C.Dollar) dollar = true;
+      if (key.charCodeAt(0) === C.Dollar && this.extended) dollar = true;
       this.skipWs();
       if (s.charCodeAt(this.pos) !== C.Colon) this.error("expected ':'");
       this.pos++;

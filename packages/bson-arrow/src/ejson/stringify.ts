@@ -107,6 +107,15 @@ function write(v: BsonValue, mode: EjsonMode, s: Seps): string {
       return w('$maxKey', '1');
     case 'undefined':
       return w('$undefined', 'true');
+    // Relational extension kinds have no Extended JSON type; they are written in their closest form.
+    case 'sqlDecimal':
+      return w('$numberDecimal', `"${v.toString()}"`);
+    case 'sqlDate':
+      return str(new Date(v.days * 86_400_000).toISOString().slice(0, 10));
+    case 'sqlTime':
+      return str(v.toString());
+    case 'sqlTimestamp':
+      return str(isoMicros(v.micros));
   }
 }
 
@@ -151,6 +160,15 @@ export function javaDouble(d: number): string {
 /** ISO-8601 with 0–3 fraction digits, trailing zeros dropped, like Java's ISO_OFFSET_DATE_TIME at `Z`. */
 export function isoMillis(ms: bigint): string {
   return new Date(Number(ms)).toISOString().replace(/\.(\d*?)0*Z$/, (_m, f: string) => (f ? `.${f}Z` : 'Z'));
+}
+
+/** ISO-8601 UTC with exactly the fraction digits needed (0, 3 or 6). */
+export function isoMicros(micros: bigint): string {
+  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const sub = micros - ms * 1000n;
+  const base = new Date(Number(ms)).toISOString();
+  if (sub === 0n) return base.replace(/\.000Z$/, 'Z');
+  return base.replace('Z', `${sub.toString().padStart(3, '0')}Z`);
 }
 
 // Characters the Java driver's StrictCharacterStreamJsonWriter writes unescaped: letters (but not

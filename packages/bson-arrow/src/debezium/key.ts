@@ -1,0 +1,53 @@
+import { type BsonDocument, type BsonValue, bsonTypeOf, type Double, doubleValue } from '../bson/values.js';
+import { parseExtendedJson } from '../ejson/parse.js';
+import { stringifyExtendedJson } from '../ejson/stringify.js';
+import { DecodeError } from '../errors.js';
+import { unwrapConverterEnvelope } from './envelope.js';
+
+/**
+ * Canonical Extended JSON of a key value. Numbers are compared by value, as MongoDB's `_id` index does
+ * (Int32 5, Int64 5 and Double 5.0 are the same `_id`) and as Debezium's relaxed key JSON already
+ * implies (`1234` for both Int32 and Int64): every integral number is written as `$numberLong`.
+ */
+export function canonicalKey(v: BsonValue): string {
+  return stringifyExtendedJson(normalizeNumbers(v), { mode: 'canonical', style: 'compact' });
+}
+
+function normalizeNumbers(v: BsonValue): BsonValue {
+  switch (bsonTypeOf(v)) {
+    case 'int32':
+      return BigInt(v as number);
+    case 'double': {
+      const d = doubleValue(v as number | Double);
+      return Number.isInteger(d) && Math.abs(d) < 2 ** 63 ? BigInt(d) : d;
+    }
+    case 'array':
+      return (v as BsonValue[]).map(normalizeNumbers);
+    case 'document': {
+      const out: BsonDocument = new Map();
+      for (const [k, x] of v as BsonDocument) out.set(k, normalizeNumbers(x));
+      return out;
+    }
+    default:
+      return v;
+  }
+}
+
+const STRING_CONVERTER_KEY = /^Struct\{id=(.*)\}$/s;
+
+/**
+ * The `_id` of a MongoDB key message. JsonConverter gives `{"id": "<relaxed EJSON>"}` (optionally in a
+ * `{schema, payload}` wrapper); StringConverter gives `Struct{id=<relaxed EJSON>}`.
+ */
+export function parseMongoKey(text: string, maxDepth: number): BsonValue {
+  const m = STRING_CONVERTER_KEY.exec(text.trim());
+  if (m) return parseExtendedJson(m[1] as string, { maxDepth });
+  const raw = unwrapConverterEnvelope(parseExtendedJson(text, { extended: false, maxDepth }));
+  if (raw instanceof Map) {
+    const id = raw.get('id');
+    if (typeof id === 'string') return parseExtendedJson(id, { maxDepth });
+    // ExtractNewDocumentState rewrites the key to a typed `{id: <value>}`.
+    if (id !== undefined) return id;
+  }
+  throw new DecodeError('not_debezium', 'MongoDB key is not {"id": "<Extended JSON>"}');
+}

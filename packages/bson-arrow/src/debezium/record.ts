@@ -1,0 +1,148 @@
+import type { BsonDocument, BsonValue } from '../bson/values.js';
+import { parseExtendedJson } from '../ejson/parse.js';
+import { DEFAULT_LIMITS, DecodeError, type DecodeLimits } from '../errors.js';
+import { converterSchema, doc, str, unwrapConverterEnvelope } from './envelope.js';
+import { canonicalKey, parseMongoKey } from './key.js';
+import { decodeMongoPayload } from './mongo.js';
+import { decodeRelationalKey, decodeRelationalPayload } from './relational.js';
+import type { DecodeResult, KafkaRecord, Op, RecordPosition, Tombstone } from './types.js';
+
+export interface DecoderOptions extends Partial<DecodeLimits> {
+  /**
+   * Which connector writes the topics. Needed only to parse the key of a tombstone that arrives before
+   * any change event of its topic (a tombstone has no `source` to tell); learnt per topic otherwise.
+   */
+  connector?: 'mongodb' | 'relational';
+}
+
+const OPS = new Set(['c', 'u', 'd', 'r', 't']);
+
+/**
+ * Decodes Kafka records from Debezium connectors. Never throws for bad input: every problem is a
+ * `DecodeFailure` value with a stable reason code, for the dead-letter topic.
+ */
+export class Decoder {
+  private readonly limits: DecodeLimits;
+  private readonly topicConnector = new Map<string, 'mongodb' | 'relational'>();
+
+  constructor(private readonly options: DecoderOptions = {}) {
+    this.limits = {
+      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+      maxBytes: options.maxBytes ?? DEFAULT_LIMITS.maxBytes,
+      maxFields: options.maxFields ?? DEFAULT_LIMITS.maxFields,
+    };
+  }
+
+  decode(record: KafkaRecord): DecodeResult {
+    const position = positionOf(record);
+    try {
+      return this.decodeOrThrow(record, position);
+    } catch (e) {
+      if (e instanceof DecodeError)
+        return { kind: 'failure', reason: e.reason, message: e.message, record: position };
+      if (e instanceof RangeError) {
+        return { kind: 'failure', reason: 'nesting_too_deep', message: e.message, record: position };
+      }
+      throw e; // a bug in this package, not bad input
+    }
+  }
+
+  private decodeOrThrow(record: KafkaRecord, position: RecordPosition): DecodeResult {
+    const valueText = this.text(record.value, 'value');
+    const keyText = this.text(record.key, 'key');
+    if (valueText === null) return this.tombstone(keyText, position);
+    const parsed = parseExtendedJson(valueText, { ...this.limits, extended: false });
+    const payload = unwrapConverterEnvelope(parsed);
+    // ExtractNewRecordState's delete marker: `{"schema": …, "payload": null}` or the bytes `null`.
+    if (payload === null) return this.tombstone(keyText, position);
+    if (!(payload instanceof Map)) throw new DecodeError('not_debezium', 'record value is not a JSON object');
+    const op = payload.get('op');
+    if (typeof op !== 'string') return ignoredOrFail(payload, position);
+    if (op === 'm') return { kind: 'ignored', reason: 'logical_message', record: position };
+    if (!OPS.has(op)) throw new DecodeError('unsupported_op', `unsupported Debezium op "${op}"`);
+    const source = doc(payload, 'source');
+    if (!source) throw new DecodeError('not_debezium', 'Debezium envelope without a "source" block');
+    if (str(source, 'connector') === 'mongodb') {
+      this.topicConnector.set(record.topic, 'mongodb');
+      const keyId = keyText === null ? undefined : parseMongoKey(keyText, this.limits.maxDepth);
+      return decodeMongoPayload(payload, op as Op, source, keyId, position, this.limits);
+    }
+    this.topicConnector.set(record.topic, 'relational');
+    const key = keyText === null ? null : this.relationalKey(keyText);
+    return decodeRelationalPayload(payload, converterSchema(parsed), op as Op, source, key, position);
+  }
+
+  private relationalKey(keyText: string): BsonDocument | null {
+    const parsed = parseExtendedJson(keyText, { ...this.limits, extended: false });
+    return decodeRelationalKey(unwrapConverterEnvelope(parsed), converterSchema(parsed));
+  }
+
+  private tombstone(keyText: string | null, record: RecordPosition): Tombstone {
+    if (keyText === null) return { kind: 'tombstone', key: null, keyCanonical: null, record };
+    const connector =
+      this.topicConnector.get(record.topic) ?? this.options.connector ?? guessConnector(keyText);
+    if (connector === 'mongodb') {
+      const id = parseMongoKey(keyText, this.limits.maxDepth);
+      return { kind: 'tombstone', key: new Map([['_id', id]]), keyCanonical: canonicalKey(id), record };
+    }
+    const key = this.relationalKey(keyText);
+    return { kind: 'tombstone', key, keyCanonical: key ? canonicalKey(key) : null, record };
+  }
+
+  private text(v: Uint8Array | string | null, what: string): string | null {
+    if (v === null || v === undefined) return null;
+    const size = typeof v === 'string' ? Buffer.byteLength(v) : v.byteLength;
+    if (size > this.limits.maxBytes) {
+      throw new DecodeError(
+        'too_large',
+        `record ${what} is ${size} bytes, over the ${this.limits.maxBytes}-byte limit`,
+      );
+    }
+    if (typeof v === 'string') return v;
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
+  }
+}
+
+/** One-off decode with default options; prefer a long-lived `Decoder` (it learns each topic's connector). */
+export function decodeRecord(record: KafkaRecord, options: DecoderOptions = {}): DecodeResult {
+  return new Decoder(options).decode(record);
+}
+
+function ignoredOrFail(payload: BsonDocument, record: RecordPosition): DecodeResult {
+  const status = payload.get('status');
+  if ((status === 'BEGIN' || status === 'END') && payload.has('id')) {
+    return { kind: 'ignored', reason: 'transaction_marker', record };
+  }
+  if (payload.has('ddl') || payload.has('tableChanges'))
+    return { kind: 'ignored', reason: 'schema_change', record };
+  if (payload.size === 1 && payload.has('ts_ms')) return { kind: 'ignored', reason: 'heartbeat', record };
+  throw new DecodeError('not_debezium', 'record value has no Debezium "op" field');
+}
+
+/** Without context, a `{"id": "<text>"}` key whose text is Extended JSON of an `_id` reads as MongoDB. */
+function guessConnector(keyText: string): 'mongodb' | 'relational' {
+  if (keyText.trimStart().startsWith('Struct{id=')) return 'mongodb';
+  try {
+    const raw = unwrapConverterEnvelope(parseExtendedJson(keyText, { extended: false }));
+    if (raw instanceof Map && raw.size === 1 && typeof raw.get('id') === 'string') {
+      const t = (raw.get('id') as string).trimStart();
+      if (t.startsWith('{"$') || t.startsWith('"')) return 'mongodb';
+    }
+  } catch {
+    // not JSON: the relational path reports it
+  }
+  return 'relational';
+}
+
+function positionOf(r: KafkaRecord): RecordPosition {
+  let offset: bigint;
+  try {
+    offset = BigInt(r.offset);
+  } catch {
+    offset = -1n;
+  }
+  const ts = r.timestamp === null || r.timestamp === undefined ? null : Number(r.timestamp);
+  return { topic: r.topic, partition: r.partition, offset, timestampMs: Number.isFinite(ts) ? ts : null };
+}
+
+export type { BsonValue };
