@@ -4,10 +4,24 @@
  * Layers, from pure to I/O:
  * - the action model (`Action`, `AddFile`, `Metadata`, ...) and its NDJSON codec;
  * - log layout and replay (`buildLogSegment`, `TableState`), `_last_checkpoint` handling;
- * - `Storage` with `FsStorage` and `S3Storage` implementations (atomic put-if-absent on both).
+ * - schemas (`StructType`, `parseSchema`), table features and their read/write gates;
+ * - `Storage` with `FsStorage` and `S3Storage` (atomic put-if-absent on both);
+ * - `DeltaTable` / `Snapshot` / `Scan` for reading (time travel, checkpoints, deletion vectors, skipping).
  */
+
+// action model
 export * from './actions.js';
 export * from './errors.js';
+// table features
+export {
+  assertReadable,
+  assertWritable,
+  readerFeatures,
+  SUPPORTED_READER_FEATURES,
+  SUPPORTED_WRITER_FEATURES,
+  writerFeatures,
+} from './features.js';
+// log layout and replay
 export {
   type LastCheckpointInfo,
   lastCheckpointChecksum,
@@ -24,7 +38,41 @@ export {
 } from './log/paths.js';
 export { canonicalPath, decodePath, fileKey, TableState } from './log/replay.js';
 export { buildLogSegment, type CheckpointRef, type LogSegment } from './log/segment.js';
+// Parquet (parquet-wasm) helpers
+export { type ParquetWriteOptions, readParquet, writeParquet } from './parquet.js';
+export {
+  formatDecimal,
+  parsePartitionValue,
+  type Scalar,
+  serializePartitionValue,
+} from './scan/partition-values.js';
+// reading
+export type { ComparisonOp, Literal, Predicate } from './scan/predicate.js';
+export { Scan, type ScanFile, type ScanOptions } from './scan/scan.js';
+// schemas
+export { arrowSchema, arrowType } from './schema/arrow.js';
+export { type ColumnMappingMode, columnMappingMode, physicalName } from './schema/column-mapping.js';
+export {
+  type ArrayType,
+  array,
+  type DataType,
+  type DecimalType,
+  decimal,
+  field,
+  findField,
+  type MapType,
+  map,
+  type PrimitiveTypeName,
+  parseSchema,
+  type StructField,
+  type StructType,
+  serializeSchema,
+  struct,
+} from './schema/types.js';
+export { Snapshot, type SnapshotLoadOptions } from './snapshot.js';
+// storage
 export { FsStorage } from './storage/fs.js';
 export { type RetryPolicy, S3Storage, type S3StorageOptions } from './storage/s3.js';
 export type { ByteRange, FileMeta, ListOptions, Storage } from './storage/storage.js';
-export { storageForUri } from './storage/uri.js';
+export { type OpenStorageOptions, storageForUri } from './storage/uri.js';
+export { DeltaTable, type HistoryEntry } from './table.js';

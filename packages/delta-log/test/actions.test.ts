@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Action, dvUniqueId, parseActions, serializeActions } from '../src/actions.js';
+import { type Action, dvUniqueId, EMPTY_SCHEMA, parseActions, serializeActions } from '../src/actions.js';
 import { InvalidTableError } from '../src/errors.js';
 
 const str = fc.string({ maxLength: 12 });
@@ -46,10 +46,11 @@ describe('actions', () => {
     expect(() => parseActions('{"add":', 'c.json')).toThrow(InvalidTableError);
   });
 
-  it('refuses a metaData without a schema', () => {
-    expect(() => parseActions('{"metaData":{"id":"x","format":{"provider":"parquet"}}}', 'c.json')).toThrow(
-      /schemaString is missing/,
-    );
+  it('reads a metaData without a schema as the empty schema, as Spark does', () => {
+    const [a] = parseActions('{"metaData":{"id":"x","format":{"provider":"parquet"}}}', 'c.json');
+    expect(a).toMatchObject({
+      metaData: { schemaString: EMPTY_SCHEMA, partitionColumns: [], configuration: {} },
+    });
   });
 
   it('builds deletion vector unique ids as the protocol defines them', () => {

@@ -1,0 +1,293 @@
+/**
+ * A Snapshot is the table's reconciled state at one version: protocol, metadata, schema, live files,
+ * txn watermarks and domain metadata. Loading lists `_delta_log/` (starting at the `_last_checkpoint`
+ * hint), reads the newest complete checkpoint and the commits after it, and replays them.
+ */
+import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
+import { parseActions } from './actions.js';
+import { readCheckpoint } from './checkpoint/read.js';
+import { DeltaError, FileNotFoundError, InvalidTableError, VersionNotFoundError } from './errors.js';
+import { assertReadable } from './features.js';
+import { parseLastCheckpoint } from './log/last-checkpoint.js';
+import { joinPath, LAST_CHECKPOINT, LOG_DIR, type LogFile, pad20, parseLogFileName } from './log/paths.js';
+import { TableState } from './log/replay.js';
+import { buildLogSegment, type CommitFile, type LogSegment } from './log/segment.js';
+import { Scan, type ScanOptions } from './scan/scan.js';
+import { type ColumnMappingMode, columnMappingMode } from './schema/column-mapping.js';
+import { parseSchema, type StructType } from './schema/types.js';
+import type { Storage } from './storage/storage.js';
+import { mapLimit } from './util/concurrency.js';
+
+export interface SnapshotLoadOptions {
+  /** Load this version instead of the latest. */
+  version?: number;
+  /** Commit files read in parallel (default 32). */
+  concurrency?: number;
+}
+
+const decoder = new TextDecoder();
+
+/** Lists `_delta_log/` files with version >= `from` (all when `from` is 0/undefined). */
+export async function listLogFiles(storage: Storage, tablePath: string, from = 0): Promise<LogFile[]> {
+  const prefix = `${joinPath(tablePath, LOG_DIR)}/`;
+  // Every file of version v-1 starts with `pad(v-1).`; '/' sorts after '.', so this skips exactly those.
+  const startAfter = from > 0 ? `${prefix}${pad20(from - 1)}/` : undefined;
+  const metas = await storage.list(prefix, startAfter ? { startAfter } : {});
+  const out: LogFile[] = [];
+  for (const m of metas) {
+    const f = parseLogFileName(m.path.slice(prefix.length), m.size, m.lastModified);
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+export async function readCommit(storage: Storage, tablePath: string, version: number): Promise<Action[]> {
+  const name = `${pad20(version)}.json`;
+  const bytes = await storage.get(joinPath(tablePath, LOG_DIR, name));
+  return parseActions(decoder.decode(bytes), name);
+}
+
+async function readHint(storage: Storage, tablePath: string): Promise<number | undefined> {
+  try {
+    const bytes = await storage.get(joinPath(tablePath, LOG_DIR, LAST_CHECKPOINT));
+    return parseLastCheckpoint(decoder.decode(bytes))?.version;
+  } catch (err) {
+    if (err instanceof FileNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+export class Snapshot {
+  readonly storage: Storage;
+  /** The table's key prefix within `storage` ('' when the storage is rooted at the table). */
+  readonly tablePath: string;
+  readonly state: TableState;
+  readonly segment: LogSegment;
+  readonly protocol: Protocol;
+  readonly metadata: Metadata;
+  readonly schema: StructType;
+  /** Commit timestamp (ms): the in-commit timestamp when present, else the commit file's modification time. */
+  readonly timestamp: number;
+
+  constructor(
+    storage: Storage,
+    tablePath: string,
+    state: TableState,
+    segment: LogSegment,
+    timestamp: number,
+  ) {
+    if (!state.protocol)
+      throw new InvalidTableError(`no protocol action found reconstructing version ${state.version}`);
+    if (!state.metadata)
+      throw new InvalidTableError(`no metaData action found reconstructing version ${state.version}`);
+    assertReadable(state.protocol);
+    this.storage = storage;
+    this.tablePath = tablePath;
+    this.state = state;
+    this.segment = segment;
+    this.protocol = state.protocol;
+    this.metadata = state.metadata;
+    this.schema = parseSchema(state.metadata.schemaString);
+    this.timestamp = timestamp;
+  }
+
+  /** Loads the latest snapshot (or `options.version`). */
+  static async load(storage: Storage, tablePath = '', options: SnapshotLoadOptions = {}): Promise<Snapshot> {
+    const location = joinPath(storage.location, tablePath);
+    let hint = await readHint(storage, tablePath);
+    if (hint !== undefined && options.version !== undefined && hint > options.version) hint = undefined;
+    let files = await listLogFiles(storage, tablePath, hint ?? 0);
+    let segment: LogSegment | undefined;
+    if (hint !== undefined) {
+      try {
+        segment = buildLogSegment(files, {
+          location,
+          ...(options.version !== undefined ? { version: options.version } : {}),
+        });
+        if (segment.checkpoint?.version !== hint) segment = undefined;
+      } catch {
+        segment = undefined;
+      }
+      // A hint that does not match the listing (stale, corrupt, or cleaned up) only costs a full listing.
+      if (!segment) files = await listLogFiles(storage, tablePath, 0);
+    }
+    const opts = { location, ...(options.version !== undefined ? { version: options.version } : {}) };
+    segment ??= buildLogSegment(files, opts);
+    for (;;) {
+      try {
+        return await Snapshot.fromSegment(storage, tablePath, segment, options.concurrency ?? 32);
+      } catch (err) {
+        // An unreadable checkpoint is skipped in favour of an older one (as Spark does); anything else is fatal.
+        const cp = segment.checkpoint;
+        if (!cp || !(err instanceof CheckpointReadError))
+          throw err instanceof CheckpointReadError ? err.cause : err;
+        if (cp.version === 0) throw err.cause;
+        segment = buildLogSegment(files.length ? files : await listLogFiles(storage, tablePath, 0), {
+          ...opts,
+          checkpointBefore: cp.version,
+        });
+      }
+    }
+  }
+
+  static async fromSegment(
+    storage: Storage,
+    tablePath: string,
+    segment: LogSegment,
+    concurrency = 32,
+  ): Promise<Snapshot> {
+    const state = new TableState();
+    if (segment.checkpoint) {
+      let actions: Action[];
+      try {
+        actions = await readCheckpoint(storage, tablePath, segment.checkpoint);
+      } catch (err) {
+        throw new CheckpointReadError(err);
+      }
+      state.apply(actions, segment.checkpoint.version);
+    }
+    const commits = await mapLimit(segment.commits, concurrency, (c) =>
+      readCommit(storage, tablePath, c.version),
+    );
+    segment.commits.forEach((c, i) => {
+      state.apply(commits[i] as Action[], c.version);
+    });
+    const last = segment.commits.at(-1);
+    return new Snapshot(storage, tablePath, state, segment, commitTimestamp(state.commitInfo, last));
+  }
+
+  get version(): number {
+    return this.state.version;
+  }
+  get partitionColumns(): string[] {
+    return this.metadata.partitionColumns;
+  }
+  get configuration(): Record<string, string> {
+    return this.metadata.configuration;
+  }
+  get columnMappingMode(): ColumnMappingMode {
+    return columnMappingMode(this.metadata);
+  }
+
+  /** The last committed `txn.version` for `appId`, or `undefined` if the app never committed. */
+  txnVersion(appId: string): number | undefined {
+    return this.state.txns.get(appId)?.version;
+  }
+
+  /** The configuration string of an active domain, or `undefined`. */
+  domainMetadata(domain: string): string | undefined {
+    const d = this.state.domains.get(domain);
+    return d && !d.removed ? d.configuration : undefined;
+  }
+
+  /** Live data files. */
+  files(): AddFile[] {
+    return [...this.state.files.values()];
+  }
+  get numFiles(): number {
+    return this.state.files.size;
+  }
+
+  /**
+   * A new snapshot with `commits` (consecutive versions after this one, already read) applied in memory.
+   * Used after our own commit so the committer does not re-read what it just wrote.
+   */
+  withCommits(
+    commits: ReadonlyArray<{ version: number; actions: readonly Action[]; timestamp?: number }>,
+  ): Snapshot {
+    const state = this.state.clone();
+    let expected = this.version + 1;
+    const files: CommitFile[] = [...this.segment.commits];
+    let ts = this.timestamp;
+    for (const c of commits) {
+      if (c.version !== expected)
+        throw new InvalidTableError(`commit ${c.version} applied out of order (expected ${expected})`);
+      state.apply(c.actions, c.version);
+      const name = `${pad20(c.version)}.json`;
+      ts = commitTimestamp(state.commitInfo, undefined) || (c.timestamp ?? Date.now());
+      files.push({ kind: 'commit', version: c.version, name, size: 0, lastModified: ts });
+      expected++;
+    }
+    const segment: LogSegment = { ...this.segment, version: state.version, commits: files };
+    return new Snapshot(this.storage, this.tablePath, state, segment, ts);
+  }
+
+  /** Plans a read of this snapshot's rows (see `Scan`). */
+  scan(options: ScanOptions = {}): Scan {
+    return new Scan(this, options);
+  }
+
+  /** Brings this snapshot up to the latest version, reading only the new commits. */
+  async update(): Promise<Snapshot> {
+    const files = await listLogFiles(this.storage, this.tablePath, this.version + 1);
+    const newCommits = files
+      .filter((f): f is CommitFile => f.kind === 'commit' && f.version > this.version)
+      .sort((a, b) => a.version - b.version);
+    if (newCommits.length === 0) return this;
+    newCommits.forEach((c, i) => {
+      if (c.version !== this.version + 1 + i) {
+        throw new InvalidTableError(`versions are not contiguous after ${this.version}: found ${c.version}`);
+      }
+    });
+    const actions = await mapLimit(newCommits, 32, (c) =>
+      readCommit(this.storage, this.tablePath, c.version),
+    );
+    return this.withCommits(
+      newCommits.map((c, i) => ({
+        version: c.version,
+        actions: actions[i] as Action[],
+        timestamp: c.lastModified,
+      })),
+    );
+  }
+}
+
+class CheckpointReadError extends DeltaError {
+  constructor(cause: unknown) {
+    super('DELTA_CHECKPOINT_UNREADABLE', 'checkpoint unreadable', { cause });
+  }
+}
+
+function commitTimestamp(info: CommitInfo | undefined, file: CommitFile | undefined): number {
+  if (typeof info?.inCommitTimestamp === 'number') return info.inCommitTimestamp;
+  return file?.lastModified ?? 0;
+}
+
+/** Commit timestamps made monotonic the way Delta does for time travel (file times can go backwards). */
+export async function commitTimeline(
+  storage: Storage,
+  tablePath: string,
+): Promise<Array<{ version: number; timestamp: number }>> {
+  const files = await listLogFiles(storage, tablePath, 0);
+  const commits = files
+    .filter((f): f is CommitFile => f.kind === 'commit')
+    .sort((a, b) => a.version - b.version);
+  const out: Array<{ version: number; timestamp: number }> = [];
+  let prev = Number.NEGATIVE_INFINITY;
+  for (const c of commits) {
+    const ts = Math.max(c.lastModified, prev + 1);
+    out.push({ version: c.version, timestamp: ts });
+    prev = ts;
+  }
+  return out;
+}
+
+/** The newest version committed at or before `timestamp` (ms). */
+export async function versionAtTimestamp(
+  storage: Storage,
+  tablePath: string,
+  timestamp: number,
+): Promise<number> {
+  const timeline = await commitTimeline(storage, tablePath);
+  let found: number | undefined;
+  for (const c of timeline) if (c.timestamp <= timestamp) found = c.version;
+  if (found === undefined) {
+    const first = timeline[0];
+    throw new VersionNotFoundError(
+      first
+        ? `timestamp ${new Date(timestamp).toISOString()} is before the earliest available commit (${new Date(first.timestamp).toISOString()}, version ${first.version})`
+        : 'the table has no commits',
+    );
+  }
+  return found;
+}

@@ -1,0 +1,104 @@
+/**
+ * `DeltaTable`: the entry point for reading. Holds the storage, the table's location in it, and the latest
+ * loaded snapshot; loads other versions (by number or timestamp) and the commit history on demand.
+ */
+import type { CommitInfo } from './actions.js';
+import { joinPath } from './log/paths.js';
+import {
+  commitTimeline,
+  listLogFiles,
+  readCommit,
+  Snapshot,
+  type SnapshotLoadOptions,
+  versionAtTimestamp,
+} from './snapshot.js';
+import type { Storage } from './storage/storage.js';
+import { type OpenStorageOptions, storageForUri } from './storage/uri.js';
+import { mapLimit } from './util/concurrency.js';
+
+export interface HistoryEntry {
+  version: number;
+  /** Commit time (ms): commitInfo.inCommitTimestamp, else commitInfo.timestamp, else the file time. */
+  timestamp: number;
+  commitInfo: CommitInfo | undefined;
+}
+
+export class DeltaTable {
+  readonly storage: Storage;
+  readonly tablePath: string;
+  snapshot: Snapshot;
+
+  private constructor(storage: Storage, tablePath: string, snapshot: Snapshot) {
+    this.storage = storage;
+    this.tablePath = tablePath;
+    this.snapshot = snapshot;
+  }
+
+  /** Opens the table at `tablePath` within `storage` and loads its latest (or `options.version`) snapshot. */
+  static async open(
+    storage: Storage,
+    tablePath = '',
+    options: SnapshotLoadOptions = {},
+  ): Promise<DeltaTable> {
+    const path = tablePath.replace(/^\/+|\/+$/g, '');
+    return new DeltaTable(storage, path, await Snapshot.load(storage, path, options));
+  }
+
+  /** Opens a table by URI: a local path, `file://...` or `s3://bucket/prefix`. */
+  static async openUri(
+    uri: string,
+    options: SnapshotLoadOptions & OpenStorageOptions = {},
+  ): Promise<DeltaTable> {
+    return DeltaTable.open(storageForUri(uri, options), '', options);
+  }
+
+  get location(): string {
+    return joinPath(this.storage.location, this.tablePath);
+  }
+
+  get version(): number {
+    return this.snapshot.version;
+  }
+
+  /** Reads commits newer than the current snapshot and makes the result current. */
+  async update(): Promise<Snapshot> {
+    this.snapshot = await this.snapshot.update();
+    return this.snapshot;
+  }
+
+  async snapshotAt(version: number): Promise<Snapshot> {
+    if (version === this.snapshot.version) return this.snapshot;
+    return Snapshot.load(this.storage, this.tablePath, { version });
+  }
+
+  /** The snapshot as of a time: the newest commit at or before it. */
+  async snapshotAtTimestamp(at: Date | number): Promise<Snapshot> {
+    const ms = at instanceof Date ? at.getTime() : at;
+    return this.snapshotAt(await versionAtTimestamp(this.storage, this.tablePath, ms));
+  }
+
+  /** Newest-first commit history (`limit` newest commits; all available by default). */
+  async history(limit?: number): Promise<HistoryEntry[]> {
+    const timeline = (await commitTimeline(this.storage, this.tablePath)).reverse();
+    const picked = limit === undefined ? timeline : timeline.slice(0, limit);
+    return mapLimit(picked, 16, async (c) => {
+      const info = (await readCommit(this.storage, this.tablePath, c.version)).find(
+        (a) => 'commitInfo' in a,
+      ) as { commitInfo: CommitInfo } | undefined;
+      const ci = info?.commitInfo;
+      const ts =
+        typeof ci?.inCommitTimestamp === 'number'
+          ? ci.inCommitTimestamp
+          : typeof ci?.timestamp === 'number'
+            ? ci.timestamp
+            : c.timestamp;
+      return { version: c.version, timestamp: ts, commitInfo: ci };
+    });
+  }
+
+  /** Whether anything that looks like a Delta log exists at the location. */
+  static async exists(storage: Storage, tablePath = ''): Promise<boolean> {
+    const files = await listLogFiles(storage, tablePath.replace(/^\/+|\/+$/g, ''), 0);
+    return files.length > 0;
+  }
+}
