@@ -1,0 +1,185 @@
+/**
+ * One commit queue per table: batches are committed in the order they were sealed, so each partition's ranges reach
+ * the committer in order, while the batches behind the head are still being built and uploaded (pipelining). When the
+ * head is ready, every batch behind it that is also ready and has the same schema joins the same request.
+ *
+ * What a refusal means for the batches is decided here; what it means for partitions (reset, seek) is the owner's.
+ */
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type CommitAck,
+  type CommitInput,
+  type CommitOutcome,
+  type Refusal,
+  RefusalReason,
+} from '@delta-writer/proto';
+import { retry } from '../retry.js';
+import type { TableRoute } from '../routing.js';
+import { buildCommitRequest, compatible, type ManifestContext, type ReadyBatch } from './manifest.js';
+import type { Rejection, SealedBatch } from './types.js';
+
+export interface QueuedBatch {
+  batch: SealedBatch;
+  /** Resolves when the files are written; undefined when the batch was abandoned (its partition was revoked). */
+  ready: Promise<ReadyBatch | undefined>;
+}
+
+export interface TableQueueDeps {
+  context: ManifestContext;
+  maxFilesPerCommit: number;
+  send(request: CommitInput, signal: AbortSignal): Promise<CommitOutcome>;
+  /** Whether the batch's partition is still owned in the batch's epoch. */
+  isCurrent(batch: SealedBatch): boolean;
+  deadLetter(rejections: Rejection[], signal: AbortSignal): Promise<void>;
+  onCommitted(group: ReadyBatch[], ack: CommitAck, request: CommitInput): void;
+  /** A batch left the queue without a commit (revoked, reset). */
+  onDropped(batch: SealedBatch): void;
+  /** OFFSET_GAP / OFFSET_OVERLAP: the owner must reset the partitions of `group` (which drops their batches). */
+  onOffsetConflict(group: ReadyBatch[], refusal: Refusal): Promise<void>;
+  /** A refusal retrying cannot fix without an operator; the queue waits `stallRetryMs` and tries again. */
+  onStalled(route: TableRoute, refusal: Refusal | undefined, error?: unknown): void;
+  stallRetryMs: number;
+  signal: AbortSignal;
+}
+
+interface Slot {
+  batch: SealedBatch;
+  settled: boolean;
+  result: ReadyBatch | undefined;
+  ready: Promise<ReadyBatch | undefined>;
+}
+
+export class TableQueue {
+  private readonly slots: Slot[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    readonly route: TableRoute,
+    private readonly deps: TableQueueDeps,
+  ) {}
+
+  get length(): number {
+    return this.slots.length;
+  }
+
+  push(queued: QueuedBatch): void {
+    const slot: Slot = { batch: queued.batch, settled: false, result: undefined, ready: queued.ready };
+    slot.ready = queued.ready.then(
+      (r) => {
+        slot.settled = true;
+        slot.result = r;
+        return r;
+      },
+      () => {
+        slot.settled = true; // preparation gave up (aborted): treated like an abandoned batch
+        return undefined;
+      },
+    );
+    this.slots.push(slot);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.deps.signal.aborted) return;
+    this.running = this.drain()
+      .catch((error) => this.deps.onStalled(this.route, undefined, error))
+      .finally(() => {
+        this.running = undefined;
+        if (this.slots.length > 0) this.kick();
+      });
+  }
+
+  /** Resolves once every queued batch is committed or dropped. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.slots.length > 0 && !this.deps.signal.aborted) {
+      await (this.slots[0] as Slot).ready;
+      const group = this.takeGroup();
+      if (group.length === 0) continue;
+      await this.commit(group);
+    }
+  }
+
+  /** Removes the ready head and the ready, compatible batches behind it; drops stale or abandoned ones. */
+  private takeGroup(): ReadyBatch[] {
+    const group: ReadyBatch[] = [];
+    let files = 0;
+    while (this.slots.length > 0) {
+      const slot = this.slots[0] as Slot;
+      if (!slot.settled) break;
+      if (slot.result === undefined || !this.deps.isCurrent(slot.batch)) {
+        this.slots.shift();
+        this.deps.onDropped(slot.batch);
+        continue;
+      }
+      if (
+        group.length > 0 &&
+        (!compatible(group, slot.result) || files + slot.result.files.length > this.deps.maxFilesPerCommit)
+      ) {
+        break;
+      }
+      this.slots.shift();
+      group.push(slot.result);
+      files += slot.result.files.length;
+    }
+    return group;
+  }
+
+  /** Puts batches back at the head, in order, for another attempt. */
+  private requeue(group: ReadyBatch[]): void {
+    this.slots.unshift(
+      ...group.map((r) => ({ batch: r.batch, settled: true, result: r, ready: Promise.resolve(r) })),
+    );
+  }
+
+  private async commit(group: ReadyBatch[]): Promise<void> {
+    const { deps } = this;
+    const request = buildCommitRequest(this.route, group, deps.context);
+    let outcome: CommitOutcome;
+    try {
+      outcome = await retry(() => deps.send(request, deps.signal), {
+        attempts: Number.POSITIVE_INFINITY,
+        initialMs: 500,
+        maxMs: 30_000,
+        signal: deps.signal,
+        onRetry: (e) => deps.onStalled(this.route, undefined, e),
+      });
+    } catch {
+      this.requeue(group); // aborted: shutting down
+      return;
+    }
+    if (outcome.$case === 'ack') {
+      deps.onCommitted(group, outcome.value, request);
+      return;
+    }
+    const refusal = outcome.value;
+    switch (refusal.reason) {
+      case RefusalReason.SCHEMA_INCOMPATIBLE: {
+        // The records cannot go into this table as they are: dead-letter them, then commit their ranges without files.
+        const reason = `schema_incompatible: ${refusal.message}`;
+        for (const r of group) {
+          if (r.files.length === 0) continue;
+          await deps.deadLetter(
+            r.batch.records.map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
+            deps.signal,
+          );
+        }
+        this.requeue(group.map((r) => ({ ...r, files: [], deltaSchemaJson: '' })));
+        return;
+      }
+      case RefusalReason.OFFSET_GAP:
+      case RefusalReason.OFFSET_OVERLAP:
+        await deps.onOffsetConflict(group, refusal);
+        this.requeue(group); // the reset partitions' batches are now stale and get dropped
+        return;
+      default:
+        deps.onStalled(this.route, refusal);
+        this.requeue(group);
+        await sleep(deps.stallRetryMs, undefined, { signal: deps.signal }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** The data that flows through the ingest pipeline, from a fetched Kafka record to a committed manifest. */
+import type { TableRoute } from '../routing.js';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Kafka topic names use only `[a-zA-Z0-9._-]`, so `topic:partition` is unambiguous. */
+export const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/** A Kafka record as buffered: the bytes as fetched, nothing decoded yet. */
+export interface BufferedRecord {
+  offset: bigint;
+  timestampMs: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeaders;
+  /** What the record costs in memory, for flush thresholds and the memory budget. */
+  bytes: number;
+}
+
+/** A contiguous range of one partition: `first` is the position the range starts at, `last` the last record. */
+export interface OffsetRange {
+  first: bigint;
+  last: bigint;
+  /** Offsets between the committed position and `first` are gone from Kafka (retention); see SourceRange. */
+  gapAcknowledged?: boolean;
+}
+
+/** A record that will not reach a data file, and why (its DLQ headers). */
+export interface Rejection {
+  record: BufferedRecord;
+  reason: string;
+  message: string;
+}
+
+/** One partition's buffer, closed for appends and on its way to a data file. */
+export interface SealedBatch extends TopicPartition {
+  route: TableRoute;
+  /** The ownership epoch of the partition when sealed; a batch from an older epoch is never committed. */
+  epoch: number;
+  range: OffsetRange;
+  /** Records to decode and write. */
+  records: BufferedRecord[];
+  /** Records already known to be poison (over the size limit). */
+  rejected: Rejection[];
+  bytes: number;
+  sealedAt: number;
+}

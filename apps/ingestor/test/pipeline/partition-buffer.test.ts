@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PartitionBuffer } from '../../src/pipeline/partition-buffer.js';
+import type { BufferedRecord } from '../../src/pipeline/types.js';
+
+const route = { routingKey: 'db.c', tablePath: 'delta/db/c', tableUri: 's3://b/delta/db/c' };
+const rec = (offset: number, bytes = 10): BufferedRecord => ({
+  offset: BigInt(offset),
+  timestampMs: 0,
+  key: null,
+  value: Buffer.alloc(bytes),
+  headers: {},
+  bytes,
+});
+const thresholds = { maxBytes: 100, maxRows: 5, maxAgeMs: 1000 };
+
+describe('PartitionBuffer', () => {
+  it('starts its first range at the committed position, even past holes', () => {
+    const b = new PartitionBuffer('t', 0, route, 1, { offset: 10n });
+    b.append(rec(12), 0); // 10 and 11 were transaction markers
+    b.append(rec(13), 0);
+    const batch = b.seal(5);
+    expect(batch?.range).toEqual({ first: 10n, last: 13n });
+    expect(batch?.records.map((r) => r.offset)).toEqual([12n, 13n]);
+    expect(b.position).toBe(14n);
+  });
+
+  it('starts at the first record when the table has no position', () => {
+    const b = new PartitionBuffer('t', 0, route, 1);
+    expect(b.position).toBeUndefined();
+    b.append(rec(7), 0);
+    expect(b.seal(0)?.range).toEqual({ first: 7n, last: 7n });
+  });
+
+  it('drops records below its position (refetch after a retry)', () => {
+    const b = new PartitionBuffer('t', 0, route, 1, { offset: 5n });
+    expect(b.append(rec(4), 0)).toBe('duplicate');
+    expect(b.append(rec(5), 0)).toBe('appended');
+    expect(b.append(rec(5), 0)).toBe('duplicate');
+    expect(b.size.rows).toBe(1);
+  });
+
+  it('keeps rejected records in the range but out of the records to write', () => {
+    const b = new PartitionBuffer('t', 0, route, 1, { offset: 0n });
+    b.append(rec(0), 0);
+    b.append(rec(1, 50), 0, { reason: 'too_large', message: 'x' });
+    const batch = b.seal(0);
+    expect(batch?.records).toHaveLength(1);
+    expect(batch?.rejected.map((r) => [r.record.offset, r.reason])).toEqual([[1n, 'too_large']]);
+    expect(batch?.range).toEqual({ first: 0n, last: 1n });
+    expect(batch?.bytes).toBe(60);
+  });
+
+  it('is due by bytes, rows or age', () => {
+    const b = new PartitionBuffer('t', 0, route, 1);
+    expect(b.due(0, thresholds)).toBeUndefined();
+    b.append(rec(0), 100);
+    expect(b.due(1099, thresholds)).toBeUndefined();
+    expect(b.due(1100, thresholds)).toBe('age');
+    for (let i = 1; i < 5; i++) b.append(rec(i), 100);
+    expect(b.due(100, thresholds)).toBe('rows');
+    const big = new PartitionBuffer('t', 0, route, 1);
+    big.append(rec(0, 100), 0);
+    expect(big.due(0, thresholds)).toBe('bytes');
+  });
+
+  it('carries the gap acknowledgement into the first range only', () => {
+    const b = new PartitionBuffer('t', 0, route, 1, { offset: 100n, gapAcknowledged: true });
+    b.append(rec(100), 0);
+    expect(b.seal(0)?.range.gapAcknowledged).toBe(true);
+    b.append(rec(101), 0);
+    expect(b.seal(0)?.range.gapAcknowledged).toBeUndefined();
+  });
+
+  it('seals contiguous ranges that cover every appended offset exactly once (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1000),
+        fc.array(fc.record({ gap: fc.nat(3), sealAfter: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+        (start, steps) => {
+          const b = new PartitionBuffer('t', 0, route, 1, { offset: BigInt(start) });
+          const ranges: { first: bigint; last: bigint }[] = [];
+          let offset = start;
+          for (const s of steps) {
+            offset += s.gap;
+            b.append(rec(offset), 0);
+            offset += 1;
+            if (s.sealAfter) ranges.push((b.seal(0) as { range: { first: bigint; last: bigint } }).range);
+          }
+          const tail = b.seal(0);
+          if (tail) ranges.push(tail.range);
+          expect(ranges[0]?.first).toBe(BigInt(start));
+          for (let i = 1; i < ranges.length; i++) {
+            expect(ranges[i]?.first).toBe((ranges[i - 1]?.last as bigint) + 1n);
+          }
+          expect(ranges.at(-1)?.last).toBe(BigInt(offset - 1));
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,198 @@
+import { type CommitInput, type CommitOutcome, RefusalReason, refuse } from '@delta-writer/proto';
+import { describe, expect, it } from 'vitest';
+import type { ReadyBatch } from '../../src/pipeline/manifest.js';
+import { TableQueue, type TableQueueDeps } from '../../src/pipeline/table-queue.js';
+import type { Rejection, SealedBatch } from '../../src/pipeline/types.js';
+
+const route = { routingKey: 'db.c', tablePath: 'delta/db/c', tableUri: 's3://b/delta/db/c' };
+
+function batch(partition: number, first: number, last: number, epoch = 1): SealedBatch {
+  return {
+    topic: 't',
+    partition,
+    route,
+    epoch,
+    range: { first: BigInt(first), last: BigInt(last) },
+    records: [
+      { offset: BigInt(last), timestampMs: 0, key: null, value: Buffer.from('v'), headers: {}, bytes: 1 },
+    ],
+    rejected: [],
+    bytes: 1,
+    sealedAt: 0,
+  };
+}
+
+function ready(b: SealedBatch, schema = 's1', files = 1): ReadyBatch {
+  return {
+    batch: b,
+    deltaSchemaJson: files ? schema : '',
+    files: Array.from({ length: files }, (_, i) => ({
+      path: `p${b.partition}-${b.range.first}-${i}.parquet`,
+      sizeBytes: 1,
+      recordCount: 1,
+      partitionValues: [],
+      statsJson: '',
+      modificationTimeMs: 0,
+    })),
+  };
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const ack = (): CommitOutcome => ({
+  $case: 'ack',
+  value: { tableVersion: 1, duplicate: false, committedOffsets: [] },
+});
+
+function harness(answers: ((req: CommitInput) => CommitOutcome | Promise<CommitOutcome>)[] = []) {
+  const sent: CommitInput[] = [];
+  const committed: ReadyBatch[][] = [];
+  const dropped: SealedBatch[] = [];
+  const deadLettered: Rejection[] = [];
+  const stalled: (RefusalReason | undefined)[] = [];
+  const stale = new Set<number>();
+  const controller = new AbortController();
+  const deps: TableQueueDeps = {
+    context: { consumerGroup: 'g', ingestorId: 'i', partitionColumns: [] },
+    maxFilesPerCommit: 10,
+    send: async (req) => {
+      sent.push(req);
+      const answer = answers.shift();
+      return answer ? answer(req) : ack();
+    },
+    isCurrent: (b) => !stale.has(b.partition),
+    deadLetter: async (rs) => {
+      deadLettered.push(...rs);
+    },
+    onCommitted: (group) => committed.push(group),
+    onDropped: (b) => dropped.push(b),
+    onOffsetConflict: async (group) => {
+      for (const r of group) stale.add(r.batch.partition);
+    },
+    onStalled: (_route, refusal) => stalled.push(refusal?.reason),
+    stallRetryMs: 1,
+    signal: controller.signal,
+  };
+  return {
+    queue: new TableQueue(route, deps),
+    sent,
+    committed,
+    dropped,
+    deadLettered,
+    stalled,
+    stale,
+    controller,
+  };
+}
+
+describe('TableQueue', () => {
+  it('commits in seal order, waiting for the head, and groups what is ready behind it', async () => {
+    const h = harness();
+    const first = deferred<ReadyBatch | undefined>();
+    const b1 = batch(0, 0, 9);
+    const b2 = batch(1, 0, 4);
+    const b3 = batch(0, 10, 19);
+    h.queue.push({ batch: b1, ready: first.promise });
+    h.queue.push({ batch: b2, ready: Promise.resolve(ready(b2)) });
+    h.queue.push({ batch: b3, ready: Promise.resolve(ready(b3)) });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(h.sent).toHaveLength(0); // the head is not ready: nothing overtakes it
+    first.resolve(ready(b1));
+    await h.queue.idle();
+    expect(h.sent).toHaveLength(1);
+    const [request] = h.sent;
+    expect(request?.files).toHaveLength(3);
+    expect(request?.sourceRanges.map((r) => [r.partition, r.firstOffset, r.lastOffset])).toEqual([
+      [0, 0, 19], // two batches of partition 0, merged
+      [1, 0, 4],
+    ]);
+    expect(request?.deltaSchemaJson).toBe('s1');
+    expect(h.committed[0]?.map((r) => r.batch)).toEqual([b1, b2, b3]);
+  });
+
+  it('does not mix schemas in one request', async () => {
+    const h = harness();
+    const [b1, b2, b3] = [batch(0, 0, 0), batch(0, 1, 1), batch(0, 2, 2)];
+    h.queue.push({ batch: b1, ready: Promise.resolve(ready(b1, 's1')) });
+    h.queue.push({ batch: b2, ready: Promise.resolve(ready(b2, 's2')) });
+    h.queue.push({ batch: b3, ready: Promise.resolve(ready(b3, 's2', 0)) });
+    await h.queue.idle();
+    expect(h.sent.map((r) => [r.deltaSchemaJson, r.files.length])).toEqual([
+      ['s1', 1],
+      ['s2', 1],
+    ]);
+    expect(h.sent[1]?.sourceRanges[0]).toMatchObject({ firstOffset: 1, lastOffset: 2 });
+  });
+
+  it('drops batches of revoked partitions and abandoned batches', async () => {
+    const h = harness();
+    h.stale.add(1);
+    const [b1, b2, b3] = [batch(0, 0, 0), batch(1, 0, 0), batch(2, 0, 0)];
+    h.queue.push({ batch: b1, ready: Promise.resolve(ready(b1)) });
+    h.queue.push({ batch: b2, ready: Promise.resolve(ready(b2)) });
+    h.queue.push({ batch: b3, ready: Promise.reject(new Error('aborted')) });
+    await h.queue.idle();
+    expect(h.dropped).toEqual([b2, b3]);
+    expect(h.sent.flatMap((r) => r.sourceRanges.map((s) => s.partition))).toEqual([0]);
+  });
+
+  it('dead-letters the records of a schema refusal, then commits the ranges without files', async () => {
+    const h = harness([
+      () => ({ $case: 'refusal', value: refuse.schemaIncompatible('a: long vs string', []) }),
+    ]);
+    const b1 = batch(0, 0, 3);
+    h.queue.push({ batch: b1, ready: Promise.resolve(ready(b1)) });
+    await h.queue.idle();
+    expect(h.deadLettered.map((r) => [r.record.offset, r.reason])).toEqual([[3n, 'schema_incompatible']]);
+    expect(h.deadLettered[0]?.message).toContain('a: long vs string');
+    expect(h.sent).toHaveLength(2);
+    expect(h.sent[1]?.files).toEqual([]);
+    expect(h.sent[1]?.sourceRanges[0]).toMatchObject({ firstOffset: 0, lastOffset: 3 });
+    expect(h.committed).toHaveLength(1);
+  });
+
+  it('hands offset conflicts to the owner and drops the reset batches', async () => {
+    const h = harness([() => ({ $case: 'refusal', value: refuse.offsetOverlap('partly committed', []) })]);
+    const [b1, b2] = [batch(0, 0, 3), batch(0, 4, 5)];
+    h.queue.push({ batch: b1, ready: Promise.resolve(ready(b1)) });
+    h.queue.push({ batch: b2, ready: Promise.resolve(ready(b2)) });
+    await h.queue.idle();
+    expect(h.sent).toHaveLength(1);
+    expect(h.dropped).toEqual([b1, b2]);
+    expect(h.committed).toHaveLength(0);
+  });
+
+  it('retries transport failures and stalls on refusals it cannot fix', async () => {
+    let calls = 0;
+    const h = harness([
+      () => {
+        calls++;
+        throw new Error('UNAVAILABLE');
+      },
+      () => ({ $case: 'refusal', value: refuse.partitioningMismatch('table has other partition columns') }),
+    ]);
+    const b1 = batch(0, 0, 0);
+    h.queue.push({ batch: b1, ready: Promise.resolve(ready(b1)) });
+    await h.queue.idle();
+    expect(calls).toBe(1);
+    expect(h.stalled).toEqual([undefined, RefusalReason.PARTITIONING_MISMATCH]);
+    expect(h.sent).toHaveLength(3);
+    expect(h.committed).toHaveLength(1);
+  });
+
+  it('stops on abort, keeping what is not committed', async () => {
+    const h = harness([() => new Promise(() => undefined)]);
+    const b1 = batch(0, 0, 0);
+    h.queue.push({ batch: b1, ready: Promise.resolve(ready(b1)) });
+    await new Promise((r) => setTimeout(r, 5));
+    h.controller.abort();
+    expect(h.queue.length).toBe(0); // in the request that hangs
+    expect(h.committed).toHaveLength(0);
+  });
+});
