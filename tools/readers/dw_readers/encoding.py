@@ -12,12 +12,14 @@ import base64
 import datetime as dt
 import json
 import math
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from .types import DeltaType, decimal_params, is_primitive
 
 _UTC = dt.timezone.utc
+# Delta decimals have up to 38 digits; Python's default context keeps 28 and would refuse to quantize them.
+_DECIMALS = Context(prec=80)
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 # Types whose encoded form is a JSON string: a map key of one of these is used as the object key as is.
@@ -115,7 +117,7 @@ def decode_value(dtype: DeltaType, value: Any) -> Any:
         return parsed
     params = decimal_params(dtype)
     if params:
-        return Decimal(str(value)).quantize(Decimal(1).scaleb(-params[1]))
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-params[1]), context=_DECIMALS)
     raise ValueError(f"unsupported Delta type {dtype!r}")
 
 
@@ -133,7 +135,7 @@ def _encode_float(v: float) -> float | str:
 
 
 def _encode_decimal(v: Decimal, scale: int) -> str:
-    quantized = v.quantize(Decimal(1).scaleb(-scale))
+    quantized = v.quantize(Decimal(1).scaleb(-scale), context=_DECIMALS)
     if quantized.is_zero():
         quantized = quantized.copy_abs()  # "-0.00" and "0.00" are the same value
     return format(quantized, "f")
