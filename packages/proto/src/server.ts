@@ -45,7 +45,7 @@ export interface CallContext {
 export interface CommitterHandlers {
   commit(request: CommitRequest, context: CallContext): Promise<CommitOutcome>;
   getTableState(request: GetTableStateRequest, context: CallContext): Promise<TableStateOutcome>;
-  serverInfo(): ServerInfo;
+  serverInfo(): ServerInfo | Promise<ServerInfo>;
 }
 
 export interface CommitterServerOptions {
@@ -122,7 +122,7 @@ export function createCommitterServer(options: CommitterServerOptions): Server {
           outcome: {
             $case: 'info',
             value: {
-              ...options.handlers.serverInfo(),
+              ...(await options.handlers.serverInfo()),
               minProtocolVersion: protocol.min,
               maxProtocolVersion: protocol.max,
             },

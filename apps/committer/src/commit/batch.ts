@@ -1,0 +1,142 @@
+/**
+ * Commits one group-commit batch of one table: load the snapshot, plan offsets (and schema), write one Delta commit,
+ * answer every manifest. On a concurrent commit (a second leader, or anything else writing the table) it re-plans on
+ * the new snapshot, where ranges the other writer committed turn into duplicates: that is what keeps even two
+ * leaders from committing a range twice.
+ */
+
+import type { CommitOutcome } from '@delta-writer/proto';
+import { type CommitRequest, type CommittedOffset, type Refusal, refuse } from '@delta-writer/proto';
+import { type Decision, offsetsFor, planBatch } from '../plan/offsets.js';
+import { CommitConflictError, type TableCommitter, type TableSnapshot } from './table-committer.js';
+
+export interface BatchResult {
+  readonly outcomes: readonly CommitOutcome[];
+  /** The Delta version written, or undefined when nothing was committed. */
+  readonly committedVersion?: number;
+  readonly conflicts: number;
+  readonly acknowledgedGaps: number;
+}
+
+export interface BatchOptions {
+  readonly committer: TableCommitter;
+  readonly term: number;
+  readonly signal: AbortSignal;
+  /** Re-plans after a conflict at most this often, then answers RETRY_LATER. */
+  readonly maxConflictRetries?: number;
+}
+
+export async function commitBatch(
+  manifests: readonly CommitRequest[],
+  options: BatchOptions,
+): Promise<BatchResult> {
+  const table = manifests[0]?.table;
+  if (!table) throw new Error('commitBatch: empty batch or manifest without table');
+  const maxRetries = options.maxConflictRetries ?? 5;
+  let conflicts = 0;
+  for (;;) {
+    options.signal.throwIfAborted();
+    const snapshot = await options.committer.load(table);
+    const schema = options.committer.schemaAdmission(snapshot);
+    const partitioning = partitionColumnsOf(snapshot, manifests);
+    const plan = planBatch(
+      snapshot.txnVersions,
+      manifests,
+      (m) => partitionRefusal(m, partitioning) ?? schema.admit(m),
+    );
+    let version = snapshot.version;
+    if (plan.commit.length > 0) {
+      try {
+        version = await options.committer.commit(
+          {
+            table,
+            snapshot,
+            manifests: plan.commit,
+            txns: plan.txns,
+            schemaJson: schema.schemaJson,
+            schemaChanged: schema.changed,
+            partitionColumns: partitioning,
+            term: options.term,
+          },
+          options.signal,
+        );
+      } catch (error) {
+        if (!(error instanceof CommitConflictError)) throw error;
+        conflicts++;
+        if (conflicts > maxRetries) {
+          const busy = refuse.retryLater(
+            `table ${table.tableUri} kept changing under ${conflicts} commits`,
+            500,
+          );
+          return {
+            outcomes: manifests.map(() => ({ $case: 'refusal', value: busy })),
+            conflicts,
+            acknowledgedGaps: 0,
+          };
+        }
+        continue;
+      }
+    }
+    return {
+      outcomes: plan.decisions.map((d, i) =>
+        outcome(
+          d,
+          manifests[i] as CommitRequest,
+          version,
+          plan.commit.length > 0 ? plan.after : snapshot.txnVersions,
+        ),
+      ),
+      ...(plan.commit.length > 0 ? { committedVersion: version } : {}),
+      conflicts,
+      acknowledgedGaps: plan.decisions.reduce(
+        (n, d) => n + (d.kind === 'commit' ? d.acknowledgedGaps.length : 0),
+        0,
+      ),
+    };
+  }
+}
+
+function outcome(
+  decision: Decision,
+  manifest: CommitRequest,
+  version: number,
+  offsets: ReadonlyMap<string, number>,
+): CommitOutcome {
+  const committedOffsets: CommittedOffset[] = offsetsFor(manifest.sourceRanges, offsets);
+  switch (decision.kind) {
+    case 'commit':
+    case 'duplicate':
+      return {
+        $case: 'ack',
+        value: { tableVersion: version, duplicate: decision.kind === 'duplicate', committedOffsets },
+      };
+    case 'refuse':
+      return {
+        $case: 'refusal',
+        value:
+          decision.problem === 'gap'
+            ? refuse.offsetGap(decision.message, committedOffsets)
+            : refuse.offsetOverlap(decision.message, committedOffsets),
+      };
+    case 'invalid':
+      return { $case: 'refusal', value: refuse.invalidRequest(decision.message) };
+    case 'rejected':
+      return { $case: 'refusal', value: decision.reason as Refusal };
+  }
+}
+
+/** The table's partition columns, or for a table the batch creates, those of its first manifest. */
+function partitionColumnsOf(snapshot: TableSnapshot, manifests: readonly CommitRequest[]): readonly string[] {
+  return snapshot.exists ? snapshot.partitionColumns : (manifests[0]?.partitionColumns ?? []);
+}
+
+function partitionRefusal(manifest: CommitRequest, columns: readonly string[]): Refusal | undefined {
+  const same =
+    manifest.partitionColumns.length === columns.length &&
+    manifest.partitionColumns.every((c, i) => c === columns[i]);
+  return same
+    ? undefined
+    : refuse.partitioningMismatch(
+        `the table is partitioned by [${columns.join(', ')}], the manifest by [${manifest.partitionColumns.join(', ')}]`,
+      );
+}

@@ -1,0 +1,68 @@
+/**
+ * The seam between the committer's coordination logic and the Delta log. Everything here is what the committer needs
+ * from a table; the implementation on top of `@delta-writer/delta-log` lives behind it, so the scheduling,
+ * exactly-once planning and gRPC layers are tested without object storage.
+ */
+import type { CommitRequest, Refusal, TableRef } from '@delta-writer/proto';
+
+/** A table as of its latest version. */
+export interface TableSnapshot {
+  readonly exists: boolean;
+  /** Latest version; -1 when the table does not exist. */
+  readonly version: number;
+  /** Delta `schemaString` of the table; empty when it does not exist. */
+  readonly schemaJson: string;
+  readonly partitionColumns: readonly string[];
+  /** The version of every `txn` appId in the table (ours and any other writer's). */
+  readonly txnVersions: ReadonlyMap<string, number>;
+}
+
+/** Merges manifest schemas into the table schema, manifest by manifest, as the batch is planned. */
+export interface SchemaAdmission {
+  /** A SCHEMA_INCOMPATIBLE refusal when the manifest's schema cannot be merged; otherwise merges it. */
+  admit(manifest: CommitRequest): Refusal | undefined;
+  /** The table schema with every admitted manifest merged in. */
+  readonly schemaJson: string;
+  /** Whether it differs from the snapshot's (the commit then carries a metaData action). */
+  readonly changed: boolean;
+}
+
+/** One Delta commit: the files of `manifests`, the txn actions, and the schema change if any. */
+export interface PreparedCommit {
+  readonly table: TableRef;
+  /** The snapshot the plan was made against: the commit goes to version `snapshot.version + 1`. */
+  readonly snapshot: TableSnapshot;
+  readonly manifests: readonly CommitRequest[];
+  readonly txns: readonly { readonly appId: string; readonly version: number }[];
+  /** Table schema after the commit (for creation or a metaData action when `schemaChanged`). */
+  readonly schemaJson: string;
+  readonly schemaChanged: boolean;
+  /** Partition columns, used when the commit creates the table. */
+  readonly partitionColumns: readonly string[];
+  /** The leadership term (fencing token) that makes the commit; recorded in commitInfo for audit. */
+  readonly term: number;
+}
+
+export interface TableCommitter {
+  /** The latest snapshot of the table (exists = false when there is none yet). */
+  load(table: TableRef): Promise<TableSnapshot>;
+  schemaAdmission(snapshot: TableSnapshot): SchemaAdmission;
+  /**
+   * Writes the commit with put-if-absent and returns the committed version. Throws {@link CommitConflictError} when
+   * another writer committed since the snapshot (then the batch is planned again on a fresh snapshot), and stops
+   * without writing when `signal` is aborted (leadership lost).
+   */
+  commit(prepared: PreparedCommit, signal: AbortSignal): Promise<number>;
+}
+
+/** The table moved on since the snapshot the commit was planned on. */
+export class CommitConflictError extends Error {
+  override readonly name = 'CommitConflictError';
+  constructor(
+    message: string,
+    readonly kind: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Checks a CommitRequest on its own, before it is queued: anything wrong here is the sender's bug or configuration
+ * and is refused with INVALID_REQUEST naming the field. Offsets against the table are checked later, in the batch.
+ */
+import { type CommitRequest, WriteMode } from '@delta-writer/proto';
+import { validateRanges } from '../plan/offsets.js';
+
+/** Returns a message naming the problem, or undefined when the request is well-formed. */
+export function validateCommitRequest(request: CommitRequest, tableRootUri: string): string | undefined {
+  const table = request.table;
+  if (!table) return 'table is required';
+  if (!table.routingKey) return 'table.routing_key is empty';
+  const uri = table.tableUri.replace(/\/+$/, '');
+  if (!uri.startsWith(tableRootUri) || uri.length === tableRootUri.length) {
+    return `table.table_uri '${table.tableUri}' is not under the committer's table root ${tableRootUri}`;
+  }
+  if (uri.split('/').some((segment) => segment === '..' || segment === '.')) {
+    return `table.table_uri '${table.tableUri}' has '.' or '..' segments`;
+  }
+  if (!request.idempotencyId) return 'idempotency_id is empty';
+  if (request.writeMode !== WriteMode.APPEND) {
+    return `write_mode ${WriteMode[request.writeMode] ?? request.writeMode} is not supported (only APPEND)`;
+  }
+  const schemaProblem = checkSchemaJson(request.deltaSchemaJson);
+  if (schemaProblem) return `delta_schema_json ${schemaProblem}`;
+  if (new Set(request.partitionColumns).size !== request.partitionColumns.length) {
+    return 'partition_columns has a column twice';
+  }
+  const paths = new Set<string>();
+  for (const [i, file] of request.files.entries()) {
+    const problem = checkFile(file, request.partitionColumns);
+    if (problem) return `files[${i}] ${problem}`;
+    if (paths.has(file.path)) return `files[${i}].path '${file.path}' appears twice`;
+    paths.add(file.path);
+  }
+  return validateRanges(request.sourceRanges);
+}
+
+function checkSchemaJson(json: string): string | undefined {
+  try {
+    const schema = JSON.parse(json) as { type?: unknown; fields?: unknown };
+    return schema?.type === 'struct' && Array.isArray(schema.fields)
+      ? undefined
+      : 'is not a Delta struct type';
+  } catch {
+    return 'is not valid JSON';
+  }
+}
+
+function checkFile(
+  file: CommitRequest['files'][number],
+  partitionColumns: readonly string[],
+): string | undefined {
+  if (!file.path) return '.path is empty';
+  // Relative to the table root: no scheme, no leading slash, no dot segments that could escape the table.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(file.path) || file.path.startsWith('/'))
+    return `.path '${file.path}' is not relative`;
+  if (file.path.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    return `.path '${file.path}' has empty, '.' or '..' segments`;
+  }
+  if (file.path.startsWith('_delta_log/')) return `.path '${file.path}' points into _delta_log`;
+  for (const [name, n] of [
+    ['size_bytes', file.sizeBytes],
+    ['record_count', file.recordCount],
+  ] as const) {
+    if (!Number.isSafeInteger(n) || n < 0) return `.${name} ${n} is out of range`;
+  }
+  const columns = file.partitionValues.map((v) => v.column);
+  if (columns.length !== partitionColumns.length || !partitionColumns.every((c) => columns.includes(c))) {
+    return `.partition_values [${columns.join(', ')}] do not match partition_columns [${partitionColumns.join(', ')}]`;
+  }
+  if (file.statsJson) {
+    try {
+      JSON.parse(file.statsJson);
+    } catch {
+      return '.stats_json is not valid JSON';
+    }
+  }
+  return undefined;
+}

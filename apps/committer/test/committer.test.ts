@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
+import { createCommitterClient, RefusalReason } from '@delta-writer/proto';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningCommitter, startCommitter } from '../src/app.js';
+import { loadConfig } from '../src/config/load.js';
+import { MemoryTables, manifest } from './memory-table.js';
+import { redisUrl } from './redis-env.js';
+
+const TOKEN = 'test-token-0123456789';
+const running: RunningCommitter[] = [];
+const clients: { close(): void }[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+/** A port free right now (the advertised address must name the real port, so port 0 will not do). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function committer(prefix: string, tables: MemoryTables, extra: Record<string, string> = {}) {
+  const port = await freePort();
+  const config = loadConfig({
+    REDIS_URL: redisUrl(),
+    MINIO_BUCKET: 'lake',
+    COMMITTER_TOKEN: TOKEN,
+    COMMITTER_GRPC_HOST: '127.0.0.1',
+    COMMITTER_GRPC_PORT: String(port),
+    COMMITTER_ADVERTISED_ADDRESS: `127.0.0.1:${port}`,
+    METRICS_PORT: '0',
+    COMMITTER_LEASE_KEY: prefix,
+    COMMITTER_LEASE_TTL_MS: '1500',
+    COMMITTER_LEASE_RENEW_INTERVAL_MS: '300',
+    COMMITTER_LEASE_RETRY_INTERVAL_MS: '100',
+    COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20',
+    ...extra,
+  });
+  const c = await startCommitter(config, { tableCommitter: tables, logger: pino({ level: 'silent' }) });
+  running.push(c);
+  return c;
+}
+
+const acquired = (c: RunningCommitter) =>
+  c.lease.isLeader ? Promise.resolve() : new Promise<void>((r) => c.lease.once('acquired', () => r()));
+
+async function http(port: number, path: string) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text() };
+}
+
+describe('committer process (in-process, real gRPC and real Redis)', () => {
+  it('commits through the leader, is idempotent, and refuses callers without the token', async () => {
+    const tables = new MemoryTables();
+    const c = await committer(`test:${randomUUID()}`, tables);
+    await acquired(c);
+    const client = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: TOKEN });
+    clients.push(client);
+    const m = manifest(0, 0, 9);
+    const [first, concurrentRetry] = await Promise.all([client.commit(m), client.commit(m)]);
+    expect(first).toMatchObject({ $case: 'ack', value: { tableVersion: 0, duplicate: false } });
+    expect(concurrentRetry).toEqual(first); // shared the queued manifest's answer
+    expect(await client.commit(m)).toMatchObject({ $case: 'ack', value: { duplicate: true } });
+    expect(tables.files('s3://lake/delta/shop/orders')).toHaveLength(1);
+
+    const anonymous = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`] });
+    clients.push(anonymous);
+    const refused = await anonymous.commit(manifest(0, 10, 19));
+    expect(refused.$case === 'refusal' && refused.value.reason).toBe(RefusalReason.UNAUTHENTICATED);
+    expect(tables.files('s3://lake/delta/shop/orders')).toHaveLength(1);
+
+    const state = await client.getTableState({ table: m.table, consumerGroup: 'dw' });
+    expect(state).toMatchObject({
+      $case: 'state',
+      value: {
+        exists: true,
+        committedOffsets: [{ topic: 'mongodb.shop.orders', partition: 0, lastOffset: 9 }],
+      },
+    });
+  });
+
+  it('refuses a table outside the configured root', async () => {
+    const c = await committer(`test:${randomUUID()}`, new MemoryTables());
+    await acquired(c);
+    const client = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: TOKEN });
+    clients.push(client);
+    const outcome = await client.commit(
+      manifest(0, 0, 1, { table: { routingKey: 'x', tableUri: 's3://other-bucket/delta/x' } }),
+    );
+    expect(outcome.$case === 'refusal' && outcome.value.reason).toBe(RefusalReason.INVALID_REQUEST);
+  });
+
+  it('fails over: the standby is unready, redirects, and takes over when the leader stops', async () => {
+    const prefix = `test:${randomUUID()}`;
+    const tables = new MemoryTables();
+    const a = await committer(prefix, tables);
+    await acquired(a);
+    const b = await committer(prefix, tables);
+    const addresses = [`127.0.0.1:${b.grpcPort}`, `127.0.0.1:${a.grpcPort}`];
+
+    expect((await http(a.httpPort, '/readyz')).status).toBe(200);
+    expect(await http(b.httpPort, '/readyz')).toEqual({ status: 503, body: 'standby\n' });
+    expect((await http(b.httpPort, '/healthz')).status).toBe(200);
+    const metrics = (await http(a.httpPort, '/metrics')).body;
+    for (const name of [
+      'deltawriter_committer_lease_leader 1',
+      'deltawriter_committer_commits_total',
+      'deltawriter_committer_commit_duration_seconds',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+
+    const client = createCommitterClient({
+      addresses,
+      token: TOKEN,
+      backoff: { initialMs: 20, maxMs: 200 },
+      maxAttempts: 50,
+    });
+    clients.push(client);
+    expect((await client.commit(manifest(0, 0, 9))).$case).toBe('ack');
+    expect(client.currentAddress).toBe(addresses[1]);
+
+    const takeover = acquired(b);
+    running.splice(running.indexOf(a), 1);
+    await a.stop();
+    await takeover;
+    expect((await http(b.httpPort, '/readyz')).status).toBe(200);
+    const after = await client.commit(manifest(0, 10, 19));
+    expect(after).toMatchObject({ $case: 'ack', value: { tableVersion: 1 } });
+    expect(client.currentAddress).toBe(addresses[0]);
+    expect(tables.tables.get('s3://lake/delta/shop/orders')?.commits.map((x) => x.term)).toEqual([
+      expect.any(Number),
+      expect.any(Number),
+    ]);
+    const [t1, t2] = tables.tables.get('s3://lake/delta/shop/orders')?.commits.map((x) => x.term) ?? [];
+    expect(t2).toBeGreaterThan(t1 as number);
+  });
+});

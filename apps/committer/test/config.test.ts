@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/load.js';
+import { renderConfigReference, spliceReference } from '../src/config/reference.js';
+
+const minimal = { REDIS_URL: 'redis://127.0.0.1:6379', MINIO_BUCKET: 'lake' };
+const fail = (env: Record<string, string>) => {
+  try {
+    loadConfig(env, () => {
+      throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+    });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('runs on defaults plus the two required variables', () => {
+    const c = loadConfig(minimal);
+    expect(c.grpc.port).toBe(50051);
+    expect(c.metricsPort).toBe(8002);
+    expect(c.storage.tableRootUri).toBe('s3://lake/delta/');
+    expect(c.grpc.tokens).toEqual([]);
+    expect(c.instanceId).not.toBe(loadConfig(minimal).instanceId);
+  });
+
+  it('takes over within 15 s by default', () => {
+    const { lease } = loadConfig(minimal);
+    expect(lease.ttlMs + lease.retryIntervalMs).toBeLessThanOrEqual(15_000);
+    expect(lease.renewIntervalMs * 3).toBeLessThanOrEqual(lease.ttlMs);
+  });
+
+  it.each([
+    [{ MINIO_BUCKET: 'lake' }, /^invalid configuration: REDIS_URL is required$/],
+    [{ ...minimal, REDIS_URL: 'http://x' }, /^invalid configuration: REDIS_URL must be a redis/],
+    [
+      { ...minimal, COMMITTER_GRPC_PORT: '70000' },
+      /^invalid configuration: COMMITTER_GRPC_PORT must be at most 65535$/,
+    ],
+    [
+      { ...minimal, COMMITTER_LEASE_TTL_MS: '3000' },
+      /^invalid configuration: COMMITTER_LEASE_RENEW_INTERVAL_MS must be at most a third/,
+    ],
+    [{ ...minimal, COMMITTER_TLS_CERT_FILE: '/c.pem' }, /COMMITTER_TLS_KEY_FILE is required/],
+    [
+      { ...minimal, COMMITTER_TLS_CERT_FILE: '/c.pem', COMMITTER_TLS_KEY_FILE: '/k.pem' },
+      /COMMITTER_TLS_CERT_FILE cannot be read \(ENOENT/,
+    ],
+    [
+      { ...minimal, COMMITTER_ADVERTISED_ADDRESS: 'no-port' },
+      /COMMITTER_ADVERTISED_ADDRESS must be host:port/,
+    ],
+    [{ ...minimal, LOG_LEVEL: 'loud' }, /^invalid configuration: LOG_LEVEL /],
+  ])('names the variable in one line: %j', (env, message) => {
+    const text = fail(env as Record<string, string>);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+  });
+
+  it('never echoes a secret value', () => {
+    const text = fail({ ...minimal, COMMITTER_TOKEN: 'short-secret' });
+    expect(text).toMatch(/COMMITTER_TOKEN/);
+    expect(text).not.toContain('short-secret');
+    const url = fail({ ...minimal, REDIS_URL: 'nope://user:hunter2@h' });
+    expect(url).not.toContain('hunter2');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ ...minimal, COMMITTER_TOKEN: '', METRICS_PORT: '' }).metricsPort).toBe(8002);
+  });
+
+  it('README.md carries the reference generated from the schema (run `pnpm docs:config` after changes)', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    expect(spliceReference(readme, renderConfigReference())).toBe(readme);
+    for (const name of ['REDIS_URL', 'COMMITTER_TOKEN', 'COMMITTER_LEASE_TTL_MS'])
+      expect(readme).toContain(`\`${name}\``);
+  });
+});

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { redisUrl } from './redis-env.js';
+
+const main = join(import.meta.dirname, '..', 'src', 'main.ts');
+
+/** Runs the real entry point (through tsx, on the workspace sources). */
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const logged = (msg: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (stdout.includes(`"msg":"${msg}"`)) resolve();
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+  return { child, exited, logged, output: () => ({ stdout, stderr }) };
+}
+
+describe('committer entry point', () => {
+  it('exits 2 with one line naming the variable on invalid configuration', async () => {
+    const p = start({ MINIO_BUCKET: 'lake' });
+    expect(await p.exited).toBe(2);
+    expect(p.output().stderr).toBe('committer: invalid configuration: REDIS_URL is required\n');
+  });
+
+  it('stops gracefully on SIGTERM: releases the lease and exits 0, without logging secrets', async () => {
+    const token = `tok-${randomUUID()}`;
+    const p = start({
+      REDIS_URL: redisUrl(),
+      MINIO_BUCKET: 'lake',
+      COMMITTER_TOKEN: token,
+      COMMITTER_GRPC_HOST: '127.0.0.1',
+      COMMITTER_GRPC_PORT: '0',
+      METRICS_PORT: '0',
+      COMMITTER_LEASE_KEY: `test:${randomUUID()}`,
+    });
+    await p.logged('became leader');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const { stdout } = p.output();
+    expect(stdout).toContain('"msg":"leadership ended"');
+    expect(stdout).toContain('"msg":"stopped"');
+    expect(stdout).not.toContain(token);
+  });
+});
