@@ -1,0 +1,152 @@
+import { type Data, type Field, type Table, Type } from 'apache-arrow';
+import {
+  Binary,
+  type BsonDocument,
+  BsonRegExp,
+  BsonSymbol,
+  type BsonValue,
+  Code,
+  DateTime,
+  Decimal128,
+  double,
+  ObjectId,
+  SqlDate,
+  SqlDecimal,
+  SqlTimestamp,
+  Timestamp,
+} from '../bson/values.js';
+import { parseExtendedJson } from '../ejson/parse.js';
+import { META } from './schema.js';
+
+export interface ReadOptions {
+  /** Key rows by the document's own field names (`bson.name`, default) or by Arrow column names. */
+  names?: 'source' | 'column';
+  /** Leave out the CDC/Kafka metadata and overflow columns (default false). */
+  dataOnly?: boolean;
+}
+
+/**
+ * Reads rows back out of an Arrow table built by this package, as BSON values: the inverse of the
+ * conversion, used by the CLI and by the round-trip tests. Nulls are left out of documents (a null
+ * column and a missing field are the same thing in a table).
+ */
+export function rowsFromTable(table: Table, options: ReadOptions = {}): BsonDocument[] {
+  const rows: BsonDocument[] = [];
+  for (const batch of table.batches) {
+    const fields = batch.schema.fields;
+    const columns = batch.data.children;
+    for (let i = 0; i < batch.numRows; i++) {
+      const row: BsonDocument = new Map();
+      fields.forEach((f, j) => {
+        if (
+          options.dataOnly &&
+          (f.name.startsWith('_cdc_') || f.name.startsWith('_kafka_') || f.metadata.has(META.overflowOf))
+        ) {
+          return;
+        }
+        const v = readValue(columns[j] as Data, f, i);
+        if (v !== null) row.set(nameOf(f, options), v);
+      });
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function nameOf(f: Field, options: ReadOptions): string {
+  return options.names === 'column' ? f.name : (f.metadata.get(META.name) ?? f.name);
+}
+
+export function readValue(data: Data, field: Field, i: number): BsonValue {
+  if (!data.getValid(i)) return null;
+  const j = data.offset + i;
+  const tag = field.metadata.get(META.type);
+  const values = data.values as ArrayLike<number | bigint>;
+  switch (data.typeId) {
+    case Type.Bool:
+      return (((data.values[j >> 3] as number) >> (j & 7)) & 1) === 1;
+    case Type.Int:
+      return values[j] as number | bigint;
+    case Type.Float:
+      return double(values[j] as number);
+    case Type.Timestamp: {
+      const us = values[j] as bigint;
+      return us % 1000n === 0n ? new DateTime(us / 1000n) : new SqlTimestamp(us);
+    }
+    case Type.Date:
+      return new SqlDate(values[j] as number);
+    case Type.Decimal: {
+      const w = data.values as Uint32Array;
+      let n = 0n;
+      for (let k = 3; k >= 0; k--) n = (n << 32n) | BigInt(w[j * 4 + k] as number);
+      const type = data.type as unknown as { scale: number; precision: number };
+      return new SqlDecimal(BigInt.asIntN(128, n), type.scale, type.precision);
+    }
+    case Type.Binary:
+      return new Binary(Number(field.metadata.get(META.subtype) ?? 0), bytesAt(data, j));
+    case Type.Utf8:
+      return fromText(Buffer.from(bytesAt(data, j)).toString('utf8'), tag, field);
+    case Type.Struct: {
+      const kids = data.children;
+      const fields = (field.type as unknown as { children: Field[] }).children;
+      if (tag === 'bsonTimestamp') {
+        return new Timestamp(
+          Number(readValue(kids[0] as Data, fields[0] as Field, j)),
+          Number(readValue(kids[1] as Data, fields[1] as Field, j)),
+        );
+      }
+      if (tag === 'regex') {
+        return new BsonRegExp(
+          readValue(kids[0] as Data, fields[0] as Field, j) as string,
+          readValue(kids[1] as Data, fields[1] as Field, j) as string,
+        );
+      }
+      const doc: BsonDocument = new Map();
+      fields.forEach((f, k) => {
+        const v = readValue(kids[k] as Data, f, j);
+        if (v !== null) doc.set(f.metadata.get(META.name) ?? f.name, v);
+      });
+      return doc;
+    }
+    case Type.List: {
+      const offsets = data.valueOffsets as Int32Array;
+      const child = data.children[0] as Data;
+      const el = (field.type as unknown as { children: Field[] }).children[0] as Field;
+      const out: BsonValue[] = [];
+      for (let k = offsets[j] as number; k < (offsets[j + 1] as number); k++)
+        out.push(readValue(child, el, k));
+      return out;
+    }
+    default:
+      throw new Error(`cannot read Arrow type ${String(data.type)}`);
+  }
+}
+
+function bytesAt(data: Data, j: number): Uint8Array {
+  const offsets = data.valueOffsets as Int32Array;
+  return (data.values as Uint8Array).subarray(offsets[j] as number, offsets[j + 1] as number);
+}
+
+function fromText(s: string, tag: string | undefined, field: Field): BsonValue {
+  switch (tag) {
+    case undefined:
+    case 'decimalText':
+    case 'time':
+      return s;
+    case 'objectId':
+      return new ObjectId(s);
+    case 'decimal128':
+      return new Decimal128(s);
+    case 'symbol':
+      return new BsonSymbol(s);
+    case 'code':
+      return new Code(s, null);
+    case 'uuid':
+      return new Binary(
+        Number(field.metadata.get(META.subtype) ?? 4),
+        Buffer.from(s.replaceAll('-', ''), 'hex'),
+      );
+    default:
+      return parseExtendedJson(s); // ejson and the rare types stored as their Extended JSON
+  }
+}
