@@ -158,7 +158,12 @@ export class Lease extends EventEmitter<LeaseEvents> {
       this.highestTerm,
     )) as [number, number];
     this.highestTerm = Math.max(this.highestTerm, term);
-    if (taken !== 1 || !this.running) return;
+    if (taken !== 1) return;
+    if (!this.running) {
+      // stop() came while acquiring: hand the lease straight back instead of making a standby wait for the TTL.
+      await o.redis.eval(RELEASE, 2, this.leaseKey, this.termKey, o.owner, term);
+      return;
+    }
     const controller = new AbortController();
     this.current = { term, validUntil: 0, controller };
     this.extend(startedAt);
