@@ -1,1 +1,1 @@
-export {};
+export { parseEnvFile, type StackEnv, stackEnv, uniqueName } from './stack.js';
