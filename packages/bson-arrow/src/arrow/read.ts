@@ -16,7 +16,10 @@ import {
   Timestamp,
 } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
+import { CDC_COLUMNS } from './batch.js';
 import { META } from './schema.js';
+
+const CDC = new Set<string>(CDC_COLUMNS);
 
 export interface ReadOptions {
   /** Key rows by the document's own field names (`bson.name`, default) or by Arrow column names. */
@@ -38,10 +41,7 @@ export function rowsFromTable(table: Table, options: ReadOptions = {}): BsonDocu
     for (let i = 0; i < batch.numRows; i++) {
       const row: BsonDocument = new Map();
       fields.forEach((f, j) => {
-        if (
-          options.dataOnly &&
-          (f.name.startsWith('_cdc_') || f.name.startsWith('_kafka_') || f.metadata.has(META.overflowOf))
-        ) {
+        if (options.dataOnly && (CDC.has(f.name) || f.metadata.has(META.overflowOf))) {
           return;
         }
         const v = readValue(columns[j] as Data, f, i);
