@@ -176,3 +176,24 @@ export class FileNotFoundError extends DeltaError {
     this.path = path;
   }
 }
+
+/** `createTable` found a table (a version 0 commit) already at the location. */
+export class TableAlreadyExistsError extends DeltaError {
+  constructor(location: string) {
+    super('DELTA_TABLE_ALREADY_EXISTS', `a Delta table already exists at ${location}`);
+  }
+}
+
+/** A winner changed domain metadata this commit also changes. */
+export class ConcurrentDomainMetadataError extends ConcurrentModificationError {
+  readonly domain: string;
+  constructor(attempted: number, winner: number, domain: string) {
+    super(
+      'DELTA_CONCURRENT_DOMAIN_METADATA',
+      `domain "${domain}" was changed by a concurrent commit (version ${winner})`,
+      attempted,
+      winner,
+    );
+    this.domain = domain;
+  }
+}

@@ -142,11 +142,11 @@ export function assertWritable(protocol: Protocol, metadata: Metadata, schema: S
   const needed = new Set([...writerFeatures(protocol), ...readerFeatures(protocol)]);
   const refused: string[] = [];
   for (const f of needed) {
-    if (ONLY_WHILE_INACTIVE.has(f)) {
-      if (isActive(f, metadata, schema)) refused.push(f);
-    } else if (!SUPPORTED_WRITER_FEATURES.has(f)) {
-      refused.push(f);
-    }
+    if (!ONLY_WHILE_INACTIVE.has(f) && !SUPPORTED_WRITER_FEATURES.has(f)) refused.push(f);
+  }
+  // Constraints, generated columns etc. in the metadata need enforcing whether or not the protocol lists them.
+  for (const f of ONLY_WHILE_INACTIVE) {
+    if (isActive(f, metadata, schema) && !refused.includes(f)) refused.push(f);
   }
   if (refused.length > 0) {
     throw new UnsupportedFeatureError(

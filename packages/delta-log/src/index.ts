@@ -76,3 +76,18 @@ export { type RetryPolicy, S3Storage, type S3StorageOptions } from './storage/s3
 export type { ByteRange, FileMeta, ListOptions, Storage } from './storage/storage.js';
 export { type OpenStorageOptions, storageForUri } from './storage/uri.js';
 export { DeltaTable, type HistoryEntry } from './table.js';
+// writing
+export {
+  type CommitOptions,
+  type CommitRequest,
+  type CommitResult,
+  commit,
+  ENGINE_INFO,
+} from './write/commit.js';
+export { type CommitIntent, checkConflicts } from './write/conflict.js';
+export { type CreateTableOptions, createTable, protocolFor } from './write/create.js';
+export { escapePartitionPathSegment, type WriteDataFileOptions, writeDataFile } from './write/data-file.js';
+export { type Evolution, type EvolveOptions, evolveSchema, isWidening } from './write/evolution.js';
+export { type SchemaChangeOptions, schemaChange, withFeatures } from './write/schema-change.js';
+export { collectStats, type StatsOptions, truncateMax, truncateMin } from './write/stats.js';
+export { validateCommit } from './write/validate.js';

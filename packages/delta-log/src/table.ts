@@ -15,6 +15,8 @@ import {
 import type { Storage } from './storage/storage.js';
 import { type OpenStorageOptions, storageForUri } from './storage/uri.js';
 import { mapLimit } from './util/concurrency.js';
+import { type CommitOptions, type CommitRequest, type CommitResult, commit } from './write/commit.js';
+import { type CreateTableOptions, createTable } from './write/create.js';
 
 export interface HistoryEntry {
   version: number;
@@ -44,6 +46,12 @@ export class DeltaTable {
     return new DeltaTable(storage, path, await Snapshot.load(storage, path, options));
   }
 
+  /** Creates a new table (version 0) and returns it opened. Throws `TableAlreadyExistsError` if one exists. */
+  static async create(storage: Storage, tablePath: string, options: CreateTableOptions): Promise<DeltaTable> {
+    const path = tablePath.replace(/^\/+|\/+$/g, '');
+    return new DeltaTable(storage, path, await createTable(storage, path, options));
+  }
+
   /** Opens a table by URI: a local path, `file://...` or `s3://bucket/prefix`. */
   static async openUri(
     uri: string,
@@ -64,6 +72,13 @@ export class DeltaTable {
   async update(): Promise<Snapshot> {
     this.snapshot = await this.snapshot.update();
     return this.snapshot;
+  }
+
+  /** Commits on top of the current snapshot (see `commit`) and makes the post-commit snapshot current. */
+  async commit(request: CommitRequest, options?: CommitOptions): Promise<CommitResult> {
+    const result = await commit(this.storage, this.snapshot, request, options);
+    this.snapshot = result.snapshot;
+    return result;
   }
 
   async snapshotAt(version: number): Promise<Snapshot> {

@@ -86,6 +86,13 @@ export class Scan {
 
   /** Live files after skipping, with typed partition values. */
   files(): ScanFile[] {
+    const files = this.filesOf(this.snapshot.state.files.values());
+    const predicate = this.options.predicate;
+    return predicate ? files.filter((f) => fileMayMatch(predicate, f, this.snapshot)) : files;
+  }
+
+  /** `ScanFile`s (storage key, typed partition values) for the given add actions, without skipping. */
+  filesOf(adds: Iterable<AddFile>): ScanFile[] {
     const snap = this.snapshot;
     const mode = snap.columnMappingMode;
     const partFields = snap.partitionColumns.map((c) => {
@@ -94,15 +101,13 @@ export class Scan {
       return f;
     });
     const out: ScanFile[] = [];
-    for (const add of snap.state.files.values()) {
+    for (const add of adds) {
       const partitionValues: Record<string, Scalar> = {};
       for (const f of partFields) {
         const raw = add.partitionValues[physicalName(f, mode)] ?? add.partitionValues[f.name];
         partitionValues[f.name] = parsePartitionValue(raw, f.type, this.options.partitionTimeZone);
       }
-      const file: ScanFile = { add, key: resolveKey(snap, add.path), partitionValues };
-      if (this.options.predicate && !fileMayMatch(this.options.predicate, file, snap)) continue;
-      out.push(file);
+      out.push({ add, key: resolveKey(snap, add.path), partitionValues });
     }
     return out;
   }

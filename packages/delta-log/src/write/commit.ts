@@ -1,0 +1,183 @@
+/**
+ * Committing with optimistic concurrency (PROTOCOL "Commit Protocol"): write `<v>.json` only if absent;
+ * when another writer got there first, read the winning commits, check them for conflicts, and either
+ * rebase onto them and try the next version or fail with a typed `ConcurrentModificationError`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Action, AddFile, CommitInfo, Txn } from '../actions.js';
+import { serializeActions } from '../actions.js';
+import { InvalidCommitError, MaxCommitAttemptsError } from '../errors.js';
+import { commitFileName, joinPath, LOG_DIR } from '../log/paths.js';
+import { fileKey } from '../log/replay.js';
+import { fileMayMatch, type Predicate } from '../scan/predicate.js';
+import { Scan } from '../scan/scan.js';
+import { listLogFiles, readCommit, type Snapshot } from '../snapshot.js';
+import type { Storage } from '../storage/storage.js';
+import { type CommitIntent, checkConflicts } from './conflict.js';
+import { hasFeature, validateCommit } from './validate.js';
+
+export const ENGINE_INFO = 'delta-log/0.1.0';
+
+export interface CommitRequest {
+  /** add / remove / cdc / domainMetadata actions, plus at most one metaData and one protocol action. */
+  actions?: Action[];
+  /** Application watermarks committed atomically with the data; `lastUpdated` defaults to now. */
+  txns?: Array<Omit<Txn, 'lastUpdated'> & { lastUpdated?: number }>;
+  /** Recorded in commitInfo, e.g. `WRITE`, `STREAMING UPDATE`, `DELETE`. */
+  operation: string;
+  operationParameters?: Record<string, unknown>;
+  /** Files (their `add` actions or paths) this commit read; their concurrent removal conflicts. */
+  readFiles?: Array<AddFile | string>;
+  /** The commit read the whole table (e.g. an overwrite decided on its content). */
+  readWholeTable?: boolean;
+  /** The commit read the rows matching this predicate: concurrent adds that may match conflict. */
+  readPredicate?: Predicate;
+  userMetadata?: string;
+  /** Extra commitInfo fields (free-form provenance). */
+  commitInfo?: Record<string, unknown>;
+}
+
+export interface CommitOptions {
+  /** Attempts after the first one lost a race to a non-conflicting commit (default 15). */
+  maxRetries?: number;
+  /** Clock (ms), for tests. */
+  now?: () => number;
+}
+
+export interface CommitResult {
+  /** The version this commit became. */
+  version: number;
+  /** 1 when the first attempt won. */
+  attempts: number;
+  /** The table right after this commit (winners it rebased onto included), built without re-reading. */
+  snapshot: Snapshot;
+  /** Exactly what was written, commitInfo first. */
+  actions: Action[];
+}
+
+function intentOf(snapshot: Snapshot, request: CommitRequest, actions: readonly Action[]): CommitIntent {
+  const removes = new Set<string>();
+  const domains = new Set<string>();
+  for (const a of actions) {
+    if ('remove' in a) removes.add(fileKey(a.remove.path, a.remove.deletionVector));
+    if ('domainMetadata' in a) domains.add(a.domainMetadata.domain);
+  }
+  const readFiles = new Set<string>(
+    (request.readFiles ?? []).map((f) =>
+      typeof f === 'string' ? fileKey(f, undefined) : fileKey(f.path, f.deletionVector),
+    ),
+  );
+  // Removing a file means having read it.
+  for (const r of removes) readFiles.add(r);
+  const predicate = request.readPredicate;
+  const intent: CommitIntent = {
+    removes,
+    readFiles,
+    readWholeTable: request.readWholeTable ?? false,
+    txnAppIds: new Set((request.txns ?? []).map((t) => t.appId)),
+    domains,
+  };
+  if (predicate) {
+    const scan = new Scan(snapshot, {});
+    intent.readMayMatch = (add) => {
+      const [file] = scan.filesOf([add]);
+      return file ? fileMayMatch(predicate, file, snapshot) : true;
+    };
+  }
+  return intent;
+}
+
+function buildCommitInfo(
+  snapshot: Snapshot,
+  request: CommitRequest,
+  now: number,
+  blindAppend: boolean,
+  ict: boolean,
+): CommitInfo {
+  const info: CommitInfo = {
+    timestamp: now,
+    operation: request.operation,
+    operationParameters: request.operationParameters ?? {},
+    readVersion: snapshot.version,
+    isolationLevel: 'Serializable',
+    isBlindAppend: blindAppend,
+    engineInfo: ENGINE_INFO,
+    txnId: randomUUID(),
+    ...(request.userMetadata !== undefined ? { userMetadata: request.userMetadata } : {}),
+    ...request.commitInfo,
+  };
+  if (ict) {
+    // PROTOCOL "In-Commit Timestamps": strictly increasing, and commitInfo must be the first action.
+    const prev = snapshot.timestamp;
+    return { inCommitTimestamp: Math.max(now, prev + 1), ...info };
+  }
+  return info;
+}
+
+/**
+ * Commits `request` on top of `snapshot`. Returns the committed version, or throws: `InvalidCommitError` /
+ * `SchemaEvolutionError` / `UnsupportedFeatureError` before writing anything, a `ConcurrentModificationError`
+ * subclass when a concurrent commit conflicts, `MaxCommitAttemptsError` when retries run out.
+ */
+export async function commit(
+  storage: Storage,
+  snapshot: Snapshot,
+  request: CommitRequest,
+  options: CommitOptions = {},
+): Promise<CommitResult> {
+  if (storage !== snapshot.storage) {
+    throw new InvalidCommitError(
+      'commit(storage, snapshot): the snapshot was loaded from a different storage',
+    );
+  }
+  const actions = request.actions ?? [];
+  const maxRetries = options.maxRetries ?? 15;
+  const now = options.now ?? Date.now;
+  const validated = validateCommit(snapshot, actions);
+  const intent = intentOf(snapshot, request, actions);
+  const blindAppend =
+    validated.removes.length === 0 &&
+    !validated.changesMetadata &&
+    !validated.changesProtocol &&
+    !request.readWholeTable &&
+    !request.readPredicate &&
+    (request.readFiles?.length ?? 0) === 0;
+  const ict =
+    hasFeature(validated.protocol, 'inCommitTimestamp') &&
+    validated.metadata.configuration['delta.enableInCommitTimestamps'] === 'true';
+
+  let base = snapshot;
+  let version = snapshot.version + 1;
+  for (let attempt = 1; ; attempt++) {
+    const t = now();
+    const txns: Action[] = (request.txns ?? []).map((x) => ({
+      txn: { appId: x.appId, version: x.version, lastUpdated: x.lastUpdated ?? t },
+    }));
+    const written: Action[] = [
+      { commitInfo: buildCommitInfo(base, request, t, blindAppend, ict) },
+      ...actions,
+      ...txns,
+    ];
+    const path = joinPath(snapshot.tablePath, LOG_DIR, commitFileName(version));
+    if (await storage.putIfAbsent(path, new TextEncoder().encode(serializeActions(written)))) {
+      return {
+        version,
+        attempts: attempt,
+        snapshot: base.withCommits([{ version, actions: written, timestamp: t }]),
+        actions: written,
+      };
+    }
+    if (attempt > maxRetries) throw new MaxCommitAttemptsError(version, attempt);
+    // Lost the race: read every commit from `version` on, check each, and rebase onto them.
+    const listed = await listLogFiles(storage, snapshot.tablePath, version);
+    const latest = listed.reduce((m, f) => (f.kind === 'commit' ? Math.max(m, f.version) : m), version);
+    const winners: Array<{ version: number; actions: Action[] }> = [];
+    for (let v = version; v <= latest; v++) {
+      const winner = await readCommit(storage, snapshot.tablePath, v);
+      checkConflicts(intent, winner, v, version);
+      winners.push({ version: v, actions: winner });
+    }
+    base = base.withCommits(winners);
+    version = latest + 1;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Creating a table: version 0 with protocol, metaData and (optionally) initial files, written with
+ * put-if-absent so two creators cannot both succeed. The protocol is the widest-readable one that fits:
+ * (1,2) unless the schema or configuration needs table features, then (1,7) or (3,7) with explicit lists.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Action, AddFile, Metadata, Protocol } from '../actions.js';
+import { serializeActions } from '../actions.js';
+import { InvalidCommitError, TableAlreadyExistsError } from '../errors.js';
+import { assertWritable, SUPPORTED_READER_FEATURES } from '../features.js';
+import { commitFileName, joinPath, LOG_DIR } from '../log/paths.js';
+import { TableState } from '../log/replay.js';
+import { type DataType, findField, type StructType, serializeSchema } from '../schema/types.js';
+import { Snapshot } from '../snapshot.js';
+import type { Storage } from '../storage/storage.js';
+import { ENGINE_INFO } from './commit.js';
+import { validateNewSchema } from './evolution.js';
+
+export interface CreateTableOptions {
+  schema: StructType;
+  partitionColumns?: string[];
+  configuration?: Record<string, string>;
+  name?: string;
+  description?: string;
+  /** Table features to enable explicitly (implies protocol 3/7 or 1/7). */
+  features?: string[];
+  /** Data files to include in version 0. */
+  adds?: AddFile[];
+  now?: () => number;
+}
+
+/** Reader+writer features; all others are writer-only. */
+const READER_WRITER = new Set([
+  'columnMapping',
+  'deletionVectors',
+  'timestampNtz',
+  'typeWidening',
+  'v2Checkpoint',
+  'vacuumProtocolCheck',
+]);
+
+function uses(t: DataType, name: string): boolean {
+  if (typeof t === 'string') return t === name;
+  if (t.type === 'struct') return t.fields.some((f) => uses(f.type, name));
+  if (t.type === 'array') return uses(t.elementType, name);
+  if (t.type === 'map') return uses(t.keyType, name) || uses(t.valueType, name);
+  return false;
+}
+
+/** The protocol a new table needs for `schema`, `configuration` and explicitly requested `features`. */
+export function protocolFor(
+  schema: StructType,
+  configuration: Record<string, string>,
+  features: string[] = [],
+): Protocol {
+  const needed = new Set(features);
+  if (uses(schema, 'timestamp_ntz')) needed.add('timestampNtz');
+  if (configuration['delta.enableDeletionVectors'] === 'true') needed.add('deletionVectors');
+  if (configuration['delta.enableTypeWidening'] === 'true') needed.add('typeWidening');
+  if (configuration['delta.enableInCommitTimestamps'] === 'true') needed.add('inCommitTimestamp');
+  if (configuration['delta.checkpointPolicy'] === 'v2') needed.add('v2Checkpoint');
+  if (configuration['delta.appendOnly'] === 'true' && needed.size > 0) needed.add('appendOnly');
+  if (needed.size === 0) return { minReaderVersion: 1, minWriterVersion: 2 };
+  const reader = [...needed].filter((f) => READER_WRITER.has(f)).sort();
+  const writer = [...needed].sort();
+  return reader.length > 0
+    ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: reader, writerFeatures: writer }
+    : { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: writer };
+}
+
+/** Creates a Delta table at `tablePath`; throws `TableAlreadyExistsError` if version 0 exists. */
+export async function createTable(
+  storage: Storage,
+  tablePath: string,
+  options: CreateTableOptions,
+): Promise<Snapshot> {
+  const path = tablePath.replace(/^\/+|\/+$/g, '');
+  const configuration = { ...options.configuration };
+  const partitionColumns = options.partitionColumns ?? [];
+  validateNewSchema(options.schema);
+  for (const c of partitionColumns) {
+    const f = findField(options.schema, c);
+    if (!f) throw new InvalidCommitError(`partition column ${c} is not in the schema`);
+    if (typeof f.type === 'object' && f.type.type !== 'decimal') {
+      throw new InvalidCommitError(`partition column ${c} must have a primitive type`);
+    }
+  }
+  for (const f of options.features ?? []) {
+    if (READER_WRITER.has(f) && !SUPPORTED_READER_FEATURES.has(f))
+      throw new InvalidCommitError(`unknown feature ${f}`);
+  }
+  const now = (options.now ?? Date.now)();
+  const protocol = protocolFor(options.schema, configuration, options.features);
+  if (configuration['delta.enableInCommitTimestamps'] === 'true') {
+    configuration['delta.inCommitTimestampEnablementVersion'] = '0';
+    configuration['delta.inCommitTimestampEnablementTimestamp'] = String(now);
+  }
+  const metadata: Metadata = {
+    id: randomUUID(),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    format: { provider: 'parquet', options: {} },
+    schemaString: serializeSchema(options.schema),
+    partitionColumns,
+    configuration,
+    createdTime: now,
+  };
+  assertWritable(protocol, metadata, options.schema);
+  const ict = protocol.writerFeatures?.includes('inCommitTimestamp') ? { inCommitTimestamp: now } : {};
+  const actions: Action[] = [
+    {
+      commitInfo: {
+        ...ict,
+        timestamp: now,
+        operation: 'CREATE TABLE',
+        operationParameters: { partitionBy: JSON.stringify(partitionColumns) },
+        isolationLevel: 'Serializable',
+        isBlindAppend: true,
+        engineInfo: ENGINE_INFO,
+        txnId: randomUUID(),
+      },
+    },
+    { protocol },
+    { metaData: metadata },
+    ...(options.adds ?? []).map((add) => ({ add })),
+  ];
+  const file = joinPath(path, LOG_DIR, commitFileName(0));
+  if (!(await storage.putIfAbsent(file, new TextEncoder().encode(serializeActions(actions))))) {
+    throw new TableAlreadyExistsError(joinPath(storage.location, path));
+  }
+  const state = new TableState();
+  state.apply(actions, 0);
+  return new Snapshot(
+    storage,
+    path,
+    state,
+    {
+      version: 0,
+      commits: [{ kind: 'commit', version: 0, name: commitFileName(0), size: 0, lastModified: now }],
+    },
+    now,
+  );
+}
