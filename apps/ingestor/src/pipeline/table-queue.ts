@@ -31,7 +31,7 @@ export interface TableQueueDeps {
   send(request: CommitInput, signal: AbortSignal): Promise<CommitOutcome>;
   /** Whether the batch's partition is still owned in the batch's epoch. */
   isCurrent(batch: SealedBatch): boolean;
-  deadLetter(rejections: Rejection[], signal: AbortSignal): Promise<void>;
+  deadLetter(batch: SealedBatch, rejections: Rejection[], signal: AbortSignal): Promise<void>;
   onCommitted(group: ReadyBatch[], ack: CommitAck, request: CommitInput): void;
   /** A batch left the queue without a commit (revoked, reset). */
   onDropped(batch: SealedBatch): void;
@@ -164,6 +164,7 @@ export class TableQueue {
         for (const r of group) {
           if (r.files.length === 0) continue;
           await deps.deadLetter(
+            r.batch,
             r.batch.records.map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
             deps.signal,
           );

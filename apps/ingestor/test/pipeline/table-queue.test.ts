@@ -67,7 +67,7 @@ function harness(answers: ((req: CommitInput) => CommitOutcome | Promise<CommitO
       return answer ? answer(req) : ack();
     },
     isCurrent: (b) => !stale.has(b.partition),
-    deadLetter: async (rs) => {
+    deadLetter: async (_batch, rs) => {
       deadLettered.push(...rs);
     },
     onCommitted: (group) => committed.push(group),

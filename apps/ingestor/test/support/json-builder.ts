@@ -1,0 +1,95 @@
+/**
+ * A test double of the bson-arrow builder: record values are flat JSON objects, turned into Arrow columns (integers →
+ * long, other numbers → double, strings, booleans; anything else as JSON text) plus `_kafka_offset`, then encoded by
+ * the real encoder pool. Invalid JSON is a failure (`invalid_json`), a null value (tombstone) is skipped.
+ */
+import {
+  Bool,
+  type DataType,
+  Float64,
+  Int64,
+  Table,
+  tableToIPC,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
+import { deltaSchemaOf } from '../../src/parquet/delta-schema.js';
+import { splitByPartition } from '../../src/parquet/partition-split.js';
+import { createEncoderPool, type EncoderPool } from '../../src/parquet/pool.js';
+import type { BuildRequest, BuildResult, FileBuilder } from '../../src/pipeline/builder.js';
+
+type Row = Record<string, unknown>;
+
+export function jsonRowsTable(rows: Row[]): Table {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const columns: Record<string, Vector<DataType>> = {};
+  for (const name of names) {
+    const values = rows.map((r) => r[name] ?? null);
+    const present = values.filter((v) => v !== null);
+    if (present.length > 0 && present.every((v) => typeof v === 'number' && Number.isSafeInteger(v))) {
+      columns[name] = vectorFromArray(
+        values.map((v) => (v === null ? null : BigInt(v as number))),
+        new Int64(),
+      );
+    } else if (present.length > 0 && present.every((v) => typeof v === 'number')) {
+      columns[name] = vectorFromArray(values as (number | null)[], new Float64());
+    } else if (present.length > 0 && present.every((v) => typeof v === 'boolean')) {
+      columns[name] = vectorFromArray(values as (boolean | null)[], new Bool());
+    } else {
+      columns[name] = vectorFromArray(
+        values.map((v) => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v))),
+        new Utf8(),
+      );
+    }
+  }
+  return new Table(columns);
+}
+
+export function createJsonBuilder(
+  options: { threads?: number; pool?: EncoderPool } = {},
+): FileBuilder & { builds: number } {
+  const pool = options.pool ?? createEncoderPool({ threads: options.threads ?? 1 });
+  const self = {
+    builds: 0,
+    async build(request: BuildRequest): Promise<BuildResult> {
+      self.builds++;
+      const rows: Row[] = [];
+      const failures: BuildResult['failures'] = [];
+      request.records.forEach((record, index) => {
+        if (record.value === null) return;
+        try {
+          const parsed = JSON.parse(record.value.toString('utf8')) as unknown;
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            throw new Error('not an object');
+          rows.push({ ...(parsed as Row), _kafka_offset: Number(record.offset) });
+        } catch (e) {
+          failures.push({ index, reason: 'invalid_json', message: (e as Error).message });
+        }
+      });
+      if (rows.length === 0) return { files: [], deltaSchemaJson: '', failures };
+      const table = jsonRowsTable(rows);
+      const files = await Promise.all(
+        splitByPartition(table, request.partitionBy).map(async (group) => {
+          const encoded = await pool.encode({
+            ipc: tableToIPC(group.table, 'stream'),
+            compression: request.compression,
+          });
+          return {
+            parquet: encoded.parquet,
+            statsJson: encoded.statsJson,
+            numRecords: encoded.numRecords,
+            partitionValues: group.values,
+          };
+        }),
+      );
+      return {
+        files,
+        deltaSchemaJson: deltaSchemaOf(table.schema, { skipColumns: request.partitionBy }),
+        failures,
+      };
+    },
+    close: () => pool.close(),
+  };
+  return self;
+}
