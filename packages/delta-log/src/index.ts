@@ -11,6 +11,17 @@
 
 // action model
 export * from './actions.js';
+// checkpoints and maintenance
+export { checkpointActionsFromParquet, readCheckpoint } from './checkpoint/read.js';
+export {
+  type CheckpointOptions,
+  type CheckpointResult,
+  checkpointActions,
+  checkpointSchema,
+  encodeCheckpoint,
+  parseInterval,
+  writeCheckpoint,
+} from './checkpoint/write.js';
 export * from './errors.js';
 // table features
 export {
@@ -38,6 +49,8 @@ export {
 } from './log/paths.js';
 export { canonicalPath, decodePath, fileKey, TableState } from './log/replay.js';
 export { buildLogSegment, type CheckpointRef, type LogSegment } from './log/segment.js';
+export { type CleanupOptions, type CleanupResult, cleanupLog } from './maintenance/cleanup.js';
+export { type VacuumOptions, type VacuumResult, vacuum } from './maintenance/vacuum.js';
 // Parquet (parquet-wasm) helpers
 export { type ParquetWriteOptions, readParquet, writeParquet } from './parquet.js';
 export {

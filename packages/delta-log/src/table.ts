@@ -3,7 +3,10 @@
  * loaded snapshot; loads other versions (by number or timestamp) and the commit history on demand.
  */
 import type { CommitInfo } from './actions.js';
+import { type CheckpointOptions, type CheckpointResult, writeCheckpoint } from './checkpoint/write.js';
 import { joinPath } from './log/paths.js';
+import { type CleanupOptions, type CleanupResult, cleanupLog } from './maintenance/cleanup.js';
+import { type VacuumOptions, type VacuumResult, vacuum } from './maintenance/vacuum.js';
 import {
   commitTimeline,
   listLogFiles,
@@ -79,6 +82,21 @@ export class DeltaTable {
     const result = await commit(this.storage, this.snapshot, request, options);
     this.snapshot = result.snapshot;
     return result;
+  }
+
+  /** Writes a checkpoint of the current snapshot. */
+  async checkpoint(options?: CheckpointOptions): Promise<CheckpointResult> {
+    return writeCheckpoint(this.snapshot, options);
+  }
+
+  /** Deletes log files past the log retention (see `cleanupLog`). */
+  async cleanupLog(options?: CleanupOptions): Promise<CleanupResult> {
+    return cleanupLog(this.snapshot, options);
+  }
+
+  /** Lists (default) or deletes unreferenced data files past the retention (see `vacuum`). */
+  async vacuum(options?: VacuumOptions): Promise<VacuumResult> {
+    return vacuum(this.snapshot, options);
   }
 
   async snapshotAt(version: number): Promise<Snapshot> {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Action, AddFile, CommitInfo, Txn } from '../actions.js';
 import { serializeActions } from '../actions.js';
+import { writeCheckpoint } from '../checkpoint/write.js';
 import { InvalidCommitError, MaxCommitAttemptsError } from '../errors.js';
 import { commitFileName, joinPath, LOG_DIR } from '../log/paths.js';
 import { fileKey } from '../log/replay.js';
@@ -42,6 +43,11 @@ export interface CommitOptions {
   maxRetries?: number;
   /** Clock (ms), for tests. */
   now?: () => number;
+  /**
+   * Write a checkpoint after committing a version that is a multiple of `delta.checkpointInterval`
+   * (default 10). A failed checkpoint does not fail the commit; see `CommitResult.checkpointError`.
+   */
+  autoCheckpoint?: boolean;
 }
 
 export interface CommitResult {
@@ -53,6 +59,10 @@ export interface CommitResult {
   snapshot: Snapshot;
   /** Exactly what was written, commitInfo first. */
   actions: Action[];
+  /** Set when `autoCheckpoint` wrote a checkpoint for this version. */
+  checkpointed?: boolean;
+  /** Set when `autoCheckpoint` tried and failed (the commit itself succeeded). */
+  checkpointError?: unknown;
 }
 
 function intentOf(snapshot: Snapshot, request: CommitRequest, actions: readonly Action[]): CommitIntent {
@@ -114,6 +124,17 @@ function buildCommitInfo(
   return info;
 }
 
+async function maybeCheckpoint(result: CommitResult): Promise<CommitResult> {
+  const interval = Number(result.snapshot.configuration['delta.checkpointInterval'] ?? 10);
+  if (!(interval > 0) || result.version % interval !== 0) return result;
+  try {
+    await writeCheckpoint(result.snapshot);
+    return { ...result, checkpointed: true };
+  } catch (err) {
+    return { ...result, checkpointError: err };
+  }
+}
+
 /**
  * Commits `request` on top of `snapshot`. Returns the committed version, or throws: `InvalidCommitError` /
  * `SchemaEvolutionError` / `UnsupportedFeatureError` before writing anything, a `ConcurrentModificationError`
@@ -160,12 +181,13 @@ export async function commit(
     ];
     const path = joinPath(snapshot.tablePath, LOG_DIR, commitFileName(version));
     if (await storage.putIfAbsent(path, new TextEncoder().encode(serializeActions(written)))) {
-      return {
+      const result: CommitResult = {
         version,
         attempts: attempt,
         snapshot: base.withCommits([{ version, actions: written, timestamp: t }]),
         actions: written,
       };
+      return options.autoCheckpoint ? maybeCheckpoint(result) : result;
     }
     if (attempt > maxRetries) throw new MaxCommitAttemptsError(version, attempt);
     // Lost the race: read every commit from `version` on, check each, and rebase onto them.
