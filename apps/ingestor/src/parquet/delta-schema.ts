@@ -24,14 +24,31 @@ export class UnsupportedTypeError extends Error {
   }
 }
 
-export function deltaSchemaOf(schema: Schema, options: { skipColumns?: readonly string[] } = {}): string {
+/**
+ * @param options.ensureColumns top-level columns the table must have even when this batch lacks them (partition
+ *   columns: Delta requires them in the schema); they are added as nullable strings.
+ */
+export function deltaSchemaOf(
+  schema: Schema,
+  options: { skipColumns?: readonly string[]; ensureColumns?: readonly string[] } = {},
+): string {
   const skip = new Set(options.skipColumns ?? []);
   const fields = schema.fields.filter((f) => !skip.has(f.name)).map((f) => deltaField(f, f.name));
+  for (const name of options.ensureColumns ?? []) {
+    if (!fields.some((f) => f.name === name))
+      fields.push({ name, type: 'string', nullable: true, metadata: {} });
+  }
   return JSON.stringify({ type: 'struct', fields });
 }
 
+/** Arrow field metadata (bson-arrow's `bson.*` type tags) is kept as Delta column metadata. */
 function deltaField(field: Field, path: string): DeltaField {
-  return { name: field.name, type: deltaType(field.type, path), nullable: field.nullable, metadata: {} };
+  return {
+    name: field.name,
+    type: deltaType(field.type, path),
+    nullable: field.nullable,
+    metadata: Object.fromEntries(field.metadata),
+  };
 }
 
 function deltaType(type: DataType, path: string): DeltaType {

@@ -9,6 +9,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { BuildTask, BuildTaskResult } from '../build/build-files.js';
+import { transferables } from '../build/pack.js';
 import type { EncodeResult, EncodeTask } from './encode.js';
 
 export interface EncoderPoolOptions {
@@ -20,6 +22,7 @@ export interface EncoderPoolOptions {
 
 export interface EncoderPool {
   encode(task: EncodeTask): Promise<EncodeResult>;
+  build(task: Omit<BuildTask, 'kind'>): Promise<BuildTaskResult>;
   /** Encoded files in flight, for backpressure and metrics. */
   readonly pending: number;
   close(): Promise<void>;
@@ -47,21 +50,25 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
     void old.close().catch(() => undefined);
   };
 
+  const run = async <R extends { wasmHeapBytes: number }>(
+    task: unknown,
+    transferList: ArrayBuffer[],
+  ): Promise<R> => {
+    const current = pool;
+    pending++;
+    try {
+      const result = (await current.run(task, { transferList })) as R;
+      options.onWasmHeap?.(result.wasmHeapBytes);
+      if (result.wasmHeapBytes > maxWasmHeapBytes) recycle(current);
+      return result;
+    } finally {
+      pending--;
+    }
+  };
+
   return {
-    async encode(task) {
-      const current = pool;
-      pending++;
-      try {
-        const result = (await current.run(task, {
-          transferList: [task.ipc.buffer as ArrayBuffer],
-        })) as EncodeResult;
-        options.onWasmHeap?.(result.wasmHeapBytes);
-        if (result.wasmHeapBytes > maxWasmHeapBytes) recycle(current);
-        return result;
-      } finally {
-        pending--;
-      }
-    },
+    encode: (task) => run<EncodeResult>({ kind: 'encode', ...task }, [task.ipc.buffer as ArrayBuffer]),
+    build: (task) => run<BuildTaskResult>({ kind: 'build', ...task }, transferables(task.records)),
     get pending() {
       return pending;
     },

@@ -1,8 +1,13 @@
-/** Piscina worker entry: one encode task per call. The Parquet buffer is transferred back, not copied. */
+/** Piscina worker entry: encode tasks (Arrow IPC → Parquet) and build tasks (records → data files). */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { type EncodeResult, type EncodeTask, encodeParquet } from './encode.js';
+import { type BuildTask, buildFiles } from '../build/build-files.js';
+import { type EncodeTask, encodeParquet } from './encode.js';
 
-export default function run(task: EncodeTask): unknown {
-  const result: EncodeResult = encodeParquet(task);
-  return move({ [transferableSymbol]: [result.parquet.buffer], [valueSymbol]: result } as never);
+export type WorkerTask = ({ kind: 'encode' } & EncodeTask) | BuildTask;
+
+export default function run(task: WorkerTask): unknown {
+  const result = task.kind === 'build' ? buildFiles(task) : encodeParquet(task);
+  // Parquet buffers go back by transfer, not copy.
+  const buffers = 'files' in result ? result.files.map((f) => f.parquet.buffer) : [result.parquet.buffer];
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never);
 }

@@ -450,6 +450,7 @@ export class Ingestor {
       const committed = tableLast.get(state.key) ?? r.batch.range.last;
       // A duplicate ack can show the table ahead of us (another member committed past this range): catch up at once.
       if (committed > r.batch.range.last) behind.push(r);
+      // biome-ignore lint/complexity/useMathMinMax: bigint, Math.max does not take it
       const next = (committed > r.batch.range.last ? committed : r.batch.range.last) + 1n;
       this.pendingKafkaCommits.set(state.key, {
         topic: state.topic,

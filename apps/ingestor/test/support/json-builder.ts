@@ -85,7 +85,7 @@ export function createJsonBuilder(
       );
       return {
         files,
-        deltaSchemaJson: deltaSchemaOf(table.schema, { skipColumns: request.partitionBy }),
+        deltaSchemaJson: deltaSchemaOf(table.schema, { ensureColumns: request.partitionBy }),
         failures,
       };
     },

@@ -1,0 +1,276 @@
+/**
+ * The ingestor service: wires configuration, Kafka, S3, the committer and the pipeline together, and runs consumer
+ * generations. A generation is one consumer-group membership over a fixed topic list; when the topics matching
+ * KAFKA_TOPIC_PATTERN change (kafkajs cannot re-subscribe a running consumer), the generation is drained — buffers
+ * flushed and committed — and a new one starts with the new list.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CommitterClient, createCommitterClient } from '@delta-writer/proto';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { IngestorConfig } from './config/load.js';
+import { createKafka } from './kafka/client.js';
+import {
+  consumerControl,
+  createConsumer,
+  offsetLookup,
+  type RunningSource,
+  runSource,
+} from './kafka/source.js';
+import { sameTopics, selectTopics } from './kafka/topics.js';
+import type { Probes } from './ops/http.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import type { FileBuilder } from './pipeline/builder.js';
+import { createDeadLetterQueue } from './pipeline/dead-letter.js';
+import { Ingestor } from './pipeline/ingestor.js';
+import { createRouter } from './routing.js';
+import { createUploader, type Uploader } from './storage/uploader.js';
+
+export interface ServiceDeps {
+  config: IngestorConfig;
+  logger: Logger;
+  builder: FileBuilder;
+  metrics?: Metrics;
+  committer?: CommitterClient;
+  uploader?: Uploader;
+  /** How often the topic list is checked for changes. */
+  topicRefreshMs?: number;
+  tickMs?: number;
+}
+
+/** A commit stalled longer than this makes the instance not ready. */
+const STALL_NOT_READY_MS = 120_000;
+
+export class IngestorService {
+  readonly metrics: Metrics;
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  private readonly committer: CommitterClient;
+  private readonly uploader: Uploader;
+  private readonly route;
+  private readonly stopRequested = new AbortController();
+  private loop: Promise<void> | undefined;
+  private current: { ingestor: Ingestor; source: RunningSource | undefined; joined: boolean } | undefined;
+  private state: 'starting' | 'idle' | 'consuming' | 'stopping' | 'stopped' | 'failed' = 'starting';
+  private drainedCleanly = true;
+
+  constructor(private readonly deps: ServiceDeps) {
+    const { config } = deps;
+    this.metrics = deps.metrics ?? createMetrics();
+    this.kafka = createKafka(config.kafka, deps.logger);
+    this.admin = this.kafka.admin();
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+    });
+    this.committer =
+      deps.committer ??
+      createCommitterClient({
+        addresses: config.committer.addresses,
+        ...(config.committer.token && { token: config.committer.token }),
+        ...(config.committer.tls && {
+          tls: config.committer.tls.ca ? { caPem: Buffer.from(config.committer.tls.ca) } : {},
+        }),
+        attemptTimeoutMs: config.committer.timeoutMs,
+        onRetry: (r) =>
+          deps.logger.warn(
+            { attempt: r.attempt, address: r.address, cause: r.cause },
+            'committer call retried',
+          ),
+      });
+    this.uploader =
+      deps.uploader ??
+      createUploader({
+        bucket: config.s3.bucket,
+        region: config.s3.region,
+        ...(config.s3.endpoint && { endpoint: config.s3.endpoint }),
+        ...(config.s3.credentials && { credentials: config.s3.credentials }),
+        partBytes: config.s3.partBytes,
+        onRetry: (err, attempt, key) => deps.logger.warn({ err, attempt, key }, 'upload failed; retrying'),
+      });
+    this.route = createRouter({
+      bucket: config.s3.bucket,
+      basePath: config.delta.basePath,
+      routes: config.delta.routes,
+    });
+  }
+
+  readonly probes: Probes = {
+    healthy: () => this.state !== 'failed',
+    ready: () => {
+      if (this.state === 'idle') return { ready: true };
+      if (this.state !== 'consuming') return { ready: false, reason: this.state };
+      if (!this.current?.joined) return { ready: false, reason: 'joining the consumer group' };
+      const stalled = this.current.ingestor.stalledSince;
+      if (stalled !== undefined && Date.now() - stalled > STALL_NOT_READY_MS) {
+        return { ready: false, reason: 'commits are stalled' };
+      }
+      return { ready: true };
+    },
+  };
+
+  /** Connects and starts consuming; resolves once the first generation is running (or idle without topics). */
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await this.producer.connect();
+    await this.ensureDeadLetterTopic();
+    const started = new Promise<void>((resolve) => {
+      this.loop = this.run(resolve).catch((err) => {
+        this.state = 'failed';
+        this.deps.logger.fatal({ err }, 'ingestor failed');
+        resolve();
+        throw err;
+      });
+    });
+    this.loop?.catch(() => undefined);
+    await started;
+  }
+
+  /** Resolves when the service stopped; rejects when it failed (the process should exit non-zero). */
+  get done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  private async ensureDeadLetterTopic(): Promise<void> {
+    const topic = this.deps.config.kafka.dlqTopic;
+    const existing = await this.admin.listTopics();
+    if (existing.includes(topic)) return;
+    await this.admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+    this.deps.logger.info({ topic }, 'created the dead-letter topic');
+  }
+
+  private async topics(): Promise<string[]> {
+    const { config, logger } = this.deps;
+    const selection = selectTopics(await this.admin.listTopics(), config.kafka.topicPattern, this.route, [
+      config.kafka.dlqTopic,
+    ]);
+    for (const s of selection.skipped) logger.debug(s, 'topic matches the pattern but is not consumed');
+    return selection.topics;
+  }
+
+  private async run(started: () => void): Promise<void> {
+    const { config, logger } = this.deps;
+    const refreshMs = this.deps.topicRefreshMs ?? 30_000;
+    const stop = this.stopRequested.signal;
+    while (!stop.aborted) {
+      const topics = await this.topics();
+      if (topics.length === 0) {
+        this.state = 'idle';
+        logger.info({ pattern: config.kafka.topicPattern.source }, 'no topic to consume yet; waiting');
+        started();
+        await sleep(refreshMs, undefined, { signal: stop }).catch(() => undefined);
+        continue;
+      }
+      await this.generation(topics, started, refreshMs);
+    }
+    this.state = 'stopped';
+  }
+
+  /** Runs one consumer generation until the topics change, a stop is requested, or the consumer crashes. */
+  private async generation(topics: string[], started: () => void, refreshMs: number): Promise<void> {
+    const { config, logger } = this.deps;
+    const stop = this.stopRequested.signal;
+    const consumer = createConsumer(this.kafka, {
+      groupId: config.kafka.groupId,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      topics,
+    });
+    const ingestor = new Ingestor({
+      settings: {
+        consumerGroup: config.kafka.groupId,
+        ingestorId: config.ingestorId,
+        fromBeginning: config.kafka.fromBeginning,
+        maxPollRecords: config.kafka.maxPollRecords,
+        flush: config.flush,
+        memoryBudgetBytes: config.memoryBudgetBytes,
+        maxRecordBytes: config.maxRecordBytes,
+        partitionBy: config.delta.partitionBy,
+        compression: config.delta.compression,
+        schemaCacheTtlMs: config.delta.schemaCacheTtlMs,
+      },
+      route: this.route,
+      consumer: consumerControl(consumer),
+      offsets: offsetLookup(this.admin, config.kafka.groupId),
+      committer: this.committer,
+      builder: this.deps.builder,
+      uploader: this.uploader,
+      deadLetters: createDeadLetterQueue({
+        producer: this.producer,
+        topic: config.kafka.dlqTopic,
+        ingestorId: config.ingestorId,
+        onSent: (reason, n) => this.metrics.deadLettered.inc({ reason }, n),
+        onRetry: (err, attempt) => logger.warn({ err, attempt }, 'dead-letter write failed; retrying'),
+      }),
+      metrics: this.metrics,
+      logger,
+    });
+    const current: { ingestor: Ingestor; source: RunningSource | undefined; joined: boolean } = {
+      ingestor,
+      source: undefined,
+      joined: false,
+    };
+    this.current = current;
+    this.state = 'consuming';
+    logger.info({ topics }, 'starting a consumer generation');
+    const source = await runSource(
+      consumer,
+      ingestor,
+      { groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, topics },
+      logger,
+    );
+    current.source = source;
+    void source.joined.then(() => {
+      current.joined = true;
+    });
+    started();
+    const ticker = setInterval(() => ingestor.tick(), this.deps.tickMs ?? 250);
+    let crash: unknown;
+    try {
+      // Wait for a stop, a crash, or a change of the topic list.
+      while (!stop.aborted) {
+        const waited = await Promise.race([
+          sleep(refreshMs, 'tick' as const, { signal: stop }).catch(() => 'stop' as const),
+          source.crashed.catch((e) => {
+            crash = e;
+            return 'crash' as const;
+          }),
+        ]);
+        if (waited !== 'tick') break;
+        const now = await this.topics().catch(() => topics);
+        if (!sameTopics(now, topics)) {
+          logger.info(
+            { before: topics, after: now },
+            'the set of topics changed; starting a new consumer generation',
+          );
+          break;
+        }
+      }
+    } finally {
+      this.state = crash ? 'failed' : 'stopping';
+      const drained = await ingestor.drain(Math.max(1000, config.shutdownTimeoutMs - 5000));
+      this.drainedCleanly &&= drained;
+      if (!drained)
+        logger.warn(
+          'not everything was committed in time; the next owner re-reads it from the table’s offsets',
+        );
+      clearInterval(ticker);
+      await source.stop().catch((err) => logger.warn({ err }, 'consumer disconnect failed'));
+      this.current = undefined;
+    }
+    if (crash) throw crash;
+  }
+
+  /** Graceful stop: stop fetching, flush, commit, leave the group. Returns whether everything was committed. */
+  async stop(): Promise<boolean> {
+    this.stopRequested.abort();
+    await this.loop?.catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+    await this.deps.builder.close().catch(() => undefined);
+    this.committer.close();
+    this.uploader.close();
+    return this.drainedCleanly;
+  }
+}

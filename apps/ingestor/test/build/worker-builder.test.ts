@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import fc from 'fast-check';
+import { readParquet } from 'parquet-wasm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packRecords, unpackRecord } from '../../src/build/pack.js';
+import { createWorkerBuilder } from '../../src/build/worker-builder.js';
+import { createEncoderPool } from '../../src/parquet/pool.js';
+import type { BufferedRecord } from '../../src/pipeline/types.js';
+import { mongoRecord } from '../support/mongo-events.js';
+import { sharedDir } from '../support/paths.js';
+
+const record = (offset: number, key: string | null, value: string | null): BufferedRecord => ({
+  offset: BigInt(offset),
+  timestampMs: 1_700_000_000_000 + offset,
+  key: key === null ? null : Buffer.from(key),
+  value: value === null ? null : Buffer.from(value),
+  headers: {},
+  bytes: 0,
+});
+
+describe('packRecords', () => {
+  it('round-trips keys, values, nulls, offsets and timestamps (property)', () => {
+    const bytes = fc.option(fc.uint8Array({ maxLength: 40 }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ key: bytes, value: bytes, offset: fc.bigInt({ min: 0n, max: 2n ** 62n }) }), {
+          maxLength: 30,
+        }),
+        (rs) => {
+          const records = rs.map((r) => ({
+            offset: r.offset,
+            timestampMs: 7,
+            key: r.key ? Buffer.from(r.key) : null,
+            value: r.value ? Buffer.from(r.value) : null,
+            headers: {},
+            bytes: 0,
+          }));
+          const packed = packRecords('t', 3, records);
+          records.forEach((r, i) => {
+            const u = unpackRecord(packed, i);
+            expect(u.offset).toBe(r.offset);
+            expect(u.key === null ? null : Buffer.from(u.key)).toEqual(r.key);
+            expect(u.value === null ? null : Buffer.from(u.value)).toEqual(r.value);
+            expect([u.topic, u.partition, u.timestamp]).toEqual(['t', 3, 7]);
+          });
+        },
+      ),
+    );
+  });
+});
+
+describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
+  const pool = createEncoderPool({ threads: 1 });
+  const builder = createWorkerBuilder({ pool, maxRecordBytes: 1 << 20 });
+  afterAll(() => builder.close());
+
+  it('turns Debezium MongoDB records into a Parquet file with CDC columns, and dead-letters the rest', async () => {
+    const fixture = readFileSync(
+      join(sharedDir, 'fixtures/debezium/mongodb-2.7.0-create-schemaless.json'),
+      'utf8',
+    );
+    const records = [
+      record(0, mongoRecord(0).key, mongoRecord(0).value),
+      record(1, null, fixture),
+      record(2, mongoRecord(2).key, null), // tombstone: no row, no failure
+      record(3, null, '{"not": "debezium"}'),
+      record(4, null, '{broken'),
+      record(5, mongoRecord(5).key, mongoRecord(5).value),
+    ];
+    const result = await builder.build({
+      topic: 'mongodb.shop.orders',
+      partition: 0,
+      records,
+      partitionBy: [],
+      compression: 'zstd',
+    });
+    expect(result.failures.map((f) => [f.index, f.reason])).toEqual([
+      [3, 'not_debezium'],
+      [4, 'invalid_json'],
+    ]);
+    expect(result.files).toHaveLength(1);
+    const file = result.files[0];
+    expect(file?.numRecords).toBe(3);
+    const table = tableFromIPC(readParquet(file?.parquet as Uint8Array).intoIPCStream());
+    expect(table.getChild('_kafka_offset')?.toArray()).toEqual(BigInt64Array.from([0n, 1n, 5n]));
+    expect(table.getChild('_cdc_op')?.toArray()).toEqual(['c', 'c', 'c']);
+    const schema = JSON.parse(result.deltaSchemaJson);
+    const names = schema.fields.map((f: { name: string }) => f.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['_id', 'customer', 'address', '_cdc_op', '_cdc_key', '_kafka_offset']),
+    );
+    const id = schema.fields.find((f: { name: string }) => f.name === '_id');
+    expect(id).toMatchObject({ type: 'string', metadata: { 'bson.type': 'objectId' } });
+    expect(JSON.parse(file?.statsJson ?? '{}')).toMatchObject({ numRecords: 3, nullCount: { _cdc_op: 0 } });
+  });
+
+  it('writes one file per partition value', async () => {
+    const records = [0, 1, 2, 3].map((i) => {
+      const r = mongoRecord(i, { op: i % 2 === 0 ? 'c' : 'r' });
+      return record(i, r.key, r.value);
+    });
+    const result = await builder.build({
+      topic: 't',
+      partition: 1,
+      records,
+      partitionBy: ['_cdc_op'],
+      compression: 'snappy',
+    });
+    expect(result.files.map((f) => [f.partitionValues, f.numRecords])).toEqual([
+      [{ _cdc_op: 'c' }, 2],
+      [{ _cdc_op: 'r' }, 2],
+    ]);
+    expect(
+      JSON.parse(result.deltaSchemaJson).fields.some((f: { name: string }) => f.name === '_cdc_op'),
+    ).toBe(true);
+  });
+
+  it('conforms a batch to the table schema it is given', async () => {
+    const first = mongoRecord(1);
+    const a = await builder.build({
+      topic: 't',
+      partition: 0,
+      records: [record(0, first.key, first.value)],
+      partitionBy: [],
+      compression: 'zstd',
+    });
+    // the same field now holds a string: the table keeps `n` as a number and the value goes to an overflow column
+    const doc = new Map([...(await import('../support/mongo-events.js')).orderDocument(2)]);
+    doc.set('n', 'two');
+    const second = mongoRecord(2, { doc });
+    const b = await builder.build({
+      topic: 't',
+      partition: 0,
+      records: [record(1, second.key, second.value)],
+      partitionBy: [],
+      compression: 'zstd',
+      tableSchemaJson: a.deltaSchemaJson,
+    });
+    const fieldOf = (json: string, name: string) =>
+      JSON.parse(json).fields.find((f: { name: string }) => f.name === name);
+    expect(fieldOf(b.deltaSchemaJson, 'n').type).toBe(fieldOf(a.deltaSchemaJson, 'n').type);
+    expect(
+      JSON.parse(b.deltaSchemaJson).fields.some(
+        (f: { metadata: Record<string, string> }) => f.metadata['bson.overflow_of'] === 'n',
+      ),
+    ).toBe(true);
+  });
+});
