@@ -18,18 +18,23 @@ step "local stack"
 started_stack=0
 if ! bash deploy/local/stack status --quiet; then
   started_stack=1
+  # set before `up`, so a half-started stack is stopped too
+  if [ -z "${DW_KEEP_STACK:-}" ]; then trap 'bash deploy/local/stack down || true' EXIT; fi
 fi
 bash deploy/local/stack up
-if [ "$started_stack" = 1 ] && [ -z "${DW_KEEP_STACK:-}" ]; then
-  trap 'bash deploy/local/stack down || true' EXIT
-fi
 # Endpoints of the running stack, for every test process. deploy/local/stack writes .data/stack/env with:
 #   KAFKA_BOOTSTRAP_SERVERS, DW_S3_ENDPOINT, DW_S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
 #   REDIS_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, DW_CONNECT_URL
-# Team conventions for everyone working in this checkout: /tmp/common.md
 set -a
 # shellcheck disable=SC1091
 . "$ROOT/.data/stack/env"
+set +a
+
+step "independent Delta readers (delta-rs, Spark)"
+bash tools/readers/setup.sh
+set -a
+# shellcheck disable=SC1091
+. "$ROOT/.data/readers.env"
 set +a
 
 step tests
