@@ -228,9 +228,22 @@ export class BytesBuilder extends ColumnBuilder {
       this.end += b.length;
     } else {
       const s = this.text(v);
-      this.reserve(s.length * 3);
+      const n = s.length;
+      this.reserve(n * 3);
+      const bytes = this.bytes;
+      let end = this.end;
+      // Short ASCII strings are copied in JS: cheaper than a call into the native UTF-8 encoder.
+      let i = 0;
+      if (n < 64) {
+        for (; i < n; i++) {
+          const c = s.charCodeAt(i);
+          if (c >= 0x80) break;
+          bytes[end++] = c;
+        }
+      }
       // Unpaired UTF-16 surrogates have no UTF-8 form: they become U+FFFD (README: declared lossy).
-      this.end += this.bytes.write(s, this.end, 'utf8');
+      if (i < n) end += bytes.write(i === 0 ? s : s.slice(i), end, 'utf8');
+      this.end = end;
     }
     this.offsets = grow(this.offsets, this.length + 1);
     this.offsets[this.length] = this.end;

@@ -69,8 +69,17 @@ export function observe(node: Node, v: BsonValue | undefined, options: ConvertOp
     descend(node, v, options);
     return;
   }
-  node.seen.add(typeName(vk, v));
-  merge(node, vk);
+  // Same kind as the column already has (the common case): nothing to merge or record.
+  if (
+    vk.kind !== node.kind ||
+    vk.kind === 'binary' ||
+    vk.kind === 'uuid' ||
+    vk.kind === 'decimal' ||
+    vk.kind === 'ejson'
+  ) {
+    node.seen.add(typeName(vk, v));
+    merge(node, vk);
+  }
   descend(node, v, options);
 }
 

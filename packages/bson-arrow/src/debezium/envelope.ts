@@ -1,4 +1,6 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
+import { type ParseOptions, parseExtendedJson } from '../ejson/parse.js';
+import { DecodeError } from '../errors.js';
 
 /**
  * JsonConverter with `schemas.enable=true` wraps data as exactly `{"schema": …, "payload": …}`; some
@@ -43,4 +45,51 @@ export function big(doc: BsonDocument, key: string): bigint | null {
 export function doc(d: BsonDocument, key: string): BsonDocument | null {
   const v = d.get(key);
   return v instanceof Map ? v : null;
+}
+
+/**
+ * Parses a record value (plain JSON, not Extended JSON). The native `JSON.parse` is tried first: a
+ * MongoDB envelope carries its documents as strings and no number whose double rounding matters
+ * (`ts_ns` is the only int64 beyond 2^53, and nothing here reads it), so the native result is used as
+ * is. Everything else — relational envelopes with typed int64/decimal row values, and whatever
+ * `JSON.parse` rejects — goes through the lossless parser, which also reports syntax errors precisely.
+ */
+export function parseEnvelope(text: string, options: ParseOptions): BsonValue {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return parseExtendedJson(text, { ...options, extended: false });
+  }
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const o = raw as Record<string, unknown>;
+    const keys = Object.keys(o);
+    const wrapped = 'payload' in o && (keys.length === 1 || (keys.length === 2 && 'schema' in o));
+    const payload = (wrapped ? o.payload : o) as { source?: { connector?: unknown } } | null;
+    if (payload && typeof payload === 'object' && payload.source?.connector === 'mongodb') {
+      // The schema of a MongoDB envelope is fixed and unused: only the payload is converted.
+      return fromPlainJson(payload, 0, options.maxDepth ?? 100);
+    }
+  }
+  return parseExtendedJson(text, { ...options, extended: false });
+}
+
+function fromPlainJson(v: unknown, depth: number, maxDepth: number): BsonValue {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isInteger(v)) return v;
+      return (v | 0) === v ? (v === 0 ? 0 : v) : BigInt(v);
+    case 'object': {
+      if (v === null) return null;
+      if (depth > maxDepth)
+        throw new DecodeError('nesting_too_deep', `nesting deeper than ${maxDepth} levels`);
+      if (Array.isArray(v)) return v.map((x) => fromPlainJson(x, depth + 1, maxDepth));
+      const m: BsonDocument = new Map();
+      const o = v as Record<string, unknown>;
+      for (const k in o) m.set(k, fromPlainJson(o[k], depth + 1, maxDepth));
+      return m;
+    }
+    default:
+      return v as BsonValue;
+  }
 }

@@ -33,6 +33,31 @@ function normalizeNumbers(v: BsonValue): BsonValue {
   }
 }
 
+/** The key envelope holds a string (or a typed `id` after SMTs): native JSON.parse first, lossless if that fails or could round. */
+function parseKeyJson(text: string, maxDepth: number): BsonValue {
+  try {
+    const raw = JSON.parse(text) as unknown;
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+      const o = raw as Record<string, unknown>;
+      const inner = (Object.keys(o).length <= 2 && 'payload' in o ? o.payload : o) as Record<
+        string,
+        unknown
+      > | null;
+      if (
+        inner &&
+        typeof inner === 'object' &&
+        typeof inner.id === 'string' &&
+        Object.keys(inner).length === 1
+      ) {
+        return new Map([['id', inner.id]]);
+      }
+    }
+  } catch {
+    // the lossless parser reports it
+  }
+  return parseExtendedJson(text, { extended: false, maxDepth });
+}
+
 const STRING_CONVERTER_KEY = /^Struct\{id=(.*)\}$/s;
 
 /**
@@ -42,7 +67,7 @@ const STRING_CONVERTER_KEY = /^Struct\{id=(.*)\}$/s;
 export function parseMongoKey(text: string, maxDepth: number): BsonValue {
   const m = STRING_CONVERTER_KEY.exec(text.trim());
   if (m) return parseExtendedJson(m[1] as string, { maxDepth });
-  const raw = unwrapConverterEnvelope(parseExtendedJson(text, { extended: false, maxDepth }));
+  const raw = unwrapConverterEnvelope(parseKeyJson(text, maxDepth));
   if (raw instanceof Map) {
     const id = raw.get('id');
     if (typeof id === 'string') return parseExtendedJson(id, { maxDepth });

@@ -1,7 +1,7 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { DEFAULT_LIMITS, DecodeError, type DecodeLimits } from '../errors.js';
-import { converterSchema, doc, str, unwrapConverterEnvelope } from './envelope.js';
+import { converterSchema, doc, parseEnvelope, str, unwrapConverterEnvelope } from './envelope.js';
 import { canonicalKey, parseMongoKey } from './key.js';
 import { decodeMongoPayload } from './mongo.js';
 import { decodeRelationalKey, decodeRelationalPayload } from './relational.js';
@@ -51,7 +51,7 @@ export class Decoder {
     const valueText = this.text(record.value, 'value');
     const keyText = this.text(record.key, 'key');
     if (valueText === null) return this.tombstone(keyText, position);
-    const parsed = parseExtendedJson(valueText, { ...this.limits, extended: false });
+    const parsed = parseEnvelope(valueText, this.limits);
     const payload = unwrapConverterEnvelope(parsed);
     // ExtractNewRecordState's delete marker: `{"schema": …, "payload": null}` or the bytes `null`.
     if (payload === null) return this.tombstone(keyText, position);

@@ -8,7 +8,7 @@ import {
   INT64_MIN,
 } from '../bson/values.js';
 import { DEFAULT_LIMITS, DecodeError } from '../errors.js';
-import { interpretWrapper } from './wrappers.js';
+import { interpretSingle, interpretWrapper } from './wrappers.js';
 
 export interface ParseOptions {
   maxDepth?: number;
@@ -124,34 +124,50 @@ class Parser {
     if (depth > this.maxDepth)
       throw new DecodeError('nesting_too_deep', `nesting deeper than ${this.maxDepth} levels`);
     const s = this.s;
-    const doc: BsonDocument = new Map();
-    let dollar = false;
     this.pos++;
     this.skipWs();
     if (s.charCodeAt(this.pos) === C.RBrace) {
       this.pos++;
-      return doc;
+      return new Map();
     }
-    for (;;) {
-      if (s.charCodeAt(this.pos) !== C.Quote) this.error('expected a field name');
-      const key = this.string();
-      if (key.charCodeAt(0) === C.Dollar && this.extended) dollar = true;
-      this.skipWs();
-      if (s.charCodeAt(this.pos) !== C.Colon) this.error("expected ':'");
+    let key = this.key();
+    let value = this.value(depth);
+    this.skipWs();
+    const dollar = this.extended && key.charCodeAt(0) === C.Dollar;
+    // `{"$oid": …}`, `{"$date": …}` …: the common one-key wrappers skip the intermediate document.
+    if (dollar && s.charCodeAt(this.pos) === C.RBrace) {
       this.pos++;
-      this.skipWs();
-      doc.set(key, this.value(depth));
-      this.skipWs();
-      const c = s.charCodeAt(this.pos++);
-      if (c === C.Comma) {
-        this.skipWs();
-        continue;
-      }
-      if (c === C.RBrace) break;
-      this.pos--;
-      this.error("expected ',' or '}'");
+      return interpretSingle(key, value);
     }
-    return dollar ? interpretWrapper(doc) : doc;
+    const doc: BsonDocument = new Map();
+    let wrapperLike = dollar;
+    for (;;) {
+      doc.set(key, value);
+      const c = s.charCodeAt(this.pos++);
+      if (c === C.RBrace) break;
+      if (c !== C.Comma) {
+        this.pos--;
+        this.error("expected ',' or '}'");
+      }
+      this.skipWs();
+      key = this.key();
+      if (this.extended && key.charCodeAt(0) === C.Dollar) wrapperLike = true;
+      value = this.value(depth);
+      this.skipWs();
+    }
+    return wrapperLike ? interpretWrapper(doc) : doc;
+  }
+
+  /** A member name and its colon; leaves the position at the value. */
+  private key(): string {
+    const s = this.s;
+    if (s.charCodeAt(this.pos) !== C.Quote) this.error('expected a field name');
+    const key = this.string();
+    this.skipWs();
+    if (s.charCodeAt(this.pos) !== C.Colon) this.error("expected ':'");
+    this.pos++;
+    this.skipWs();
+    return key;
   }
 
   private array(depth: number): BsonValue[] {
@@ -283,6 +299,20 @@ class Parser {
     }
     const intStart = i;
     let c = s.charCodeAt(i);
+    // Fast path: a short integer (the most common number) is accumulated while scanning.
+    if (c > C.Zero && c <= C.Nine) {
+      let n = c - C.Zero;
+      let j = i + 1;
+      let d = s.charCodeAt(j);
+      while (d >= C.Zero && d <= C.Nine && j - i < 9) {
+        n = n * 10 + (d - C.Zero);
+        d = s.charCodeAt(++j);
+      }
+      if (d !== C.Dot && d !== C.LowerE && d !== C.UpperE && !(d >= C.Zero && d <= C.Nine)) {
+        this.pos = j;
+        return start === i ? n : -n;
+      }
+    }
     if (c === C.Zero) c = s.charCodeAt(++i);
     else if (c > C.Zero && c <= C.Nine) {
       do c = s.charCodeAt(++i);

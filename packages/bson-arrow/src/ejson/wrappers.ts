@@ -50,7 +50,12 @@ export function interpretWrapper(doc: BsonDocument): BsonValue {
   return doc;
 }
 
-function single(key: string, v: BsonValue, doc: BsonDocument): BsonValue {
+/** `{"<key>": v}` with a `$`-key, interpreted without building the one-field document first. */
+export function interpretSingle(key: string, v: BsonValue): BsonValue {
+  return single(key, v, null);
+}
+
+function single(key: string, v: BsonValue, doc: BsonDocument | null): BsonValue {
   switch (key) {
     case '$oid':
       if (typeof v === 'string' && /^[0-9a-fA-F]{24}$/.test(v)) return new ObjectId(v.toLowerCase());
@@ -76,7 +81,7 @@ function single(key: string, v: BsonValue, doc: BsonDocument): BsonValue {
       }
       return fail(key, doc);
     case '$numberDecimal':
-      if (typeof v === 'string') return new Decimal128(normalizeDecimal(v, doc));
+      if (typeof v === 'string') return new Decimal128(normalizeDecimal(v, doc ?? undefined));
       return fail(key, doc);
     case '$binary':
       if (v instanceof Map && v.size === 2) {
@@ -111,7 +116,7 @@ function single(key: string, v: BsonValue, doc: BsonDocument): BsonValue {
       }
       return fail(key, doc);
     case '$regex':
-      return typeof v === 'string' ? regex(v, '') : doc;
+      return typeof v === 'string' ? regex(v, '') : (doc ?? new Map([[key, v]]));
     case '$dbPointer':
       if (v instanceof Map && v.size === 2) {
         const ref = v.get('$ref');
@@ -130,12 +135,12 @@ function single(key: string, v: BsonValue, doc: BsonDocument): BsonValue {
     case '$symbol':
       return typeof v === 'string' ? new BsonSymbol(v) : fail(key, doc);
     default:
-      return doc;
+      return doc ?? new Map([[key, v]]);
   }
 }
 
-function fail(wrapper: string, doc: BsonDocument): never {
-  const shown = [...doc.keys()].join(', ');
+function fail(wrapper: string, doc: BsonDocument | null): never {
+  const shown = doc ? [...doc.keys()].join(', ') : wrapper;
   throw new DecodeError('invalid_extended_json', `invalid Extended JSON ${wrapper} wrapper (keys: ${shown})`);
 }
 
@@ -149,7 +154,7 @@ function regex(pattern: string, options: string): BsonRegExp {
   return new BsonRegExp(pattern, [...options].sort().join(''));
 }
 
-function binary(b64: string, subType: string, doc: BsonDocument): Binary {
+function binary(b64: string, subType: string, doc: BsonDocument | null): Binary {
   if (!/^[0-9a-fA-F]{1,2}$/.test(subType) || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
     fail('$binary', doc);
   }
@@ -166,7 +171,7 @@ function legacyBinary(doc: BsonDocument): BsonValue {
 
 const ISO_DATE = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-function date(v: BsonValue, doc: BsonDocument): DateTime {
+function date(v: BsonValue, doc: BsonDocument | null): DateTime {
   if (typeof v === 'number' && isInt32Number(v)) return new DateTime(BigInt(v));
   if (typeof v === 'bigint') return new DateTime(v);
   if (typeof v === 'string') {
