@@ -14,7 +14,9 @@ from dw_readers.cli import run_main
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--engine", choices=["delta-rs", "spark"], required=True)
     parser.add_argument("uri")
     parser.add_argument("--version", type=int, default=None)
@@ -23,13 +25,13 @@ def main():
         from dw_readers import deltars
 
         return deltars.read(args.uri, args.version)
-    from dw_readers.spark import SparkEngine, start_session
+    from dw_readers.spark import SparkEngine, start_session, stop_session
 
     spark = start_session()
     try:
         return SparkEngine(spark).read(args.uri, args.version)
     finally:
-        spark.stop()
+        stop_session(spark)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A long-lived Spark + Delta session for a whole test file: start once (30-60 s), then many requests.
 
-Protocol: JSON lines. Once the session is up the server prints {"ready": true, "startupMs": N, ...}.
+Protocol: JSON lines. Once the session is up, and warmed up by one small write and read (skip that with
+DW_SPARK_WARMUP=0), the server prints {"ready": true, "startupMs": N, "sessionMs": N, "sparkVersion": "..."}.
 Then one response line per request line on stdin, in order:
-  {"id": 1, "op": "read",  "uri": "...", "version": 3}      -> {"id": 1, "ok": true, "result": {...read_table...}}
-  {"id": 2, "op": "write", "uri": "...", "spec": {...}}     -> {"id": 2, "ok": true, "result": {...write_table...}}
-  {"id": 3, "op": "sql",   "query": "SELECT ..."}           -> {"id": 3, "ok": true, "result": {schema, numRows, rows}}
-  {"id": 4, "op": "ping"}                                   -> {"id": 4, "ok": true, "result": {}}
+  {"id": 1, "op": "read", "uri": "...", "version": 3} -> {"id": 1, "ok": true, "result": <as read_table.py>}
+  {"id": 2, "op": "write", "uri": "...", "spec": {}}  -> {"id": 2, "ok": true, "result": <as write_table.py>}
+  {"id": 3, "op": "sql", "query": "SELECT ..."}       -> {"id": 3, "ok": true, "result": <schema, rows>}
+  {"id": 4, "op": "ping"}                             -> {"id": 4, "ok": true, "result": {}}
 A failed request answers {"id", "ok": false, "error": "<one line>", "traceback": "..."} and the server
 goes on. End of stdin stops Spark and exits 0.
 """
@@ -50,15 +51,23 @@ def one_line(exc: BaseException) -> str:
 def main():
     started = time.monotonic()
     try:
-        from dw_readers.spark import SparkEngine, start_session
+        from dw_readers.spark import SparkEngine, start_session, stop_session
 
         spark = start_session()
+        session_ms = round((time.monotonic() - started) * 1000)
+        engine = SparkEngine(spark)
+        if os.environ.get("DW_SPARK_WARMUP", "1") != "0":
+            engine.warm_up()
     except Exception as exc:
         emit({"ready": False, "error": one_line(exc), "traceback": traceback.format_exc()}, PROTOCOL)
         sys.exit(1)
-    engine = SparkEngine(spark)
     emit(
-        {"ready": True, "startupMs": round((time.monotonic() - started) * 1000), "sparkVersion": spark.version},
+        {
+            "ready": True,
+            "startupMs": round((time.monotonic() - started) * 1000),
+            "sessionMs": session_ms,
+            "sparkVersion": spark.version,
+        },
         PROTOCOL,
     )
     for line in sys.stdin:
@@ -70,8 +79,11 @@ def main():
             request_id = request.get("id")
             emit({"id": request_id, "ok": True, "result": handle(engine, request)}, PROTOCOL)
         except Exception as exc:
-            emit({"id": request_id, "ok": False, "error": one_line(exc), "traceback": traceback.format_exc()}, PROTOCOL)
-    spark.stop()
+            emit(
+                {"id": request_id, "ok": False, "error": one_line(exc), "traceback": traceback.format_exc()},
+                PROTOCOL,
+            )
+    stop_session(spark)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ from dw_readers.spec import parse_spec
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--engine", choices=["delta-rs", "spark"], required=True)
     parser.add_argument("uri")
     parser.add_argument("--spec", required=True, help="inline JSON, @file, or - for stdin")
@@ -23,13 +25,13 @@ def main():
         from dw_readers import deltars
 
         return deltars.write(args.uri, spec)
-    from dw_readers.spark import SparkEngine, start_session
+    from dw_readers.spark import SparkEngine, start_session, stop_session
 
     spark = start_session()
     try:
         return SparkEngine(spark).write(args.uri, spec)
     finally:
-        spark.stop()
+        stop_session(spark)
 
 
 if __name__ == "__main__":

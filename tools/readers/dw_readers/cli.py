@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def emit(doc: Any, out=None) -> None:
     # allow_nan=False: the encoding spells NaN/Infinity as strings, so a bare NaN here is a bug to surface.
-    (out or sys.stdout).write(json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n")
+    (out or sys.stdout).write(
+        json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    )
     (out or sys.stdout).flush()
 
 

@@ -42,7 +42,9 @@ def _run_step(table_uri: str, options: dict | None, spec: Spec, step: Step) -> N
     if step.op == "write":
         schema = step.schema or spec.schema
         assert schema is not None  # parse_spec guarantees it
-        data = pa.Table.from_pylist([decode_row(schema, r) for r in step.rows], schema=to_arrow_schema(schema))
+        data = pa.Table.from_pylist(
+            [decode_row(schema, r) for r in step.rows], schema=to_arrow_schema(schema)
+        )
         creating = not DeltaTable.is_deltatable(table_uri, storage_options=options)
         write_deltalake(
             table_uri,

@@ -17,7 +17,7 @@ from typing import Any
 
 from .types import DeltaType, decimal_params, is_primitive
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 # Delta decimals have up to 38 digits; Python's default context keeps 28 and would refuse to quantize them.
 _DECIMALS = Context(prec=80)
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -65,7 +65,9 @@ def encode_value(dtype: DeltaType, value: Any) -> Any:
         return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     if dtype == "timestamp":
         if value.tzinfo is None:
-            raise ValueError("a 'timestamp' value arrived without a time zone; readers must give UTC instants")
+            raise ValueError(
+                "a 'timestamp' value arrived without a time zone; readers must give UTC instants"
+            )
         return _iso(value.astimezone(_UTC)) + "Z"
     if dtype == "timestamp_ntz":
         return _iso(value.replace(tzinfo=None))
@@ -87,7 +89,10 @@ def decode_value(dtype: DeltaType, value: Any) -> Any:
         if kind == "array":
             return [decode_value(dtype["elementType"], v) for v in value]
         if kind == "map":
-            return {_parse_map_key(dtype["keyType"], k): decode_value(dtype["valueType"], v) for k, v in value.items()}
+            return {
+                _parse_map_key(dtype["keyType"], k): decode_value(dtype["valueType"], v)
+                for k, v in value.items()
+            }
         raise ValueError(f"unsupported Delta type {kind!r}")
     if dtype == "string":
         return str(value)
@@ -143,9 +148,8 @@ def _encode_decimal(v: Decimal, scale: int) -> str:
 
 def _iso(v: dt.datetime) -> str:
     # Not strftime: %Y does not zero-pad years before 1000 on glibc.
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
+    date = f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+    return f"{date}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
 
 
 def _map_key(key_type: DeltaType, key: Any) -> str:

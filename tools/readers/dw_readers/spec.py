@@ -1,4 +1,4 @@
-"""Write specs: what write_table.py and the Spark server's "write" request accept (README.md "Write specs")."""
+"""Write specs: what write_table.py and the Spark server's "write" request take (README.md "Write specs")."""
 
 from __future__ import annotations
 

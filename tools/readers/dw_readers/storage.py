@@ -21,9 +21,13 @@ def local_path(uri: str) -> str:
 
 
 def s3_settings() -> dict[str, str]:
-    missing = [n for n in ("DW_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(n)]
+    missing = [
+        n for n in ("DW_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(n)
+    ]
     if missing:
-        raise ValueError(f"an s3:// table needs {', '.join(missing)} in the environment (see .data/stack/env)")
+        raise ValueError(
+            f"an s3:// table needs {', '.join(missing)} in the environment (see .data/stack/env)"
+        )
     return {
         "endpoint": os.environ["DW_S3_ENDPOINT"],
         "access_key": os.environ["AWS_ACCESS_KEY_ID"],

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Union
+from typing import Any
 
-DeltaType = Union[str, dict]
+DeltaType = str | dict
 
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _PRIMITIVES = {
-    "string", "long", "integer", "short", "byte", "float", "double", "boolean",
-    "binary", "date", "timestamp", "timestamp_ntz",
+    "string",
+    "long",
+    "integer",
+    "short",
+    "byte",
+    "float",
+    "double",
+    "boolean",
+    "binary",
+    "date",
+    "timestamp",
+    "timestamp_ntz",
 }
 
 
@@ -24,31 +34,51 @@ def decimal_params(dtype: DeltaType) -> tuple[int, int] | None:
 
 
 def validate_schema(schema: Any) -> dict:
-    """Fails early, with the offending path, on a spec schema that neither engine would accept."""
-    if not isinstance(schema, dict) or schema.get("type") != "struct" or not isinstance(schema.get("fields"), list):
+    """Checks a spec schema, failing early with the offending path, and fills in the defaults that
+    Delta schema JSON may leave out (nullable, metadata, containsNull, valueContainsNull)."""
+    if (
+        not isinstance(schema, dict)
+        or schema.get("type") != "struct"
+        or not isinstance(schema.get("fields"), list)
+    ):
         raise ValueError('schema must be a Delta struct: {"type": "struct", "fields": [...]}')
-    _check_type(schema, "schema")
-    return schema
+    return _normalize(schema, "schema")
 
 
-def _check_type(dtype: Any, path: str) -> None:
+def _normalize(dtype: Any, path: str) -> DeltaType:
     if isinstance(dtype, str):
         if dtype not in _PRIMITIVES and not decimal_params(dtype):
             raise ValueError(f"{path}: unknown Delta type {dtype!r}")
-        return
+        return dtype
     kind = dtype.get("type") if isinstance(dtype, dict) else None
     if kind == "struct":
+        fields = []
         for f in dtype["fields"]:
-            if "name" not in f or "type" not in f:
+            if not isinstance(f, dict) or "name" not in f or "type" not in f:
                 raise ValueError(f"{path}: every field needs a name and a type")
-            _check_type(f["type"], f"{path}.{f['name']}")
-    elif kind == "array":
-        _check_type(dtype["elementType"], f"{path}[]")
-    elif kind == "map":
-        _check_type(dtype["keyType"], f"{path}{{key}}")
-        _check_type(dtype["valueType"], f"{path}{{value}}")
-    else:
-        raise ValueError(f"{path}: unknown Delta type {dtype!r}")
+            fields.append(
+                {
+                    "name": f["name"],
+                    "type": _normalize(f["type"], f"{path}.{f['name']}"),
+                    "nullable": f.get("nullable", True),
+                    "metadata": f.get("metadata", {}),
+                }
+            )
+        return {"type": "struct", "fields": fields}
+    if kind == "array":
+        return {
+            "type": "array",
+            "elementType": _normalize(dtype["elementType"], f"{path}[]"),
+            "containsNull": dtype.get("containsNull", True),
+        }
+    if kind == "map":
+        return {
+            "type": "map",
+            "keyType": _normalize(dtype["keyType"], f"{path}{{key}}"),
+            "valueType": _normalize(dtype["valueType"], f"{path}{{value}}"),
+            "valueContainsNull": dtype.get("valueContainsNull", True),
+        }
+    raise ValueError(f"{path}: unknown Delta type {dtype!r}")
 
 
 def to_arrow_schema(schema: dict):
@@ -67,11 +97,19 @@ def to_arrow_type(dtype: DeltaType):
     import pyarrow as pa
 
     simple = {
-        "string": pa.string(), "long": pa.int64(), "integer": pa.int32(), "short": pa.int16(),
-        "byte": pa.int8(), "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(),
-        "binary": pa.binary(), "date": pa.date32(),
+        "string": pa.string(),
+        "long": pa.int64(),
+        "integer": pa.int32(),
+        "short": pa.int16(),
+        "byte": pa.int8(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "binary": pa.binary(),
+        "date": pa.date32(),
         # Delta stores timestamps as microseconds; "timestamp" is an instant, "timestamp_ntz" a wall time.
-        "timestamp": pa.timestamp("us", tz="UTC"), "timestamp_ntz": pa.timestamp("us"),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "timestamp_ntz": pa.timestamp("us"),
     }
     if isinstance(dtype, str):
         if dtype in simple:
@@ -84,7 +122,9 @@ def to_arrow_type(dtype: DeltaType):
     if kind == "struct":
         return pa.struct([_arrow_field(f) for f in dtype["fields"]])
     if kind == "array":
-        return pa.list_(pa.field("element", to_arrow_type(dtype["elementType"]), dtype.get("containsNull", True)))
+        return pa.list_(
+            pa.field("element", to_arrow_type(dtype["elementType"]), dtype.get("containsNull", True))
+        )
     if kind == "map":
         return pa.map_(
             to_arrow_type(dtype["keyType"]),

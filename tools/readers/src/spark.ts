@@ -6,7 +6,10 @@ import { ReaderError } from './process.js';
 import type { ReadResult, SqlResult, WriteResult, WriteSpec } from './types.js';
 
 export interface SparkOptions {
-  /** Extra environment for the server (e.g. DW_S3_ENDPOINT and AWS_*: read once, when Spark starts). */
+  /**
+   * Extra environment for the server: DW_S3_ENDPOINT and AWS_* are read once, when Spark starts;
+   * DW_SPARK_WARMUP=0 skips the warm-up write and read that makes the first request as fast as the rest.
+   */
   env?: NodeJS.ProcessEnv;
   /** How long Spark may take to start; default 240 s (30-60 s is usual on 2 cores). */
   startTimeoutMs?: number;
@@ -14,8 +17,10 @@ export interface SparkOptions {
 
 /** One long-lived Spark + Delta session (spark_server.py); requests run one at a time, in order. */
 export interface SparkSession {
-  /** Milliseconds Spark took to start, as the server measured it. */
+  /** Milliseconds until the server was ready: session start plus one warm-up write and read. */
   readonly startupMs: number;
+  /** Milliseconds the Spark session alone took to start. */
+  readonly sessionMs: number;
   readonly sparkVersion: string;
   read(uri: string, opts?: { version?: number }): Promise<ReadResult>;
   write(uri: string, spec: WriteSpec): Promise<WriteResult>;
@@ -32,7 +37,7 @@ interface Pending {
 }
 
 type ServerLine =
-  | { ready: true; startupMs: number; sparkVersion: string }
+  | { ready: true; startupMs: number; sessionMs: number; sparkVersion: string }
   | { ready: false; error: string; traceback: string }
   | { id: number; ok: true; result: unknown }
   | { id: number | null; ok: false; error: string; traceback: string };
@@ -81,28 +86,30 @@ export async function startSpark(opts: SparkOptions = {}): Promise<SparkSession>
       );
   });
 
-  const ready = new Promise<{ startupMs: number; sparkVersion: string }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new ReaderError(`Spark did not start within ${opts.startTimeoutMs ?? 240_000} ms`, stderr));
-    }, opts.startTimeoutMs ?? 240_000);
-    onReady = (line) => {
-      clearTimeout(timer);
-      if ('ready' in line && line.ready) resolve(line);
-      else if ('ready' in line) reject(new ReaderError(`Spark did not start: ${line.error}`, stderr));
-    };
-    child.on('exit', (code, signal) => {
-      exited = signal ? `was killed by ${signal}` : `exited with ${code}`;
-      clearTimeout(timer);
-      reject(new ReaderError(`Spark server ${exited} before it was ready`, stderr));
-      failAll(exited);
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new ReaderError(`could not start ${python}: ${err.message}`, stderr));
-    });
-  });
-  const { startupMs, sparkVersion } = await ready;
+  const ready = new Promise<{ startupMs: number; sessionMs: number; sparkVersion: string }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new ReaderError(`Spark did not start within ${opts.startTimeoutMs ?? 240_000} ms`, stderr));
+      }, opts.startTimeoutMs ?? 240_000);
+      onReady = (line) => {
+        clearTimeout(timer);
+        if ('ready' in line && line.ready) resolve(line);
+        else if ('ready' in line) reject(new ReaderError(`Spark did not start: ${line.error}`, stderr));
+      };
+      child.on('exit', (code, signal) => {
+        exited = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        clearTimeout(timer);
+        reject(new ReaderError(`Spark server ${exited} before it was ready`, stderr));
+        failAll(exited);
+      });
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new ReaderError(`could not start ${python}: ${err.message}`, stderr));
+      });
+    },
+  );
+  const { startupMs, sessionMs, sparkVersion } = await ready;
 
   const request = <T>(what: string, body: Record<string, unknown>) =>
     new Promise<T>((resolve, reject) => {
@@ -117,6 +124,7 @@ export async function startSpark(opts: SparkOptions = {}): Promise<SparkSession>
 
   return {
     startupMs,
+    sessionMs,
     sparkVersion,
     read: (uri, readOpts = {}) =>
       request<ReadResult>(`read ${uri}`, { op: 'read', uri, version: readOpts.version ?? null }),
