@@ -96,7 +96,10 @@ export async function runSource(
     void ingestor.onAssignment(payload.memberId, assigned);
     onJoined();
   });
-  consumer.on(consumer.events.REBALANCING, () => logger.info('consumer group is rebalancing'));
+  consumer.on(consumer.events.REBALANCING, () => {
+    logger.info('consumer group is rebalancing');
+    ingestor.onRebalancing();
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     logger.error({ err: payload.error, restart: payload.restart }, 'Kafka consumer crashed');
     if (!payload.restart) onCrash(payload.error);

@@ -113,6 +113,8 @@ export class Ingestor {
   private memberId: string | undefined;
   private inflightBytes = 0;
   private draining = false;
+  /** Set from REBALANCING to the next assignment: commits wait, so a revoked partition is not committed late. */
+  private rebalance: { promise: Promise<void>; open: () => void } | undefined;
   private readonly shutdown = new AbortController();
   private readonly now: () => number;
   /** Stalls the owner should know about (readiness). */
@@ -140,6 +142,8 @@ export class Ingestor {
    * fetch loop starts right after the event, and new partitions must not be fetched before they are positioned.
    */
   onAssignment(memberId: string, assigned: TopicPartition[]): Promise<void> {
+    const gate = this.rebalance;
+    this.rebalance = undefined;
     const rejoinedAsNewMember = this.memberId !== undefined && this.memberId !== memberId;
     this.memberId = memberId;
     const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
@@ -170,11 +174,28 @@ export class Ingestor {
         .map(({ topic, partition }) => ({ topic, partition })),
     );
     this.deps.metrics.assignedPartitions.set(this.states.size);
+    gate?.open(); // after the revocations: batches of revoked partitions are stale now and get dropped
     this.deps.logger.info(
       { assigned: assigned.length, fresh: fresh.length, memberId },
       'partition assignment changed',
     );
     return this.position(fresh);
+  }
+
+  /**
+   * The group started rebalancing (kafkajs REBALANCING): with the eager protocol every partition of this member is
+   * being revoked. Commits are held until the new assignment, so a partition that goes to another member is not
+   * committed by this one afterwards. (A commit already on the wire cannot be recalled; if it lands after the new
+   * owner read the table's offsets, the committer answers the new owner's first overlapping range with a duplicate
+   * or OFFSET_OVERLAP and the new owner re-positions: late, but never twice.)
+   */
+  onRebalancing(): void {
+    if (this.rebalance) return;
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.rebalance = { promise, open };
   }
 
   private newState(tp: TopicPartition, route: TableRoute): PartitionState {
@@ -384,6 +405,7 @@ export class Ingestor {
       maxFilesPerCommit: this.deps.settings.maxFilesPerCommit ?? 200,
       stallRetryMs: this.deps.settings.stallRetryMs ?? 10_000,
       signal: this.shutdown.signal,
+      gate: () => this.rebalance?.promise,
       send: async (request, signal) => {
         const t0 = this.now();
         const outcome = await this.deps.committer.commit(request, { signal });
@@ -571,6 +593,12 @@ export class Ingestor {
    */
   async drain(timeoutMs: number): Promise<boolean> {
     this.draining = true;
+    if (this.rebalance) {
+      // Mid-rebalance our partitions are being revoked: committing now could race their next owner. Leave it to them.
+      this.shutdown.abort(new Error('shutting down during a rebalance'));
+      this.rebalance.open();
+      return false;
+    }
     this.deps.consumer.pause(this.ownedPartitions);
     for (const state of this.states.values()) this.flush(state, 'shutdown');
     const idle = Promise.all([...this.queues.values()].map((q) => q.idle())).then(() => true);

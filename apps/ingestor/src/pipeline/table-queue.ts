@@ -41,6 +41,11 @@ export interface TableQueueDeps {
   onStalled(route: TableRoute, refusal: Refusal | undefined, error?: unknown): void;
   stallRetryMs: number;
   signal: AbortSignal;
+  /**
+   * Resolves when commits may be sent. While the consumer group rebalances, this member's partitions are being
+   * revoked: nothing is sent until the new assignment says which are still ours (the others' batches are then stale).
+   */
+  gate?: () => Promise<void> | undefined;
 }
 
 interface Slot {
@@ -98,6 +103,7 @@ export class TableQueue {
   private async drain(): Promise<void> {
     while (this.slots.length > 0 && !this.deps.signal.aborted) {
       await (this.slots[0] as Slot).ready;
+      await this.deps.gate?.();
       const group = this.takeGroup();
       if (group.length === 0) continue;
       await this.commit(group);

@@ -260,6 +260,20 @@ describe('Ingestor', () => {
     expect(h.kafkaCommits.map((c) => c.partition)).toEqual([1]);
   });
 
+  it('holds commits during a rebalance and drops those of partitions that moved away', async () => {
+    const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 1, maxAgeMs: 1000 } });
+    await h.assign(0, 1);
+    h.ingestor.onRebalancing();
+    await h.ingestor.handleBatch(h.fetched(0, 0, [doc(0)]), heartbeat);
+    await h.ingestor.handleBatch(h.fetched(1, 0, [doc(1)]), heartbeat);
+    await new Promise((r) => setTimeout(r, 3000)); // files are built and uploaded, but nothing is sent
+    expect(h.committer.requests).toHaveLength(0);
+    await h.ingestor.onAssignment('m1', [{ topic: TOPIC, partition: 1 }]);
+    await h.commits(1);
+    await h.idle();
+    expect(h.committer.requests.flatMap((r) => r.sourceRanges.map((s) => s.partition))).toEqual([1]);
+  });
+
   it('re-positions a partition from the table when the committer refuses its offsets', async () => {
     const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 2, maxAgeMs: 1000 } });
     await h.assign(0);
