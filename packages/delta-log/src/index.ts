@@ -100,6 +100,7 @@ export {
 export { type CommitIntent, checkConflicts } from './write/conflict.js';
 export { type CreateTableOptions, createTable, protocolFor } from './write/create.js';
 export { escapePartitionPathSegment, type WriteDataFileOptions, writeDataFile } from './write/data-file.js';
+export * from './write/deletion-vector.js';
 export { type Evolution, type EvolveOptions, evolveSchema, isWidening } from './write/evolution.js';
 export { type SchemaChangeOptions, schemaChange, withFeatures } from './write/schema-change.js';
 export { collectStats, type StatsOptions, truncateMax, truncateMin } from './write/stats.js';

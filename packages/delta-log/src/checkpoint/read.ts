@@ -4,13 +4,13 @@
  * back into JSON so the rest of the library sees one shape.
  */
 import type * as A from 'apache-arrow';
-import { type Action, parseActions, validateAction } from '../actions.js';
+import { type Action, type AddFile, parseActions, validateAction } from '../actions.js';
 import { InvalidTableError } from '../errors.js';
 import { joinPath, LOG_DIR, SIDECAR_DIR } from '../log/paths.js';
 import type { CheckpointRef } from '../log/segment.js';
 import { readParquet } from '../parquet.js';
 import type { Storage } from '../storage/storage.js';
-import { plainReader } from '../util/arrow-plain.js';
+import { plainReader, validity } from '../util/arrow-plain.js';
 
 const ACTION_COLUMNS = [
   'protocol',
@@ -34,19 +34,32 @@ export function checkpointActionsFromParquet(bytes: Uint8Array, file: string): A
   const out: Action[] = [];
   for (const batch of table.batches) {
     for (const kind of ACTION_COLUMNS) {
-      const col = batch.getChild(kind);
+      const col = batch.getChild(kind)?.data[0];
       if (!col) continue;
+      const valid = validity(col);
       const read = plainReader(col, false, new Set(['stats_parsed', 'partitionValues_parsed']));
       const statsParsed =
         kind === 'add' ? (col.type as A.Struct).children.findIndex((f) => f.name === 'stats_parsed') : -1;
-      const readStats =
-        statsParsed >= 0 ? plainReader(col.getChildAt(statsParsed) as A.Vector, true) : undefined;
+      const readStats = statsParsed >= 0 ? plainReader(col.children[statsParsed] as A.Data, true) : undefined;
       for (let i = 0; i < batch.numRows; i++) {
-        if (!col.isValid(i)) continue;
+        if (!valid(i)) continue;
         const body = read(i) as Record<string, unknown>;
         if (readStats && body.stats === undefined) {
           const parsed = readStats(i);
           if (parsed) body.stats = JSON.stringify(parsed);
+        }
+        if (kind === 'add') {
+          // The hot path (one row per live file): check the required fields without the generic validator.
+          if (
+            typeof body.path !== 'string' ||
+            typeof body.size !== 'number' ||
+            typeof body.dataChange !== 'boolean'
+          ) {
+            validateAction({ add: body }, { file, line: i + 1 });
+          }
+          body.partitionValues ??= {};
+          out.push({ add: body as unknown as AddFile });
+          continue;
         }
         const action = validateAction({ [kind]: body }, { file, line: i + 1 });
         if (action) out.push(action);

@@ -61,13 +61,17 @@ export class FsStorage implements Storage {
     const dir = slash >= 0 ? prefix.slice(0, slash) : '';
     const namePrefix = slash >= 0 ? prefix.slice(slash + 1) : prefix;
     const out: FileMeta[] = [];
-    await this.walk(dir, namePrefix, options.recursive ?? false, out);
-    const after = options.startAfter;
-    const filtered = after === undefined ? out : out.filter((f) => f.path > after);
-    return filtered.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    await this.walk(dir, namePrefix, options.recursive ?? false, options.startAfter, out);
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  private async walk(dir: string, namePrefix: string, recursive: boolean, out: FileMeta[]): Promise<void> {
+  private async walk(
+    dir: string,
+    namePrefix: string,
+    recursive: boolean,
+    startAfter: string | undefined,
+    out: FileMeta[],
+  ): Promise<void> {
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(this.abs(dir), { withFileTypes: true });
@@ -80,8 +84,10 @@ export class FsStorage implements Storage {
       if (!e.name.startsWith(namePrefix)) continue;
       const key = dir ? `${dir}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (recursive) await this.walk(key, '', true, out);
+        if (recursive) await this.walk(key, '', true, startAfter, out);
       } else if (e.isFile()) {
+        // Filter before stat: a listing from the checkpoint hint stats a handful of files, not the whole log.
+        if (startAfter !== undefined && key <= startAfter) continue;
         stats.push(
           fs.stat(this.abs(key)).then(
             (st) => {

@@ -1,30 +1,47 @@
 /**
- * Arrow → plain JS values, for reading log actions out of Parquet checkpoints. Readers are built once per
- * column (not per row) because apache-arrow's child lookups allocate.
+ * Arrow → plain JS values, for reading log actions out of Parquet checkpoints. Readers work on the raw
+ * buffers of one `Data` chunk and are built once per column, not per row: a checkpoint of 100k files is
+ * about a million values, and apache-arrow's generic `get()` path allocates on each of them.
  */
 import * as A from 'apache-arrow';
+import { formatDecimal } from '../scan/partition-values.js';
 
 export type Reader = (row: number) => unknown;
 
+export function validity(data: A.Data): (i: number) => boolean {
+  const bitmap = data.nullBitmap;
+  if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return () => true;
+  const off = data.offset;
+  return (i) => (((bitmap[(off + i) >> 3] as number) >> ((off + i) & 7)) & 1) === 1;
+}
+
+const MICROS: Record<number, [bigint, bigint]> = {
+  [A.TimeUnit.SECOND]: [1_000_000n, 1n],
+  [A.TimeUnit.MILLISECOND]: [1000n, 1n],
+  [A.TimeUnit.MICROSECOND]: [1n, 1n],
+  [A.TimeUnit.NANOSECOND]: [1n, 1000n],
+};
+
 /**
- * Builds a reader for `vec`. Structs become objects without their null fields (the JSON shape of actions),
- * int64 becomes number, maps become records, lists become arrays. With `isoTimestamps`, timestamps become
- * ISO-8601 strings (the JSON stats encoding) instead of epoch milliseconds.
+ * Builds a reader for one column chunk. Structs become objects without their null fields (the JSON shape
+ * of actions), int64 becomes number, maps become records, lists arrays. With `isoTimestamps`, timestamps
+ * and dates become ISO-8601 strings (the JSON stats encoding) instead of numbers. `skip` drops struct fields.
  */
 export function plainReader(
-  vec: A.Vector,
+  data: A.Data,
   isoTimestamps = false,
   skip: ReadonlySet<string> = new Set(),
 ): Reader {
-  const t = vec.type;
+  const t = data.type;
+  const valid = validity(data);
   if (A.DataType.isStruct(t)) {
     const kids: Array<[string, Reader]> = [];
     t.children.forEach((f, k) => {
-      const child = vec.getChildAt(k);
+      const child = data.children[k];
       if (child && !skip.has(f.name)) kids.push([f.name, plainReader(child, isoTimestamps)]);
     });
     return (i) => {
-      if (!vec.isValid(i)) return null;
+      if (!valid(i)) return null;
       const o: Record<string, unknown> = {};
       for (const [name, read] of kids) {
         const v = read(i);
@@ -33,40 +50,80 @@ export function plainReader(
       return o;
     };
   }
-  if (A.DataType.isMap(t)) {
+  if (A.DataType.isMap(t) || A.DataType.isList(t)) {
+    const offsets = data.valueOffsets as Int32Array;
+    const child = data.children[0];
+    if (!child) return (i) => (valid(i) ? (A.DataType.isMap(t) ? {} : []) : null);
+    if (A.DataType.isMap(t)) {
+      const readKey = plainReader(child.children[0] as A.Data, isoTimestamps);
+      const readValue = plainReader(child.children[1] as A.Data, isoTimestamps);
+      return (i) => {
+        if (!valid(i)) return null;
+        const o: Record<string, unknown> = {};
+        for (let j = offsets[i] as number; j < (offsets[i + 1] as number); j++)
+          o[String(readKey(j))] = readValue(j);
+        return o;
+      };
+    }
+    const readItem = plainReader(child, isoTimestamps);
     return (i) => {
-      const row = vec.get(i) as A.MapRow | null;
-      if (row === null || row === undefined) return null;
-      const o: Record<string, unknown> = {};
-      for (const [k, v] of row) o[String(k)] = typeof v === 'bigint' ? Number(v) : (v ?? null);
-      return o;
-    };
-  }
-  if (A.DataType.isList(t)) {
-    return (i) => {
-      const sub = vec.get(i) as A.Vector | null;
-      if (sub === null || sub === undefined) return null;
-      const read = plainReader(sub, isoTimestamps);
+      if (!valid(i)) return null;
       const out: unknown[] = [];
-      for (let j = 0; j < sub.length; j++) out.push(read(j));
+      for (let j = offsets[i] as number; j < (offsets[i + 1] as number); j++) out.push(readItem(j));
       return out;
     };
   }
-  if (A.DataType.isTimestamp(t) && isoTimestamps) {
+  if (A.DataType.isUtf8(t)) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return (i) => (valid(i) ? buf.toString('utf8', offsets[i], offsets[i + 1]) : null);
+  }
+  if (A.DataType.isBool(t)) {
+    const bits = data.values as Uint8Array;
+    const off = data.offset;
+    return (i) => (valid(i) ? (((bits[(off + i) >> 3] as number) >> ((off + i) & 7)) & 1) === 1 : null);
+  }
+  if (A.DataType.isTimestamp(t)) {
+    const values = data.values as unknown as BigInt64Array;
+    const [mul, div] = MICROS[t.unit] ?? [1n, 1n];
     return (i) => {
-      const v = vec.get(i) as number | null;
-      return v === null || v === undefined ? null : new Date(v).toISOString();
+      if (!valid(i)) return null;
+      const us = ((values[i] as bigint) * mul) / div;
+      const ms = Number(us / 1000n);
+      return isoTimestamps ? new Date(ms).toISOString() : ms;
     };
   }
-  if (A.DataType.isDate(t) && isoTimestamps) {
+  if (A.DataType.isDate(t) && t.unit === A.DateUnit.DAY) {
+    const values = data.values as Int32Array;
     return (i) => {
-      const v = vec.get(i) as number | null;
-      return v === null || v === undefined ? null : new Date(v).toISOString().slice(0, 10);
+      if (!valid(i)) return null;
+      const ms = (values[i] as number) * 86_400_000;
+      return isoTimestamps ? new Date(ms).toISOString().slice(0, 10) : ms;
     };
   }
+  if (A.DataType.isDecimal(t)) {
+    const words = data.values as Uint32Array;
+    const scale = t.scale;
+    return (i) => {
+      if (!valid(i)) return null;
+      let v = 0n;
+      for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(words[4 * i + k] as number);
+      if (v >> 127n) v -= 1n << 128n;
+      return Number(formatDecimal(v, scale));
+    };
+  }
+  if (A.DataType.isInt(t) || A.DataType.isFloat(t)) {
+    const values = data.values as ArrayLike<number | bigint>;
+    return (i) => {
+      if (!valid(i)) return null;
+      const v = values[i] as number | bigint;
+      return typeof v === 'bigint' ? Number(v) : v;
+    };
+  }
+  const vec = new A.Vector([data]);
   return (i) => {
     const v = vec.get(i);
-    if (typeof v === 'bigint') return Number(v);
-    return v ?? null;
+    return typeof v === 'bigint' ? Number(v) : (v ?? null);
   };
 }
