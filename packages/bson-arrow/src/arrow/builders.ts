@@ -8,7 +8,6 @@ import {
   Float64,
   Int32,
   Int64,
-  List,
   makeData,
   Struct,
   TimestampMicrosecond,
@@ -16,7 +15,6 @@ import {
 } from 'apache-arrow';
 import {
   type Binary,
-  type BsonDocument,
   type BsonRegExp,
   type BsonValue,
   DateTime,
@@ -68,7 +66,7 @@ export abstract class ColumnBuilder {
     this.length++;
   }
 
-  protected bitmap(): Uint8Array | undefined {
+  bitmap(): Uint8Array | undefined {
     return this.nullCount === 0 ? undefined : this.validity.subarray(0, (this.length + 7) >> 3);
   }
 
@@ -330,72 +328,6 @@ export class DecimalBuilder extends ColumnBuilder {
   }
 }
 
-export interface StructChild {
-  source: string;
-  field: Field;
-  builder: ColumnBuilder;
-  /** Values this column cannot hold exactly go to `overflow` (target-schema mode). */
-  accepts?: (v: BsonValue | undefined) => boolean;
-  overflow?: ColumnBuilder;
-}
-
-/** Appends one document's fields to the builders of a struct (or of the record batch itself). */
-export function writeChildren(children: StructChild[], doc: BsonDocument): void {
-  for (const c of children) {
-    const x = doc.get(c.source);
-    if (c.overflow) {
-      if (c.accepts?.(x) === false) {
-        c.builder.appendNull();
-        c.overflow.append(x);
-      } else {
-        c.builder.append(x);
-        c.overflow.appendNull();
-      }
-    } else c.builder.append(x);
-  }
-}
-
-export class StructBuilder extends ColumnBuilder {
-  constructor(
-    readonly children: StructChild[],
-    /** The Arrow fields of `children` in output order, overflow columns right after their column. */
-    private readonly extraFields: Field[],
-  ) {
-    super();
-  }
-  protected write(v: BsonValue): void {
-    writeChildren(this.children, v as BsonDocument);
-  }
-  protected writeNull(): void {
-    for (const c of this.children) {
-      c.builder.appendNull();
-      c.overflow?.appendNull();
-    }
-  }
-  fields(): Field[] {
-    return this.extraFields;
-  }
-  finishChildren(): Data[] {
-    const out: Data[] = [];
-    for (const c of this.children) {
-      out.push(c.builder.finish());
-      if (c.overflow) out.push(c.overflow.finish());
-    }
-    return out;
-  }
-  finish(): Data {
-    const type = new Struct(this.extraFields);
-    const children = this.finishChildren();
-    return makeData({
-      type,
-      length: this.length,
-      nullCount: this.nullCount,
-      nullBitmap: this.bitmap(),
-      children,
-    });
-  }
-}
-
 /** BSON Timestamp → struct<t: int64, i: int64>; regex → struct<pattern, options>. */
 export class PairBuilder extends ColumnBuilder {
   constructor(
@@ -437,34 +369,11 @@ export const splitRegex = (v: BsonValue): [BsonValue, BsonValue] => [
   (v as BsonRegExp).options,
 ];
 
-export class ListBuilder extends ColumnBuilder {
-  private offsets = new Int32Array(65);
-  constructor(
-    private readonly child: ColumnBuilder,
-    private readonly elementField: Field,
-  ) {
-    super();
-  }
-  protected write(v: BsonValue): void {
-    for (const x of v as BsonValue[]) this.child.append(x);
-    this.offsets = grow(this.offsets, this.length + 1);
-    this.offsets[this.length] = this.child.length;
-  }
-  protected writeNull(): void {
-    this.offsets = grow(this.offsets, this.length + 1);
-    this.offsets[this.length] = this.child.length;
-  }
+/** Only a validity bitmap: the nulls of struct and list columns, whose values live in their children. */
+export class ValidityBuilder extends ColumnBuilder {
+  protected write(): void {}
+  protected writeNull(): void {}
   finish(): Data {
-    const valueOffsets = this.offsets.subarray(0, this.length + 1);
-    const type = new List(this.elementField);
-    const child = this.child.finish();
-    return makeData({
-      type,
-      length: this.length,
-      nullCount: this.nullCount,
-      nullBitmap: this.bitmap(),
-      valueOffsets,
-      child,
-    });
+    throw new Error('a validity bitmap is not a column');
   }
 }

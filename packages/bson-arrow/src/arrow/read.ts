@@ -16,7 +16,7 @@ import {
   Timestamp,
 } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
-import { CDC_COLUMNS } from './batch.js';
+import { CDC_COLUMNS } from './cdc.js';
 import { META } from './schema.js';
 
 const CDC = new Set<string>(CDC_COLUMNS);
@@ -58,7 +58,7 @@ function nameOf(f: Field, options: ReadOptions): string {
 }
 
 export function readValue(data: Data, field: Field, i: number): BsonValue {
-  if (!data.getValid(i)) return null;
+  if (data.typeId === Type.Null || !data.getValid(i)) return null;
   const j = data.offset + i;
   const tag = field.metadata.get(META.type);
   const values = data.values as ArrayLike<number | bigint>;
