@@ -76,7 +76,7 @@ fi
 
 # --- Spark jars -----------------------------------------------------------------------------------
 
-SPARK_JARS_DIR=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')
+SPARK_JARS_DIR=$(echo "$VENV"/lib/python3*/site-packages/pyspark/jars)
 hadoop_jar=$(cd "$SPARK_JARS_DIR" && ls hadoop-client-api-*.jar 2>/dev/null | head -1)
 [ -n "$hadoop_jar" ] || die "pyspark ships no hadoop-client-api jar in $SPARK_JARS_DIR: cannot pick hadoop-aws"
 HADOOP_VERSION=${hadoop_jar#hadoop-client-api-}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, QueryBuilder, write_deltalake
 
 from .encoding import decode_row, encode_row, sort_rows
 from .spec import Spec, Step
@@ -17,7 +17,9 @@ def read(uri: str, version: int | None = None) -> dict:
     table_uri, options = deltars_uri_and_options(uri)
     table = DeltaTable(table_uri, version=version, storage_options=options)
     schema = json.loads(table.schema().to_json())
-    data = table.to_pyarrow_table()
+    # delta-rs' own (DataFusion) scan, not to_pyarrow_table(): the pyarrow dataset path reads columns by
+    # logical name, so on a column-mapped table it returns all nulls, and it refuses deletion vectors.
+    data = pa.table(QueryBuilder().register("t", table).execute("SELECT * FROM t"))
     rows = [encode_row(schema, r) for r in data.to_pylist()]
     return {
         "engine": "delta-rs",

@@ -129,6 +129,47 @@ describe('multi-step specs', () => {
   );
 });
 
+describe('Spark table features that every reader must honour', () => {
+  const schema = { type: 'struct' as const, fields: [field('id', 'long'), field('v', 'string')] };
+  const rows = Array.from({ length: 10 }, (_, i) => ({ id: String(i), v: `v${i}` }));
+
+  it('deletion vectors: deleted rows are gone for both engines', async () => {
+    const uri = scratch.table('deletion-vectors');
+    await spark.write(uri, {
+      schema,
+      properties: { 'delta.enableDeletionVectors': 'true' },
+      rows,
+      steps: [{ op: 'delete', predicate: 'id % 3 = 0' }],
+    });
+    const kept = rows.filter((r) => Number(r.id) % 3 !== 0);
+    for (const read of [await readWithDeltaRs(uri), await spark.read(uri)]) {
+      expect(read.rows).toEqual(kept);
+    }
+  });
+
+  it('column mapping by name: a renamed column reads under its new name, old versions under the old', async () => {
+    const uri = scratch.table('column-mapping');
+    const written = await spark.write(uri, {
+      schema,
+      properties: { 'delta.columnMapping.mode': 'name' },
+      rows,
+    });
+    await spark.sql(`ALTER TABLE delta.\`${uri}\` RENAME COLUMN v TO renamed`);
+    const renamed = rows.map(({ id, v }) => ({ id, renamed: v }));
+    for (const read of [await readWithDeltaRs(uri), await spark.read(uri)]) {
+      expect(read.version).toBe(written.version + 1);
+      expect(read.schema.fields.map((f) => f.name)).toEqual(['id', 'renamed']);
+      expect(read.rows).toEqual(renamed);
+    }
+    for (const read of [
+      await readWithDeltaRs(uri, { version: written.version }),
+      await spark.read(uri, { version: written.version }),
+    ]) {
+      expect(read.rows).toEqual(rows);
+    }
+  });
+});
+
 describe('SQL and errors', () => {
   it('runs SQL over a Delta path and encodes the result', async () => {
     const uri = scratch.table('sql');
