@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { commitBatch } from './commit/batch.js';
 import type { TableCommitter } from './commit/table-committer.js';
 import type { CommitterConfig } from './config/load.js';
-import { LeadershipLostError, Lease, leaseRedisOptions } from './lease/lease.js';
+import { type Leadership, LeadershipLostError, Lease, leaseRedisOptions } from './lease/lease.js';
 import { closeHttp, createOpsServer, listenHttp } from './ops/http.js';
 import { type Logger, redactUrl } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
@@ -29,6 +29,15 @@ export interface CommitterDeps {
   readonly tableCommitter: TableCommitter;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Table maintenance: runs only while this replica leads; stopped before the lease is released. */
+  readonly maintenance?: Maintenance;
+}
+
+export interface Maintenance {
+  start(leadership: () => Leadership | undefined): void;
+  /** Leadership ended: drop queued runs. */
+  clear(): void;
+  stop(): Promise<void>;
 }
 
 export interface RunningCommitter {
@@ -106,6 +115,8 @@ export async function startCommitter(
 
   let lastLeaseError = 0;
   lease.on('acquired', ({ term }) => {
+    // Snapshots cached in an earlier term may be far behind: the new term reads the tables again.
+    deps.tableCommitter.forget?.();
     metrics.leader.set(1);
     metrics.term.set(term);
     metrics.leaseTransitions.inc({ event: 'acquired', reason: '' });
@@ -117,6 +128,7 @@ export async function startCommitter(
     metrics.leaseTransitions.inc({ event: 'lost', reason });
     // Queued manifests go back to the ingestors (they retry at the new leader); in-flight commits see the signal.
     scheduler.rejectQueued(new LeadershipLostError(term, reason));
+    deps.maintenance?.clear();
     (reason === 'stopped' ? logger.info : logger.warn).call(logger, { term, reason }, 'leadership ended');
   });
   lease.on('error', (error) => {
@@ -168,6 +180,7 @@ export async function startCommitter(
   const depthTimer = setInterval(() => metrics.queueDepth.set(scheduler.depth), 1_000);
   depthTimer.unref();
   lease.start();
+  deps.maintenance?.start(() => lease.leadership);
 
   if (config.grpc.tokens.length === 0)
     logger.warn('COMMITTER_TOKEN is not set: gRPC calls are not authenticated');
@@ -191,7 +204,7 @@ export async function startCommitter(
       if (stopping) return;
       stopping = true;
       logger.info('shutting down: finishing in-flight commits');
-      const drained = scheduler.close();
+      const drained = Promise.all([scheduler.close(), deps.maintenance?.stop()]);
       const timeout = new Promise<'timeout'>((r) =>
         setTimeout(() => r('timeout'), config.shutdownTimeoutMs).unref(),
       );

@@ -34,9 +34,11 @@ export async function commitBatch(
   if (!table) throw new Error('commitBatch: empty batch or manifest without table');
   const maxRetries = options.maxConflictRetries ?? 5;
   let conflicts = 0;
+  // The first plan may use a cached snapshot; a refusal is only ever given on a fresh one.
+  let fresh = false;
   for (;;) {
     options.signal.throwIfAborted();
-    const snapshot = await options.committer.load(table);
+    const snapshot = await options.committer.load(table, { fresh });
     const schema = options.committer.schemaAdmission(snapshot);
     const partitioning = partitionColumnsOf(snapshot, manifests);
     const plan = planBatch(
@@ -44,6 +46,10 @@ export async function commitBatch(
       manifests,
       (m) => partitionRefusal(m, partitioning) ?? schema.admit(m),
     );
+    if (!fresh && plan.decisions.some((d) => d.kind === 'refuse' || d.kind === 'rejected')) {
+      fresh = true;
+      continue;
+    }
     let version = snapshot.version;
     if (plan.commit.length > 0) {
       try {
@@ -63,6 +69,7 @@ export async function commitBatch(
       } catch (error) {
         if (!(error instanceof CommitConflictError)) throw error;
         conflicts++;
+        fresh = true;
         if (conflicts > maxRetries) {
           const busy = refuse.retryLater(
             `table ${table.tableUri} kept changing under ${conflicts} commits`,

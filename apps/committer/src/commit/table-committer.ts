@@ -43,9 +43,18 @@ export interface PreparedCommit {
   readonly term: number;
 }
 
+export interface LoadOptions {
+  /**
+   * Read the log for commits newer than any cached snapshot (default true). The batch plans its first attempt on
+   * a cached snapshot (false): a stale one can only make the commit lose the put-if-absent race and be planned again,
+   * while refusals and conflict re-plans always use a fresh one.
+   */
+  readonly fresh?: boolean;
+}
+
 export interface TableCommitter {
   /** The latest snapshot of the table (exists = false when there is none yet). */
-  load(table: TableRef): Promise<TableSnapshot>;
+  load(table: TableRef, options?: LoadOptions): Promise<TableSnapshot>;
   schemaAdmission(snapshot: TableSnapshot): SchemaAdmission;
   /**
    * Writes the commit with put-if-absent and returns the committed version. Throws {@link CommitConflictError} when
@@ -53,6 +62,8 @@ export interface TableCommitter {
    * without writing when `signal` is aborted (leadership lost).
    */
   commit(prepared: PreparedCommit, signal: AbortSignal): Promise<number>;
+  /** Drops cached snapshots (a new leadership term starts from the log). */
+  forget?(): void;
 }
 
 /** The table moved on since the snapshot the commit was planned on. */

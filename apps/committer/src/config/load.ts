@@ -41,9 +41,31 @@ export interface CommitterConfig {
     readonly maxConcurrentTables: number;
     readonly maxQueuedManifests: number;
   };
+  readonly tables: {
+    readonly typeWidening: 'promote' | 'feature' | 'off';
+    /** Table properties of new tables (checkpoint interval included). */
+    readonly properties: Readonly<Record<string, string>>;
+    readonly cacheSize: number;
+  };
+  readonly maintenance: MaintenanceConfig;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   readonly metricsPort: number;
   readonly shutdownTimeoutMs: number;
+}
+
+export interface MaintenanceConfig {
+  /** Versions between checkpoints; 0 = off. */
+  readonly checkpointInterval: number;
+  /** 0 = compaction off. */
+  readonly compactionIntervalMs: number;
+  readonly compactionTargetFileBytes: number;
+  readonly compactionSmallFileBytes: number;
+  readonly compactionMinFiles: number;
+  readonly compactionMaxBytesPerRun: number;
+  /** Log cleanup and vacuum; 0 = off. */
+  readonly intervalMs: number;
+  readonly vacuumRetentionHours?: number;
+  readonly logRetentionHours?: number;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +126,12 @@ export function loadConfig(
       'is required when the other S3 key is set',
     );
   }
+  if (e.COMMITTER_COMPACTION_SMALL_FILE_BYTES > e.COMMITTER_COMPACTION_TARGET_FILE_BYTES) {
+    throw new ConfigError(
+      'COMMITTER_COMPACTION_SMALL_FILE_BYTES',
+      `must be at most COMMITTER_COMPACTION_TARGET_FILE_BYTES (${e.COMMITTER_COMPACTION_TARGET_FILE_BYTES})`,
+    );
+  }
   const read = (variable: string, path: string | undefined) => {
     if (path === undefined) return undefined;
     try {
@@ -153,6 +181,33 @@ export function loadConfig(
       maxFiles: e.COMMITTER_GROUP_COMMIT_MAX_FILES,
       maxConcurrentTables: e.COMMITTER_MAX_CONCURRENT_TABLES,
       maxQueuedManifests: e.COMMITTER_MAX_QUEUED_MANIFESTS,
+    },
+    tables: {
+      typeWidening: e.COMMITTER_TYPE_WIDENING,
+      properties: {
+        ...(e.COMMITTER_TABLE_PROPERTIES
+          ? (JSON.parse(e.COMMITTER_TABLE_PROPERTIES) as Record<string, string>)
+          : {}),
+        ...(e.COMMITTER_CHECKPOINT_INTERVAL > 0
+          ? { 'delta.checkpointInterval': String(e.COMMITTER_CHECKPOINT_INTERVAL) }
+          : {}),
+      },
+      cacheSize: e.COMMITTER_TABLE_CACHE_SIZE,
+    },
+    maintenance: {
+      checkpointInterval: e.COMMITTER_CHECKPOINT_INTERVAL,
+      compactionIntervalMs: e.COMMITTER_COMPACTION_INTERVAL_MS,
+      compactionTargetFileBytes: e.COMMITTER_COMPACTION_TARGET_FILE_BYTES,
+      compactionSmallFileBytes: e.COMMITTER_COMPACTION_SMALL_FILE_BYTES,
+      compactionMinFiles: e.COMMITTER_COMPACTION_MIN_FILES,
+      compactionMaxBytesPerRun: e.COMMITTER_COMPACTION_MAX_BYTES_PER_RUN,
+      intervalMs: e.COMMITTER_MAINTENANCE_INTERVAL_MS,
+      ...(e.COMMITTER_VACUUM_RETENTION_HOURS !== undefined
+        ? { vacuumRetentionHours: e.COMMITTER_VACUUM_RETENTION_HOURS }
+        : {}),
+      ...(e.COMMITTER_LOG_RETENTION_HOURS !== undefined
+        ? { logRetentionHours: e.COMMITTER_LOG_RETENTION_HOURS }
+        : {}),
     },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,

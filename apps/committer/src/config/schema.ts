@@ -136,6 +136,59 @@ export const EnvSchema = z.object({
     description: 'Manifests waiting across all tables beyond which new ones are refused with RETRY_LATER.',
   }),
 
+  // ── Tables ──────────────────────────────────────────────────────────────────────────────────────────────────
+  COMMITTER_TYPE_WIDENING: meta(z.enum(['promote', 'feature', 'off']).prefault('promote'), {
+    description:
+      'How numeric columns may widen. `promote`: new columns are created at the widest type of their kind (byte/short/integer → long, float → double) and files with narrower types are accepted, so no column ever changes type and delta-rs and Spark both read the table. `feature`: Delta `typeWidening` (a column changes integer → long, → double, … when files need it; Spark reads it, delta-rs 1.x cannot). `off`: file types must equal the table types.',
+  }),
+  COMMITTER_TABLE_PROPERTIES: meta(
+    z.string().refine(isStringRecordJson, { error: 'must be a JSON object of string values' }).optional(),
+    {
+      description:
+        'Delta table properties of new tables, as a JSON object, e.g. `{"delta.logRetentionDuration":"interval 30 days"}`. `delta.checkpointInterval` is set from COMMITTER_CHECKPOINT_INTERVAL.',
+      format: 'JSON',
+    },
+  ),
+  COMMITTER_TABLE_CACHE_SIZE: meta(int(1).prefault('256'), {
+    description:
+      'How many table snapshots are kept in memory between commits (least recently used are dropped and read again when needed).',
+  }),
+
+  // ── Maintenance ─────────────────────────────────────────────────────────────────────────────────────────────
+  COMMITTER_CHECKPOINT_INTERVAL: meta(int(0).prefault('10'), {
+    description:
+      'Write a checkpoint every this many versions of a table (in a worker thread, after the commit is acknowledged); 0 turns checkpoints off.',
+  }),
+  COMMITTER_COMPACTION_INTERVAL_MS: meta(int(0).prefault('300000'), {
+    description:
+      'How often the tables this leader commits to are checked for small files to compact; 0 turns compaction off.',
+  }),
+  COMMITTER_COMPACTION_TARGET_FILE_BYTES: meta(int(1024).prefault('67108864'), {
+    description: 'Compaction bin-packs small files of one partition into files of about this size.',
+  }),
+  COMMITTER_COMPACTION_SMALL_FILE_BYTES: meta(int(1).prefault('16777216'), {
+    description: 'Files smaller than this are candidates for compaction.',
+  }),
+  COMMITTER_COMPACTION_MIN_FILES: meta(int(2).prefault('10'), {
+    description: 'A partition is compacted once it has at least this many small files.',
+  }),
+  COMMITTER_COMPACTION_MAX_BYTES_PER_RUN: meta(int(1024).prefault('1073741824'), {
+    description:
+      'Most input bytes one compaction run rewrites per table (the rest waits for the next run), so a run stays short.',
+  }),
+  COMMITTER_MAINTENANCE_INTERVAL_MS: meta(int(0).prefault('3600000'), {
+    description:
+      'How often log cleanup and vacuum run on the tables this leader commits to; 0 turns both off.',
+  }),
+  COMMITTER_VACUUM_RETENTION_HOURS: meta(int(1).optional(), {
+    description:
+      "Vacuum deletes unreferenced data files older than this. Default: the table's `delta.deletedFileRetentionDuration` (7 days); a value below it is refused.",
+  }),
+  COMMITTER_LOG_RETENTION_HOURS: meta(int(1).optional(), {
+    description:
+      "Log cleanup deletes commits and checkpoints older than this (keeping every version after it readable). Default: the table's `delta.logRetentionDuration` (30 days).",
+  }),
+
   // ── Operations ──────────────────────────────────────────────────────────────────────────────────────────────
   LOG_LEVEL: meta(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).prefault('info'), {
     description: 'Log level (JSON logs on stdout).',
@@ -150,6 +203,20 @@ export const EnvSchema = z.object({
 });
 
 export type Env = z.output<typeof EnvSchema>;
+
+function isStringRecordJson(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.values(value).every((v) => typeof v === 'string')
+    );
+  } catch {
+    return false;
+  }
+}
 
 export const secretVariables: ReadonlySet<string> = new Set(
   Object.entries(EnvSchema.shape)

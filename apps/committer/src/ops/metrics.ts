@@ -80,5 +80,56 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['event', 'reason'] as const,
       registers,
     }),
+    maintenanceRuns: new Counter({
+      name: 'deltawriter_committer_maintenance_runs_total',
+      help: 'Maintenance runs by kind (checkpoint, compaction, cleanup, vacuum) and outcome (ok, conflict, failed, aborted).',
+      labelNames: ['kind', 'outcome'] as const,
+      registers,
+    }),
+    maintenanceDuration: new Histogram({
+      name: 'deltawriter_committer_maintenance_duration_seconds',
+      help: 'Duration of maintenance runs, by kind.',
+      labelNames: ['kind'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers,
+    }),
+    maintenanceQueue: new Gauge({
+      name: 'deltawriter_committer_maintenance_queue_depth',
+      help: 'Maintenance runs waiting (they run one at a time).',
+      registers,
+    }),
+    maintenanceProgress: new Gauge({
+      name: 'deltawriter_committer_maintenance_progress_ratio',
+      help: 'Progress (0 to 1) of the maintenance run in progress, by kind and table.',
+      labelNames: ['kind', 'table'] as const,
+      registers,
+    }),
+    compactionFiles: new Counter({
+      name: 'deltawriter_committer_compaction_files_total',
+      help: 'Data files removed and added by compaction commits.',
+      labelNames: ['direction'] as const,
+      registers,
+    }),
+    compactionBytes: new Counter({
+      name: 'deltawriter_committer_compaction_bytes_total',
+      help: 'Bytes of data files removed and added by compaction commits.',
+      labelNames: ['direction'] as const,
+      registers,
+    }),
+    vacuumFiles: new Counter({
+      name: 'deltawriter_committer_vacuum_files_deleted_total',
+      help: 'Unreferenced data files deleted by vacuum.',
+      registers,
+    }),
+    vacuumBytes: new Counter({
+      name: 'deltawriter_committer_vacuum_bytes_deleted_total',
+      help: 'Bytes of unreferenced data files deleted by vacuum.',
+      registers,
+    }),
+    logFilesDeleted: new Counter({
+      name: 'deltawriter_committer_log_files_deleted_total',
+      help: 'Delta log files (commits, checkpoints) deleted by log cleanup.',
+      registers,
+    }),
   };
 }

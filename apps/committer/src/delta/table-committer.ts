@@ -1,0 +1,234 @@
+/**
+ * The TableCommitter on `@delta-writer/delta-log`: snapshots of tables on S3 (cached between commits and brought up
+ * to date incrementally), schema admission, and one Delta commit per batch — the batch's data files as `add`
+ * actions, one `txn` per (group, topic, partition), the lease term in commitInfo, and a metaData action when the
+ * schema grew. A table is created by the commit of its first files (version 0, put-if-absent, txns included), so
+ * there is never a table whose first files are not covered by a txn.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Action,
+  type AddFile,
+  ConcurrentModificationError,
+  commit,
+  type CommitRequest as DeltaCommitRequest,
+  ENGINE_INFO,
+  type Metadata,
+  parseSchema,
+  protocolFor,
+  Snapshot,
+  type Storage,
+  type StructType,
+  schemaChange,
+  serializeSchema,
+  TableNotFoundError,
+  TableState,
+} from '@delta-writer/delta-log';
+import type { CommitRequest, DataFile, TableRef } from '@delta-writer/proto';
+import {
+  CommitConflictError,
+  type LoadOptions,
+  type PreparedCommit,
+  type TableCommitter,
+  type TableSnapshot,
+} from '../commit/table-committer.js';
+import { admitSchemas, type BatchSchemaAdmission } from '../schema/admission.js';
+import type { WideningMode } from '../schema/merge.js';
+import { runFenced } from './fence.js';
+import { tablePathOf } from './s3.js';
+
+export const COMMITTER_ENGINE = 'delta-writer-committer/0.1.0';
+
+export interface DeltaTableCommitterOptions {
+  /** Rooted at the bucket; writes must go through a FencedStorage. */
+  readonly storage: Storage;
+  readonly bucket: string;
+  readonly typeWidening: WideningMode;
+  /** Table properties of new tables. */
+  readonly tableProperties: Readonly<Record<string, string>>;
+  readonly cacheSize: number;
+  /** This replica, recorded in commitInfo. */
+  readonly committerId: string;
+  readonly now?: () => number;
+}
+
+/** After each successful commit (for maintenance: checkpoints, the set of active tables). */
+export interface CommittedTable {
+  readonly table: TableRef;
+  readonly tablePath: string;
+  readonly snapshot: Snapshot;
+}
+
+/** A TableSnapshot backed by a delta-log Snapshot (undefined: the table does not exist). */
+class LoadedTable implements TableSnapshot {
+  readonly exists: boolean;
+  readonly version: number;
+  readonly schemaJson: string;
+  readonly partitionColumns: readonly string[];
+  readonly txnVersions: ReadonlyMap<string, number>;
+
+  constructor(
+    readonly tablePath: string,
+    readonly delta: Snapshot | undefined,
+  ) {
+    this.exists = delta !== undefined;
+    this.version = delta?.version ?? -1;
+    this.schemaJson = delta?.metadata.schemaString ?? '';
+    this.partitionColumns = delta?.partitionColumns ?? [];
+    const txns = new Map<string, number>();
+    for (const [appId, txn] of delta?.state.txns ?? []) txns.set(appId, txn.version);
+    this.txnVersions = txns;
+  }
+}
+
+export class DeltaTableCommitter implements TableCommitter {
+  /** Latest known snapshot per table path, least recently used first. */
+  private readonly cache = new Map<string, Snapshot>();
+  private readonly listeners: ((committed: CommittedTable) => void)[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeltaTableCommitterOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  onCommitted(listener: (committed: CommittedTable) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async load(table: TableRef, options: LoadOptions = {}): Promise<TableSnapshot> {
+    const path = tablePathOf(table.tableUri, this.options.bucket);
+    return new LoadedTable(path, await this.snapshot(path, options.fresh ?? true));
+  }
+
+  /** The table's snapshot (cached, or brought up to date when `fresh`), undefined when there is no table. */
+  async snapshot(tablePath: string, fresh = true): Promise<Snapshot | undefined> {
+    const cached = this.cache.get(tablePath);
+    if (cached && !fresh) {
+      this.remember(tablePath, cached);
+      return cached;
+    }
+    if (cached) {
+      try {
+        return this.remember(tablePath, await cached.update());
+      } catch {
+        // e.g. the commits after the cached version were cleaned up: read the table from its checkpoint instead
+        this.cache.delete(tablePath);
+      }
+    }
+    try {
+      return this.remember(tablePath, await Snapshot.load(this.options.storage, tablePath));
+    } catch (error) {
+      if (error instanceof TableNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  schemaAdmission(snapshot: TableSnapshot): BatchSchemaAdmission {
+    return admitSchemas({
+      tableSchemaJson: snapshot.schemaJson,
+      exists: snapshot.exists,
+      mode: this.options.typeWidening,
+    });
+  }
+
+  commit(prepared: PreparedCommit, signal: AbortSignal): Promise<number> {
+    const loaded = prepared.snapshot;
+    if (!(loaded instanceof LoadedTable))
+      throw new Error('commit: the snapshot was not loaded by this committer');
+    return runFenced(signal, async () => {
+      const now = this.now();
+      const adds = prepared.manifests.flatMap((m) => m.files.map((f) => addAction(f, now)));
+      const schema = parseSchema(prepared.schemaJson);
+      const base =
+        loaded.delta ?? this.beforeCreation(loaded.tablePath, schema, prepared.partitionColumns, now);
+      const metadataActions: Action[] = !loaded.delta
+        ? [{ protocol: base.protocol }, { metaData: base.metadata }]
+        : prepared.schemaChanged
+          ? schemaChange(base, schema, { allowTypeWidening: this.options.typeWidening === 'feature' })
+          : [];
+      const request: DeltaCommitRequest = {
+        actions: [...metadataActions, ...adds.map((add) => ({ add }))],
+        txns: prepared.txns.map((t) => ({ appId: t.appId, version: t.version, lastUpdated: now })),
+        operation: 'STREAMING UPDATE',
+        operationParameters: { outputMode: 'Append' },
+        commitInfo: {
+          engineInfo: `${COMMITTER_ENGINE} ${ENGINE_INFO}`,
+          deltaWriter: provenance(prepared, this.options.committerId),
+        },
+      };
+      let result: Awaited<ReturnType<typeof commit>>;
+      try {
+        // Creating: a single attempt, since losing means someone else created the table (plan again on it).
+        result = await commit(this.options.storage, base, request, loaded.delta ? {} : { maxRetries: 0 });
+      } catch (error) {
+        this.cache.delete(loaded.tablePath);
+        if (error instanceof ConcurrentModificationError) {
+          throw new CommitConflictError(error.message, error.code, { cause: error });
+        }
+        throw error;
+      }
+      this.remember(loaded.tablePath, result.snapshot);
+      const committed = { table: prepared.table, tablePath: loaded.tablePath, snapshot: result.snapshot };
+      for (const listener of this.listeners) listener(committed);
+      return result.version;
+    });
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+
+  /**
+   * The state of a table before its version 0: protocol and metadata only. Committing on top of it writes version 0
+   * through delta-log's ordinary commit path (validation, put-if-absent), with the first files and their txns.
+   */
+  private beforeCreation(
+    tablePath: string,
+    schema: StructType,
+    partitionColumns: readonly string[],
+    now: number,
+  ): Snapshot {
+    const configuration = { ...this.options.tableProperties };
+    const metadata: Metadata = {
+      id: randomUUID(),
+      format: { provider: 'parquet', options: {} },
+      schemaString: serializeSchema(schema),
+      partitionColumns: [...partitionColumns],
+      configuration,
+      createdTime: now,
+    };
+    const state = new TableState();
+    state.protocol = protocolFor(schema, configuration);
+    state.metadata = metadata;
+    return new Snapshot(this.options.storage, tablePath, state, { version: -1, commits: [] }, 0);
+  }
+
+  private remember(tablePath: string, snapshot: Snapshot): Snapshot {
+    this.cache.delete(tablePath);
+    this.cache.set(tablePath, snapshot);
+    while (this.cache.size > this.options.cacheSize) {
+      const oldest = this.cache.keys().next().value as string;
+      this.cache.delete(oldest);
+    }
+    return snapshot;
+  }
+}
+
+/** The `add` action of a manifest's data file. */
+export function addAction(file: DataFile, now: number): AddFile {
+  return {
+    path: file.path,
+    partitionValues: Object.fromEntries(file.partitionValues.map((v) => [v.column, v.value ?? null])),
+    size: file.sizeBytes,
+    modificationTime: file.modificationTimeMs > 0 ? file.modificationTimeMs : now,
+    dataChange: true,
+    // Without stats readers cannot skip the file, but the row count is known: it lets them answer count(*).
+    stats: file.statsJson || JSON.stringify({ numRecords: file.recordCount }),
+  };
+}
+
+/** Who made the commit, for audit: the lease term (fencing token), this replica, the manifests. */
+function provenance(prepared: PreparedCommit, committerId: string): Record<string, unknown> {
+  const ingestors = [...new Set(prepared.manifests.map((m: CommitRequest) => m.ingestorId))];
+  return { term: prepared.term, committer: committerId, manifests: prepared.manifests.length, ingestors };
+}

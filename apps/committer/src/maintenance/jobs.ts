@@ -1,0 +1,211 @@
+/**
+ * The maintenance runs, one table at a time: checkpoint, compaction, log cleanup, vacuum. CPU-heavy work goes to the
+ * worker thread; every write runs on the main thread through the fenced storage, so a run stops writing the moment
+ * leadership ends. Long runs (compaction, vacuum) report progress in logs and in the progress gauge.
+ *
+ * Compaction never gets in the way of ingest: it commits `remove` + `add` with dataChange = false and declares the
+ * files it read. An ingest append that wins the race does not conflict with it (delta-log rebases the compaction
+ * onto it); an ingest commit that loses the race to a compaction rebases the same way. Only a commit that removed
+ * one of the same files makes the compaction give up that bin (its output file is deleted).
+ */
+import {
+  type AddFile,
+  type CommitRequest,
+  ConcurrentModificationError,
+  classicCheckpointFileName,
+  cleanupLog,
+  commit,
+  decodePath,
+  ENGINE_INFO,
+  fileKey,
+  LAST_CHECKPOINT,
+  LOG_DIR,
+  MetadataChangedError,
+  ProtocolChangedError,
+  type RemoveFile,
+  type Snapshot,
+  type Storage,
+  serializeLastCheckpoint,
+  vacuum,
+} from '@delta-writer/delta-log';
+import type { MaintenanceConfig } from '../config/load.js';
+import { COMMITTER_ENGINE } from '../delta/table-committer.js';
+import type { Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import { type CompactionBin, planCompaction } from './compaction-plan.js';
+import type { MaintenancePool } from './pool.js';
+
+export type JobKind = 'checkpoint' | 'compaction' | 'cleanup' | 'vacuum';
+
+export interface JobContext {
+  /** Fenced: writes fail once `signal` aborts. */
+  readonly storage: Storage;
+  readonly snapshot: (tablePath: string, fresh: boolean) => Promise<Snapshot | undefined>;
+  readonly pool: MaintenancePool;
+  readonly config: MaintenanceConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Aborted when leadership ends or the committer stops. */
+  readonly signal: AbortSignal;
+  readonly term: number;
+}
+
+/** What a run did, for its log line. */
+export type JobReport = Record<string, unknown>;
+
+export async function runCheckpoint(ctx: JobContext, tablePath: string): Promise<JobReport> {
+  const latest = await ctx.snapshot(tablePath, false);
+  if (!latest) return { skipped: 'no table' };
+  const out = await ctx.pool.checkpoint({ tablePath, version: latest.version });
+  await ctx.storage.put(logKey(tablePath, classicCheckpointFileName(out.version)), out.bytes);
+  const hint = serializeLastCheckpoint({
+    version: out.version,
+    size: out.numActions,
+    sizeInBytes: out.bytes.byteLength,
+    numOfAddFiles: out.numOfAddFiles,
+  });
+  await ctx.storage.put(logKey(tablePath, LAST_CHECKPOINT), new TextEncoder().encode(hint));
+  return { version: out.version, actions: out.numActions, bytes: out.bytes.byteLength };
+}
+
+export async function runCompaction(ctx: JobContext, tablePath: string): Promise<JobReport> {
+  let snapshot = await ctx.snapshot(tablePath, true);
+  if (!snapshot) return { skipped: 'no table' };
+  const bins = planCompaction(snapshot.files(), {
+    targetFileBytes: ctx.config.compactionTargetFileBytes,
+    smallFileBytes: ctx.config.compactionSmallFileBytes,
+    minFiles: ctx.config.compactionMinFiles,
+    maxBytesPerRun: ctx.config.compactionMaxBytesPerRun,
+  });
+  if (bins.length === 0) return { bins: 0 };
+  const inputFiles = bins.reduce((n, b) => n + b.files.length, 0);
+  const inputBytes = bins.reduce((n, b) => n + b.bytes, 0);
+  ctx.logger.info({ table: tablePath, bins: bins.length, inputFiles, inputBytes }, 'compaction: started');
+  const report = { bins: bins.length, committed: 0, gaveUp: 0, filesRemoved: 0, filesAdded: 0, rows: 0 };
+  for (const [i, bin] of bins.entries()) {
+    ctx.signal.throwIfAborted();
+    const out = await ctx.pool.compact({
+      tablePath,
+      version: snapshot.version,
+      protocol: snapshot.protocol,
+      metadata: snapshot.metadata,
+      files: bin.files,
+    });
+    const committed = await commitBin(ctx, tablePath, snapshot, bin, out.add);
+    if (committed) {
+      snapshot = committed;
+      report.committed++;
+      report.filesRemoved += bin.files.length;
+      report.filesAdded++;
+      report.rows += out.rows;
+      ctx.metrics.compactionFiles.inc({ direction: 'removed' }, bin.files.length);
+      ctx.metrics.compactionFiles.inc({ direction: 'added' });
+      ctx.metrics.compactionBytes.inc({ direction: 'removed' }, bin.bytes);
+      ctx.metrics.compactionBytes.inc({ direction: 'added' }, out.add.size);
+    } else {
+      report.gaveUp++;
+      await ctx.storage.delete(`${tablePath}/${decodePath(out.add.path)}`);
+    }
+    ctx.metrics.maintenanceProgress.set({ kind: 'compaction', table: tablePath }, (i + 1) / bins.length);
+    ctx.logger.info(
+      { table: tablePath, bin: i + 1, of: bins.length, files: bin.files.length, committed: !!committed },
+      'compaction: progress',
+    );
+  }
+  return report;
+}
+
+/** Commits one bin; returns the snapshot after it, or undefined when a concurrent commit took one of its files. */
+async function commitBin(
+  ctx: JobContext,
+  tablePath: string,
+  start: Snapshot,
+  bin: CompactionBin,
+  add: AddFile,
+): Promise<Snapshot | undefined> {
+  let snapshot = start;
+  for (let attempt = 1; ; attempt++) {
+    const now = Date.now();
+    const request: CommitRequest = {
+      actions: [...bin.files.map((f) => ({ remove: removeOf(f, now) })), { add }],
+      readFiles: [...bin.files],
+      operation: 'OPTIMIZE',
+      operationParameters: { predicate: '[]', zOrderBy: '[]', auto: 'true' },
+      commitInfo: { engineInfo: `${COMMITTER_ENGINE} ${ENGINE_INFO}`, deltaWriter: { term: ctx.term } },
+    };
+    try {
+      return (await commit(ctx.storage, snapshot, request)).snapshot;
+    } catch (error) {
+      // A schema change does not invalidate the new file (it holds the old schema, like the files it replaces).
+      const retry = error instanceof MetadataChangedError || error instanceof ProtocolChangedError;
+      if (retry && attempt < 3) {
+        const fresh = await ctx.snapshot(tablePath, true);
+        if (!fresh || bin.files.some((f) => !fresh.state.files.has(fileKey(f.path, f.deletionVector)))) {
+          return undefined;
+        }
+        snapshot = fresh;
+        continue;
+      }
+      if (error instanceof ConcurrentModificationError) {
+        ctx.logger.info({ table: tablePath, conflict: error.code }, 'compaction: bin given up');
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}
+
+function removeOf(f: AddFile, now: number): RemoveFile {
+  return {
+    path: f.path,
+    deletionTimestamp: now,
+    dataChange: false,
+    extendedFileMetadata: true,
+    partitionValues: f.partitionValues,
+    size: f.size,
+    ...(f.stats !== undefined ? { stats: f.stats } : {}),
+  };
+}
+
+export async function runCleanup(ctx: JobContext, tablePath: string): Promise<JobReport> {
+  const snapshot = await ctx.snapshot(tablePath, true);
+  if (!snapshot) return { skipped: 'no table' };
+  const result = await cleanupLog(snapshot, {
+    ...(ctx.config.logRetentionHours !== undefined
+      ? { retentionMs: ctx.config.logRetentionHours * 3_600_000 }
+      : {}),
+  });
+  ctx.metrics.logFilesDeleted.inc(result.files.length);
+  return { deleted: result.files.length, retainedFromVersion: result.retainedFromVersion };
+}
+
+export async function runVacuum(ctx: JobContext, tablePath: string): Promise<JobReport> {
+  const snapshot = await ctx.snapshot(tablePath, true);
+  if (!snapshot) return { skipped: 'no table' };
+  // Listing first (delta-log's dry run), then deleting here in chunks: fenced, abortable, with progress.
+  const doomed = await vacuum(snapshot, {
+    dryRun: true,
+    ...(ctx.config.vacuumRetentionHours !== undefined
+      ? { retentionHours: ctx.config.vacuumRetentionHours }
+      : {}),
+  });
+  const chunk = 100;
+  let deleted = 0;
+  for (let i = 0; i < doomed.files.length; i += chunk) {
+    ctx.signal.throwIfAborted();
+    const keys = doomed.files.slice(i, i + chunk).map((rel) => `${tablePath}/${rel}`);
+    await Promise.all(keys.map((key) => ctx.storage.delete(key)));
+    deleted += keys.length;
+    ctx.metrics.vacuumFiles.inc(keys.length);
+    ctx.metrics.maintenanceProgress.set({ kind: 'vacuum', table: tablePath }, deleted / doomed.files.length);
+    if (i + chunk < doomed.files.length && (i / chunk) % 10 === 9) {
+      ctx.logger.info({ table: tablePath, deleted, of: doomed.files.length }, 'vacuum: progress');
+    }
+  }
+  ctx.metrics.vacuumBytes.inc(doomed.bytes);
+  return { deleted, bytes: doomed.bytes };
+}
+
+function logKey(tablePath: string, name: string): string {
+  return `${tablePath}/${LOG_DIR}/${name}`;
+}

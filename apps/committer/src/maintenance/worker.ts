@@ -1,0 +1,96 @@
+/**
+ * The maintenance worker thread: the CPU-heavy parts of maintenance (Parquet decoding and encoding in
+ * parquet-wasm) run here so the main thread keeps answering manifests and renewing the lease. It reads from
+ * storage freely; the only thing it writes is a compaction's output data file, which is invisible until the main
+ * thread commits it (a deposed leader's output is an orphan that vacuum removes). Checkpoints come back as bytes
+ * and the main thread writes them, fenced.
+ */
+
+import {
+  type AddFile,
+  assertWritable,
+  checkpointActions,
+  encodeCheckpoint,
+  type Metadata,
+  type Protocol,
+  readerFeatures,
+  Snapshot,
+  TableState,
+  writeDataFile,
+  writerFeatures,
+} from '@delta-writer/delta-log';
+import * as A from 'apache-arrow';
+import { Piscina } from 'piscina';
+import { createS3Storage, type StorageSettings } from '../delta/s3.js';
+
+export interface CheckpointTask {
+  readonly kind: 'checkpoint';
+  readonly tablePath: string;
+  readonly version: number;
+}
+
+export interface CheckpointOutput {
+  readonly version: number;
+  readonly bytes: Uint8Array;
+  readonly numActions: number;
+  readonly numOfAddFiles: number;
+  readonly v2: boolean;
+}
+
+export interface CompactTask {
+  readonly kind: 'compact';
+  readonly tablePath: string;
+  readonly version: number;
+  readonly protocol: Protocol;
+  readonly metadata: Metadata;
+  readonly files: readonly AddFile[];
+}
+
+export interface CompactOutput {
+  /** The new file's add action (dataChange false), already written to storage. */
+  readonly add: AddFile;
+  readonly rows: number;
+}
+
+export type MaintenanceTask = CheckpointTask | CompactTask;
+
+const storage = createS3Storage((Piscina.workerData as { storage: StorageSettings }).storage);
+
+export default async function run(task: MaintenanceTask): Promise<CheckpointOutput | CompactOutput> {
+  return task.kind === 'checkpoint' ? checkpoint(task) : compact(task);
+}
+
+async function checkpoint(task: CheckpointTask): Promise<CheckpointOutput> {
+  const snapshot = await Snapshot.load(storage, task.tablePath, { version: task.version });
+  assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
+  const v2 = [...readerFeatures(snapshot.protocol), ...writerFeatures(snapshot.protocol)].includes(
+    'v2Checkpoint',
+  );
+  const actions = checkpointActions(snapshot, Date.now());
+  const bytes = encodeCheckpoint(actions, v2);
+  return {
+    version: snapshot.version,
+    bytes,
+    numActions: actions.length,
+    numOfAddFiles: snapshot.numFiles,
+    v2,
+  };
+}
+
+async function compact(task: CompactTask): Promise<CompactOutput> {
+  // The files to read are given; only the table's schema and partitioning are needed to read and write them.
+  const state = new TableState();
+  state.protocol = task.protocol;
+  state.metadata = task.metadata;
+  state.version = task.version;
+  const snapshot = new Snapshot(storage, task.tablePath, state, { version: task.version, commits: [] }, 0);
+  const scan = snapshot.scan();
+  const files = scan.filesOf(task.files);
+  const batches: A.RecordBatch[] = [];
+  for (const file of files) {
+    for (const batch of await scan.readFile(file)) if (batch.numRows > 0) batches.push(batch);
+  }
+  const table = new A.Table(scan.arrowSchema, batches);
+  const add = await writeDataFile(snapshot, table, { partitionValues: files[0]?.partitionValues ?? {} });
+  return { add: { ...add, dataChange: false }, rows: table.numRows };
+}

@@ -1,0 +1,46 @@
+/**
+ * The real dependencies of a committer process: the fenced S3 storage, the Delta TableCommitter and table
+ * maintenance (with its worker thread), from the configuration.
+ */
+import type { CommitterDeps } from './app.js';
+import type { CommitterConfig } from './config/load.js';
+import { FencedStorage } from './delta/fence.js';
+import { createS3Storage, storageSettings } from './delta/s3.js';
+import { DeltaTableCommitter } from './delta/table-committer.js';
+import { Maintainer } from './maintenance/maintainer.js';
+import { createMaintenancePool } from './maintenance/pool.js';
+import type { Logger } from './ops/log.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+
+export interface DeltaDeps extends CommitterDeps {
+  readonly tableCommitter: DeltaTableCommitter;
+  readonly maintenance: Maintainer;
+  readonly metrics: Metrics;
+}
+
+export function createDeltaDeps(
+  config: CommitterConfig,
+  logger: Logger,
+  metrics: Metrics = createMetrics(),
+): DeltaDeps {
+  const settings = storageSettings(config.storage);
+  const storage = new FencedStorage(createS3Storage(settings));
+  const tables = new DeltaTableCommitter({
+    storage,
+    bucket: config.storage.bucket,
+    typeWidening: config.tables.typeWidening,
+    tableProperties: config.tables.properties,
+    cacheSize: config.tables.cacheSize,
+    committerId: config.instanceId,
+  });
+  const maintenance = new Maintainer({
+    config: config.maintenance,
+    storage,
+    snapshot: (tablePath, fresh) => tables.snapshot(tablePath, fresh),
+    pool: createMaintenancePool(settings),
+    logger,
+    metrics,
+  });
+  tables.onCommitted((committed) => maintenance.committed(committed));
+  return { tableCommitter: tables, maintenance, logger, metrics };
+}
