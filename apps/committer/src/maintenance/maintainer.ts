@@ -50,7 +50,7 @@ const RUN: Record<JobKind, (ctx: JobContext, tablePath: string) => Promise<JobRe
 
 export class Maintainer {
   /** Tables committed to by this process, with the version of their newest checkpoint. */
-  private readonly tables = new Map<string, { lastCheckpoint: number }>();
+  private readonly tables = new Map<string, { lastCheckpoint: number; checkpointing: boolean }>();
   private readonly queue: Job[] = [];
   private draining?: Promise<void>;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -81,12 +81,20 @@ export class Maintainer {
   committed({ tablePath, snapshot }: CommittedTable): void {
     let info = this.tables.get(tablePath);
     if (!info) {
-      info = { lastCheckpoint: snapshot.segment.checkpoint?.version ?? -1 };
+      info = { lastCheckpoint: snapshot.segment.checkpoint?.version ?? 0, checkpointing: false };
       this.tables.set(tablePath, info);
     }
+    // Due at every multiple of the interval (as Delta writers do), or at the first version past one that another
+    // writer's commit (a compaction) took.
     const interval = this.options.config.checkpointInterval;
-    if (interval > 0 && snapshot.version - info.lastCheckpoint >= interval) {
-      void this.request('checkpoint', tablePath);
+    const due =
+      interval > 0 && Math.floor(snapshot.version / interval) > Math.floor(info.lastCheckpoint / interval);
+    if (due && !info.checkpointing) {
+      const table = info;
+      table.checkpointing = true;
+      void this.request('checkpoint', tablePath).finally(() => {
+        table.checkpointing = false;
+      });
     }
   }
 
