@@ -30,9 +30,9 @@ fingerprint() {
 # --- toolchain ------------------------------------------------------------------------------------
 
 find_python() {
-  if [ -n "${DW_READERS_BASE_PYTHON:-}" ]; then echo "$DW_READERS_BASE_PYTHON"; return; fi
-  local cand
-  for cand in python3.11 "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.11*/bin/python3.11; do
+  local cand candidates=(python3.11 "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.11*/bin/python3.11)
+  [ -z "${DW_READERS_BASE_PYTHON:-}" ] || candidates=("$DW_READERS_BASE_PYTHON")
+  for cand in "${candidates[@]}"; do
     if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys, venv; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
       command -v "$cand"; return
     fi
@@ -91,8 +91,11 @@ if [ "${DW_READERS_FORCE:-}" = 1 ] || [ ! -d "$JARS" ] || [ "$(cat "$JARS/.dw-st
   staging="$JARS.tmp.$$"
   rm -rf "$staging"
   trap 'rm -rf "$staging"' EXIT
-  mvn -B -q --no-transfer-progress -Dstyle.color=never -f "$HERE/pom.xml" -Dhadoop.version="$HADOOP_VERSION" -Djackson.version="$JACKSON_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$staging" >&2 ||
+  # Maven 3.8 prints colour resets even in batch mode: strip them so logs stay plain text.
+  mvn -B -q --no-transfer-progress -f "$HERE/pom.xml" \
+    -Dhadoop.version="$HADOOP_VERSION" -Djackson.version="$JACKSON_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$staging" 2>&1 |
+    sed 's/\x1b\[[0-9;]*m//g' >&2 ||
     die "Maven could not resolve tools/readers/pom.xml (see above)"
   # Spark's own copy of a library wins: a second, older jackson or scala-library on the driver classpath
   # breaks Spark, so drop every resolved jar whose artifact pyspark already ships.
