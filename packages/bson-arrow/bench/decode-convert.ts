@@ -44,7 +44,8 @@ function orderDocument(i: number): string {
     `"name": "Customer number ${i}","email": "customer${i}@example.com","address": {"street": "${i} Main Street",` +
     `"city": "Springfield","zip": "${10000 + (i % 90000)}","country": "US"}},"items": [${itemsJson}],` +
     `"total": ${(i % 1000) + 0.5},"currency": "EUR","express": ${i % 2 === 0},"notes": "Leave at the door, ring twice",` +
-    `"tags": ["web","promo-${i % 10}"],"version": ${i % 17}}`
+    `"tags": ["web","promo-${i % 10}"],"version": ${i % 17},"channel": {"source": "storefront","campaign": "spring-${i % 12}",` +
+    `"referrer": "https://example.com/landing/${i % 50}"}}`
   );
 }
 

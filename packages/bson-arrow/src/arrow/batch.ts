@@ -36,7 +36,7 @@ export class BatchBuilder {
   private readonly cdc: CdcColumns | null;
   private rows = 0;
 
-  constructor(private readonly options: BatchOptions = {}) {
+  constructor(options: BatchOptions = {}) {
     const target = options.targetSchema;
     this.root = new Column('', options, Boolean(target));
     this.root.init('struct');

@@ -134,17 +134,23 @@ export class Column {
     if (this.leaf) this.leaf.append(v);
     else if (this.children) {
       const n = this.length;
-      for (const [k, x] of v as BsonDocument) {
-        let c = this.children.get(k);
+      const children = this.children;
+      const doc = v as BsonDocument;
+      const before = children.size;
+      doc.forEach((x, k) => {
+        let c = children.get(k);
         if (c === undefined) {
           c = new Column(k, this.options);
           c.length = n; // a new field: null in every earlier row
           c.init('null');
-          this.children.set(k, c);
+          children.set(k, c);
         }
         c.put(x);
+      });
+      // Keys are unique, so when the document has every column, every column got its value.
+      if (doc.size !== before || children.size !== before) {
+        for (const c of children.values()) if (c.length === n) c.appendNull();
       }
-      for (const c of this.children.values()) if (c.length === n) c.appendNull();
       this.validity?.append(true);
     } else if (this.element) {
       const el = this.element;

@@ -77,8 +77,8 @@ export function parseEnvelope(text: string, options: ParseOptions): BsonValue {
 function fromPlainJson(v: unknown, depth: number, maxDepth: number): BsonValue {
   switch (typeof v) {
     case 'number':
-      if (!Number.isInteger(v)) return v;
-      return (v | 0) === v ? (v === 0 ? 0 : v) : BigInt(v);
+      // Envelope numbers are only read through num()/big(), which take any JS number: no BigInt needed.
+      return v === 0 ? 0 : v;
     case 'object': {
       if (v === null) return null;
       if (depth > maxDepth)

@@ -58,7 +58,10 @@ export function interpretSingle(key: string, v: BsonValue): BsonValue {
 function single(key: string, v: BsonValue, doc: BsonDocument | null): BsonValue {
   switch (key) {
     case '$oid':
-      if (typeof v === 'string' && /^[0-9a-fA-F]{24}$/.test(v)) return new ObjectId(v.toLowerCase());
+      if (typeof v === 'string' && v.length === 24) {
+        if (/^[0-9a-f]{24}$/.test(v)) return new ObjectId(v);
+        if (/^[0-9a-fA-F]{24}$/.test(v)) return new ObjectId(v.toLowerCase());
+      }
       return fail(key, doc);
     case '$numberInt':
       if (typeof v === 'string' && /^-?\d{1,10}$/.test(v)) {
