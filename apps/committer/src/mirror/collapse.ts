@@ -1,0 +1,175 @@
+/**
+ * Within-batch collapse: the change events of a batch, folded per document key into the key's final state, in
+ * source order. Pure and generic over the document type, so the ingestor can run it on bson-arrow `ChangeEvent`s
+ * (which satisfy {@link ChangeEventLike}) before it builds rows, and tests can run it on plain maps.
+ *
+ * Per key, events are ordered by version (source sequence, then Kafka offset within a partition; see version.ts),
+ * exact duplicates (same version, same partition and offset) are dropped, and then:
+ * - an event with a full document (`c`, `r`, replace, update with a looked-up `after`) sets the state;
+ * - a delete sets the state to deleted;
+ * - a partial update (patch only) is applied to the state when the batch holds the document it applies to;
+ *   otherwise the key is *unresolved*: its base is the stored row, which only the table has.
+ * Relational events with unavailable (unchanged TOAST) columns are partial updates too: the columns present are set
+ * on top of the base, the unavailable ones keep the base's value.
+ */
+import { applyPatch, type Doc, type Patch } from './patch.js';
+import { compactSeq, compareVersion, type RowVersion } from './version.js';
+
+export type EventOp = 'c' | 'u' | 'd' | 'r';
+
+export interface MirrorEvent {
+  readonly key: string;
+  readonly version: RowVersion;
+  readonly op: EventOp;
+  /** The full document after the change, or null (deletes, patch-only updates). */
+  readonly after: Doc | null;
+  /** A partial update to apply to the previous state (used when `after` is null). */
+  readonly patch: Patch | null;
+}
+
+export type Collapsed =
+  | { readonly kind: 'upsert'; readonly key: string; readonly version: RowVersion; readonly doc: Doc }
+  | { readonly kind: 'delete'; readonly key: string; readonly version: RowVersion }
+  /**
+   * The key's final state needs the stored row: `patches` apply, in order, on top of it. `reason` says why it could
+   * not be resolved in the batch (no base, or the patch cannot be applied safely to the base the batch has).
+   */
+  | {
+      readonly kind: 'unresolved';
+      readonly key: string;
+      readonly version: RowVersion;
+      readonly patches: readonly Patch[];
+      readonly reason: string;
+    };
+
+export interface CollapseResult {
+  /** One entry per key, in order of the key's first event in the input. */
+  readonly rows: readonly Collapsed[];
+  /** Events dropped as exact duplicates (same key, version and Kafka position). */
+  readonly duplicates: number;
+  /** Events folded into a later one of the same key. */
+  readonly folded: number;
+}
+
+type State =
+  | { kind: 'none' }
+  | { kind: 'doc'; doc: Doc }
+  | { kind: 'deleted' }
+  | { kind: 'chain'; patches: Patch[]; reason: string };
+
+function step(state: State, e: MirrorEvent): State {
+  if (e.op === 'd') return { kind: 'deleted' };
+  if (e.after) return { kind: 'doc', doc: e.after };
+  if (!e.patch) {
+    return {
+      kind: 'chain',
+      patches: [],
+      reason: `${e.op} event without a document or an update description`,
+    };
+  }
+  switch (state.kind) {
+    case 'doc': {
+      const applied = applyPatch(state.doc, e.patch);
+      return applied.ok
+        ? { kind: 'doc', doc: applied.doc }
+        : { kind: 'chain', patches: [e.patch], reason: `cannot apply the update safely: ${applied.reason}` };
+    }
+    case 'chain':
+      return { kind: 'chain', patches: [...state.patches, e.patch], reason: state.reason };
+    case 'deleted':
+      // Updates never follow a delete in source order (a re-insert is an insert): the history is incomplete.
+      return {
+        kind: 'chain',
+        patches: [e.patch],
+        reason: 'a partial update follows a delete of the same key',
+      };
+    case 'none':
+      return { kind: 'chain', patches: [e.patch], reason: 'the document it updates is not in the batch' };
+  }
+}
+
+export function collapseEvents(events: readonly MirrorEvent[]): CollapseResult {
+  const byKey = new Map<string, { e: MirrorEvent; i: number }[]>();
+  events.forEach((e, i) => {
+    const list = byKey.get(e.key);
+    if (list) list.push({ e, i });
+    else byKey.set(e.key, [{ e, i }]);
+  });
+  const rows: Collapsed[] = [];
+  let duplicates = 0;
+  let folded = 0;
+  for (const [key, list] of byKey) {
+    // Stable: equal versions keep input (= Kafka) order.
+    list.sort((a, b) => compareVersion(a.e.version, b.e.version) || a.i - b.i);
+    let state: State = { kind: 'none' };
+    let last: MirrorEvent | undefined;
+    for (const { e } of list) {
+      const v = e.version;
+      if (
+        last &&
+        last.version.seq === v.seq &&
+        last.version.partition === v.partition &&
+        last.version.offset === v.offset
+      ) {
+        duplicates++;
+        continue;
+      }
+      if (last) folded++;
+      state = step(state, e);
+      last = e;
+    }
+    const version = (last as MirrorEvent).version;
+    switch (state.kind) {
+      case 'doc':
+        rows.push({ kind: 'upsert', key, version, doc: state.doc });
+        break;
+      case 'deleted':
+        rows.push({ kind: 'delete', key, version });
+        break;
+      case 'chain':
+        rows.push({ kind: 'unresolved', key, version, patches: state.patches, reason: state.reason });
+        break;
+      case 'none':
+        break;
+    }
+  }
+  return { rows, duplicates, folded };
+}
+
+/** The fields of a bson-arrow `ChangeEvent` that the collapse reads (structurally; no dependency on the package). */
+export interface ChangeEventLike {
+  readonly op: string;
+  readonly keyCanonical: string | null;
+  readonly seq: { readonly text: string };
+  readonly after: Doc | null;
+  readonly patch: Patch | null;
+  readonly unavailable: readonly string[];
+  readonly record: { readonly partition: number; readonly offset: bigint };
+}
+
+/**
+ * A decoded change event as a {@link MirrorEvent}, or a reason it cannot feed a mirror table (no key, or an op
+ * without row semantics such as a truncate).
+ */
+export function mirrorEventOf(e: ChangeEventLike): MirrorEvent | string {
+  if (e.keyCanonical === null)
+    return 'the event has no document key (a table without a primary key cannot be mirrored)';
+  if (e.op !== 'c' && e.op !== 'u' && e.op !== 'd' && e.op !== 'r')
+    return `op "${e.op}" cannot be applied to a mirror table`;
+  const version = {
+    seq: compactSeq(e.seq.text),
+    partition: e.record.partition,
+    offset: Number(e.record.offset),
+  };
+  if (e.op !== 'd' && e.after && e.unavailable.length > 0) {
+    // Unchanged TOAST columns are absent from `after`: set what is there, keep the rest from the base.
+    return {
+      key: e.keyCanonical,
+      version,
+      op: e.op,
+      after: null,
+      patch: { set: e.after, unset: [], truncatedArrays: [] },
+    };
+  }
+  return { key: e.keyCanonical, version, op: e.op, after: e.op === 'd' ? null : e.after, patch: e.patch };
+}
