@@ -89,10 +89,11 @@ export class TableState {
         this.domains.set(a.domainMetadata.domain, a.domainMetadata);
       } else if ('commitInfo' in a) this.commitInfo = a.commitInfo;
     }
+    const hasTombstones = this.tombstones.size > 0;
     for (const add of adds) {
       const key = fileKey(add.path, add.deletionVector);
       this.files.set(key, add);
-      this.tombstones.delete(key);
+      if (hasTombstones) this.tombstones.delete(key);
     }
     this.version = version;
   }

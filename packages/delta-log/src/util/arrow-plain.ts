@@ -76,7 +76,14 @@ export function plainReader(
   if (A.DataType.isUtf8(t)) {
     const offsets = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Buffer & {
+      utf8Slice?: (start: number, end: number) => string;
+    };
+    // Buffer#utf8Slice is the native decoder behind toString('utf8'), minus its argument handling.
+    if (typeof buf.utf8Slice === 'function') {
+      const slice = buf.utf8Slice.bind(buf);
+      return (i) => (valid(i) ? slice(offsets[i] as number, offsets[i + 1] as number) : null);
+    }
     return (i) => (valid(i) ? buf.toString('utf8', offsets[i], offsets[i + 1]) : null);
   }
   if (A.DataType.isBool(t)) {
