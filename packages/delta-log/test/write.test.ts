@@ -10,6 +10,7 @@ import {
   SchemaEvolutionError,
   TableAlreadyExistsError,
   UnsupportedFeatureError,
+  VersionNotFoundError,
 } from '../src/errors.js';
 import { field, struct } from '../src/schema/types.js';
 import { Snapshot } from '../src/snapshot.js';
@@ -331,5 +332,13 @@ describe('writer feature gate', () => {
     expect(r.actions[0]).toMatchObject({ commitInfo: { inCommitTimestamp: 1001 } });
     expect(Object.keys((r.actions[0] as { commitInfo: object }).commitInfo)[0]).toBe('inCommitTimestamp');
     expect((await Snapshot.load(storage)).timestamp).toBe(1001);
+    clock = 5000;
+    await t.commit({ actions: [{ add: fakeAdd('b') }], operation: 'WRITE' }, { now: () => clock });
+    // time travel by timestamp uses the in-commit timestamps, not file times
+    expect(await t.versionAtTimestamp(1000)).toBe(0);
+    expect(await t.versionAtTimestamp(1001)).toBe(1);
+    expect(await t.versionAtTimestamp(4999)).toBe(1);
+    expect((await t.snapshotAtTimestamp(6000)).version).toBe(2);
+    await expect(t.versionAtTimestamp(999)).rejects.toBeInstanceOf(VersionNotFoundError);
   });
 });
