@@ -123,7 +123,11 @@ async function readCommitActions(snapshot: Snapshot, version: number): Promise<A
 }
 
 /** Makes `index` reflect `snapshot` (see the module comment). */
-export async function syncIndex(index: KeyIndex, snapshot: Snapshot, options: SyncOptions): Promise<SyncResult> {
+export async function syncIndex(
+  index: KeyIndex,
+  snapshot: Snapshot,
+  options: SyncOptions,
+): Promise<SyncResult> {
   const readRows = options.readRows ?? readMirrorRows;
   const tableId = snapshot.metadata.id;
   const state = await index.state();
@@ -159,7 +163,10 @@ async function catchUp(
     const folded = foldRows(rows, stored, removed);
     violations.push(...folded.violations);
     const version = from + 1 + i;
-    await index.apply({ set: folded.entries }, { tableId: snapshot.metadata.id, from: version - 1, to: version, term });
+    await index.apply(
+      { set: folded.entries },
+      { tableId: snapshot.metadata.id, from: version - 1, to: version, term },
+    );
   }
   return { action: 'caught-up', work: commits.length, violations };
 }
@@ -178,6 +185,10 @@ async function rebuild(
     for (const g of group) rows.push(...g);
   }
   const folded = foldRows(rows, new Map());
-  await index.replaceAll(folded.entries, { tableId: snapshot.metadata.id, to: snapshot.version, term: options.term });
+  await index.replaceAll(folded.entries, {
+    tableId: snapshot.metadata.id,
+    to: snapshot.version,
+    term: options.term,
+  });
   return { action: 'rebuilt', work: files.length, violations: folded.violations };
 }

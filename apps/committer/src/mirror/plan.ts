@@ -9,7 +9,7 @@
  * The invariant this keeps, and that {@link rebuildEntries} relies on: for every key, its newest physical row (by
  * version) is the index entry; that row is live iff it is not a delete; every other row of the key is deleted.
  */
-import { compareVersion, type RowVersion, supersedes } from './version.js';
+import { compareSeq, compareVersion, type RowVersion, supersedes } from './version.js';
 
 export interface IndexEntry {
   /** Path (as in the `add` action) of the file holding the key's newest row: its live row, or its tombstone row. */
@@ -44,6 +44,12 @@ export interface BaseConflict {
   readonly file: string;
   readonly row: number;
   readonly reason: string;
+  /**
+   * True when rebuilding the batch against the current stored row can succeed (the base moved on); false when the
+   * partial update cannot be applied safely at all (the key's base came from another Kafka partition, so events in
+   * between may still be on their way).
+   */
+  readonly retryable: boolean;
 }
 
 export interface MirrorCounts {
@@ -125,15 +131,12 @@ export function planMirrorBatch(
       counts.stale++;
       continue;
     }
-    if (w.base !== undefined && (!old || old.deleted || compareVersion(old.version, w.base) !== 0)) {
-      const now = old ? `${old.deleted ? 'a tombstone' : 'a row'} of seq ${old.version.seq}` : 'no row';
-      conflicts.push({
-        key,
-        file: w.file,
-        row: w.row,
-        reason: `built on the stored row of seq ${w.base.seq}, but the table now has ${now}`,
-      });
-      continue;
+    if (w.base !== undefined) {
+      const conflict = baseConflict(w, w.base, old);
+      if (conflict) {
+        conflicts.push(conflict);
+        continue;
+      }
     }
     if (old && !old.deleted) drop(old.file, old.row);
     if (w.op === 'delete') {
@@ -158,6 +161,34 @@ export function planMirrorBatch(
       [...set].sort((a, b) => a - b),
     );
   return { deletes: sorted, entries, conflicts, counts };
+}
+
+function sameVersion(a: RowVersion, b: RowVersion): boolean {
+  return compareSeq(a.seq, b.seq) === 0 && a.partition === b.partition && a.offset === b.offset;
+}
+
+/**
+ * A patched row is right only if it was patched onto the key's immediately preceding version. Kafka keeps a key's
+ * events in order within its partition and the table commits a partition in order, so a stored row of the same
+ * partition that is still the stored row is that version. A base from another partition (the topic was
+ * repartitioned) gives no such guarantee.
+ */
+function baseConflict(w: BatchRow, base: RowVersion, old: IndexEntry | undefined): BaseConflict | undefined {
+  const at = { key: w.key, file: w.file, row: w.row };
+  if (base.partition !== w.version.partition) {
+    return {
+      ...at,
+      retryable: false,
+      reason: `a partial update in partition ${w.version.partition} cannot be applied to a row from partition ${base.partition}: set the Debezium capture.mode to change_streams_update_full (or *_update_full_with_pre_image)`,
+    };
+  }
+  if (old && !old.deleted && sameVersion(old.version, base)) return undefined;
+  const now = old ? `${old.deleted ? 'a tombstone' : 'a row'} of seq ${old.version.seq}` : 'no row';
+  return {
+    ...at,
+    retryable: true,
+    reason: `patched onto the stored row of seq ${base.seq}, but the table now has ${now}`,
+  };
 }
 
 /** The new files whose rows conflict (their manifests are refused). */

@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { collapseEvents, type MirrorEvent, mirrorEventOf } from '../../src/mirror/collapse.js';
+import type { Doc } from '../../src/mirror/patch.js';
+
+const v = (seq: number, offset = seq, partition = 0) => ({ seq: String(seq), partition, offset });
+const d = (o: Record<string, unknown>): Doc => new Map(Object.entries(o));
+const full = (key: string, seq: number, o: Record<string, unknown>, offset = seq): MirrorEvent => ({
+  key,
+  version: v(seq, offset),
+  op: 'u',
+  after: d(o),
+  patch: null,
+});
+const del = (key: string, seq: number): MirrorEvent => ({
+  key,
+  version: v(seq),
+  op: 'd',
+  after: null,
+  patch: null,
+});
+const upd = (key: string, seq: number, set: Record<string, unknown>, offset = seq): MirrorEvent => ({
+  key,
+  version: v(seq, offset),
+  op: 'u',
+  after: null,
+  patch: { set: d(set), unset: [], truncatedArrays: [] },
+});
+
+describe('collapseEvents', () => {
+  it('folds each key to its final state in source order, applying partial updates to the batch’s document', () => {
+    const r = collapseEvents([
+      upd('a', 3, { n: 3 }),
+      full('a', 1, { _id: 'a', n: 1 }),
+      upd('a', 2, { m: 2 }),
+      full('b', 5, { _id: 'b' }),
+      del('b', 6),
+      del('c', 9),
+      full('c', 10, { _id: 'c', again: true }),
+    ]);
+    expect(r.rows).toEqual([
+      { kind: 'upsert', key: 'a', version: v(3), doc: d({ _id: 'a', n: 3, m: 2 }) },
+      { kind: 'delete', key: 'b', version: v(6) },
+      { kind: 'upsert', key: 'c', version: v(10), doc: d({ _id: 'c', again: true }) },
+    ]);
+    expect(r.folded).toBe(4);
+  });
+
+  it('leaves a key unresolved when its partial updates have no document in the batch', () => {
+    const r = collapseEvents([upd('a', 1, { x: 1 }), upd('a', 2, { y: 2 })]);
+    expect(r.rows).toEqual([
+      {
+        kind: 'unresolved',
+        key: 'a',
+        version: v(2),
+        patches: [
+          { set: d({ x: 1 }), unset: [], truncatedArrays: [] },
+          { set: d({ y: 2 }), unset: [], truncatedArrays: [] },
+        ],
+        reason: 'the document it updates is not in the batch',
+      },
+    ]);
+    // a later full document resolves it; a later delete makes it irrelevant
+    expect(collapseEvents([upd('a', 1, { x: 1 }), full('a', 2, { z: 1 })]).rows[0]?.kind).toBe('upsert');
+    expect(collapseEvents([upd('a', 1, { x: 1 }), del('a', 2)]).rows[0]?.kind).toBe('delete');
+  });
+
+  it('orders the changes of one transaction (one sequence) by Kafka offset and drops exact duplicates', () => {
+    const r = collapseEvents([
+      full('a', 7, { s: 'first' }, 100),
+      full('a', 7, { s: 'second' }, 101),
+      full('a', 7, { s: 'first' }, 100),
+    ]);
+    expect(r.rows).toEqual([{ kind: 'upsert', key: 'a', version: v(7, 101), doc: d({ s: 'second' }) }]);
+    expect(r.duplicates).toBe(1);
+  });
+
+  it('ends in the state of the newest event whatever the delivery order and duplication', () => {
+    const history = fc.array(fc.oneof(fc.constant<'del'>('del'), fc.integer({ min: 0, max: 99 })), {
+      minLength: 1,
+      maxLength: 20,
+    });
+    fc.assert(
+      fc.property(history, fc.infiniteStream(fc.nat()), (ops, noise) => {
+        const events = ops.map((op, i) => (op === 'del' ? del('k', i) : full('k', i, { n: op })));
+        const it = noise[Symbol.iterator]();
+        const delivered = [...events, ...events.filter(() => it.next().value % 3 === 0)].sort(
+          () => (it.next().value % 3) - 1,
+        );
+        const last = ops.at(-1);
+        const [row] = collapseEvents(delivered).rows;
+        expect(row).toEqual(
+          last === 'del'
+            ? { kind: 'delete', key: 'k', version: v(ops.length - 1) }
+            : { kind: 'upsert', key: 'k', version: v(ops.length - 1), doc: d({ n: last }) },
+        );
+      }),
+    );
+  });
+});
+
+describe('mirrorEventOf', () => {
+  const event = (o: Partial<Parameters<typeof mirrorEventOf>[0]>) =>
+    mirrorEventOf({
+      op: 'u',
+      keyCanonical: '{"$numberLong":"1"}',
+      seq: { text: '00000000000000000042.00000000000000000003' },
+      after: d({ id: 1, a: 'x' }),
+      patch: null,
+      unavailable: [],
+      record: { partition: 2, offset: 17n },
+      ...o,
+    });
+
+  it('maps a decoded change event, with the compact sequence and the Kafka position', () => {
+    expect(event({})).toEqual({
+      key: '{"$numberLong":"1"}',
+      version: { seq: '42.3', partition: 2, offset: 17 },
+      op: 'u',
+      after: d({ id: 1, a: 'x' }),
+      patch: null,
+    });
+  });
+
+  it('turns unavailable (TOAST) columns into a partial update that keeps them from the stored row', () => {
+    const e = event({ unavailable: ['big'] });
+    expect(e).toMatchObject({
+      after: null,
+      patch: { set: d({ id: 1, a: 'x' }), unset: [], truncatedArrays: [] },
+    });
+  });
+
+  it('refuses events without a key and ops without row semantics', () => {
+    expect(event({ keyCanonical: null })).toMatch(/no document key/);
+    expect(event({ op: 't' })).toMatch(/op "t"/);
+  });
+});
