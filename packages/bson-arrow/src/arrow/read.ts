@@ -12,6 +12,7 @@ import {
   ObjectId,
   SqlDate,
   SqlDecimal,
+  SqlTime,
   SqlTimestamp,
   Timestamp,
 } from '../bson/values.js';
@@ -130,9 +131,11 @@ function bytesAt(data: Data, j: number): Uint8Array {
 function fromText(s: string, tag: string | undefined, field: Field): BsonValue {
   switch (tag) {
     case undefined:
-    case 'decimalText':
-    case 'time':
       return s;
+    case 'decimalText':
+      return decimalFromText(s);
+    case 'time':
+      return timeFromText(s);
     case 'objectId':
       return new ObjectId(s);
     case 'decimal128':
@@ -149,4 +152,18 @@ function fromText(s: string, tag: string | undefined, field: Field): BsonValue {
     default:
       return parseExtendedJson(s); // ejson and the rare types stored as their Extended JSON
   }
+}
+
+function decimalFromText(s: string): BsonValue {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
+  if (!m) return s;
+  const frac = m[3] ?? '';
+  return new SqlDecimal(BigInt(`${m[1]}${m[2]}${frac}`), frac.length, null, true);
+}
+
+function timeFromText(s: string): BsonValue {
+  const m = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(s);
+  if (!m) return s;
+  const secs = BigInt(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]));
+  return new SqlTime(secs * 1_000_000n + BigInt((m[4] ?? '').padEnd(6, '0')));
 }
