@@ -43,7 +43,7 @@ function event(after: Map<string, unknown>, i = 0): ChangeEvent {
 
 function build(rows: Map<string, unknown>[], options = {}) {
   const b = new BatchBuilder(options);
-  rows.forEach((r, i) => b.append(event(r, i)));
+  for (const [i, r] of rows.entries()) b.append(event(r, i));
   return b.finish();
 }
 const type = (r: ReturnType<typeof build>, name: string) =>
