@@ -245,6 +245,34 @@ describe('optimistic concurrency', () => {
   });
 });
 
+describe('catching up', () => {
+  it('update() applies only the new commits and agrees with a fresh load', async () => {
+    const { storage } = temp();
+    const reader = await DeltaTable.create(storage, '', { schema });
+    const writer = await DeltaTable.open(storage);
+    for (const p of ['a', 'b', 'c'])
+      await writer.commit({ actions: [{ add: fakeAdd(p) }], operation: 'WRITE' });
+    await writer.commit({
+      actions: [{ remove: { path: 'b', dataChange: true } }],
+      txns: [{ appId: 'w', version: 9 }],
+      operation: 'DELETE',
+    });
+    expect(reader.version).toBe(0);
+    const updated = await reader.update();
+    const fresh = await Snapshot.load(storage);
+    expect(updated.version).toBe(4);
+    expect(
+      updated
+        .files()
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['a', 'c']);
+    expect(updated.files()).toEqual(fresh.files());
+    expect(updated.txnVersion('w')).toBe(9);
+    expect(await reader.update()).toBe(updated); // nothing new: same snapshot
+  });
+});
+
 describe('schema evolution', () => {
   it('adds nullable columns (old files read as null) and refuses unsafe changes', async () => {
     const { storage } = temp();
