@@ -1,13 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson, ReadersNotSetUpError, readersEnv, readWithDeltaRs, sortRows } from '../src/index.js';
 import { allTypesRow } from './support/arbitraries.js';
 
+const scratch = mkdtempSync(join(tmpdir(), 'dw-readers-env-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 describe('readersEnv', () => {
-  const noFile = join(mkdtempSync(join(tmpdir(), 'dw-readers-env-')), 'readers.env');
+  const noFile = join(scratch, 'missing.env');
 
   it('names tools/readers/setup.sh when DW_PYTHON is not set up', () => {
     expect(() => readersEnv({}, noFile)).toThrow(ReadersNotSetUpError);
@@ -18,7 +21,7 @@ describe('readersEnv', () => {
   });
 
   it('takes DW_* from .data/readers.env when the environment lacks them', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'dw-readers-env-')), 'readers.env');
+    const file = join(scratch, 'readers.env');
     writeFileSync(file, `# written by setup.sh\nDW_PYTHON=${process.execPath}\nDW_SPARK_JARS=/jars\n`);
     const found = readersEnv({ PATH: '/bin' }, file);
     expect(found.python).toBe(process.execPath);
