@@ -102,6 +102,5 @@ export interface DecodeFailure {
 
 export type DecodeResult = ChangeEvent | Tombstone | Ignored | DecodeFailure;
 
-export interface DecodeOptions extends Partial<DecodeLimits> {}
 
 export type { BsonValue };
