@@ -54,7 +54,7 @@ export interface JobContext {
 export type JobReport = Record<string, unknown>;
 
 export async function runCheckpoint(ctx: JobContext, tablePath: string): Promise<JobReport> {
-  const latest = await ctx.snapshot(tablePath, false);
+  const latest = await ctx.snapshot(tablePath, true);
   if (!latest) return { skipped: 'no table' };
   const out = await ctx.pool.checkpoint({ tablePath, version: latest.version });
   await ctx.storage.put(logKey(tablePath, classicCheckpointFileName(out.version)), out.bytes);

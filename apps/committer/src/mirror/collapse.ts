@@ -7,8 +7,13 @@
  * exact duplicates (same version, same partition and offset) are dropped, and then:
  * - an event with a full document (`c`, `r`, replace, update with a looked-up `after`) sets the state;
  * - a delete sets the state to deleted;
- * - a partial update (patch only) is applied to the state when the batch holds the document it applies to;
- *   otherwise the key is *unresolved*: its base is the stored row, which only the table has.
+ * - a partial update (patch only) depends on the table's `partialUpdates` setting, which follows Debezium's
+ *   `capture.mode`:
+ *   - `skip` for the `*_update_full*` modes: there an update without `after` means the lookup found the document
+ *     deleted, and its delete event follows; the update is dropped (counted), the state is left as it was;
+ *   - `apply` for `change_streams` and `change_streams_with_pre_image`: the update description is applied to the
+ *     state when the batch holds the document (or the event carries its pre-image `before`); otherwise the key is
+ *     *unresolved*: its base is the stored row, which only the table has.
  * Relational events with unavailable (unchanged TOAST) columns are partial updates too: the columns present are set
  * on top of the base, the unavailable ones keep the base's value.
  */
@@ -25,6 +30,13 @@ export interface MirrorEvent {
   readonly after: Doc | null;
   /** A partial update to apply to the previous state (used when `after` is null). */
   readonly patch: Patch | null;
+  /** The document before the change (MongoDB pre-images), a base for `patch` when the batch has none. */
+  readonly before?: Doc | null;
+}
+
+export interface CollapseOptions {
+  /** What a partial update does: `apply` it, or `skip` it (Debezium `*_update_full*` modes). */
+  readonly partialUpdates: 'apply' | 'skip';
 }
 
 export type Collapsed =
@@ -49,6 +61,8 @@ export interface CollapseResult {
   readonly duplicates: number;
   /** Events folded into a later one of the same key. */
   readonly folded: number;
+  /** Partial updates dropped under `partialUpdates: 'skip'` (a high share means the capture mode is not update_full). */
+  readonly skipped: number;
 }
 
 type State =
@@ -57,38 +71,40 @@ type State =
   | { kind: 'deleted' }
   | { kind: 'chain'; patches: Patch[]; reason: string };
 
-function step(state: State, e: MirrorEvent): State {
-  if (e.op === 'd') return { kind: 'deleted' };
-  if (e.after) return { kind: 'doc', doc: e.after };
-  if (!e.patch) {
-    return {
-      kind: 'chain',
-      patches: [],
-      reason: `${e.op} event without a document or an update description`,
-    };
-  }
+function chain(patches: Patch[], reason: string): State {
+  return { kind: 'chain', patches, reason };
+}
+
+/** The state after applying the partial update `patch` of event `e`. */
+function applyTo(state: State, e: MirrorEvent, patch: Patch): State {
   switch (state.kind) {
     case 'doc': {
-      const applied = applyPatch(state.doc, e.patch);
+      const applied = applyPatch(state.doc, patch);
       return applied.ok
         ? { kind: 'doc', doc: applied.doc }
-        : { kind: 'chain', patches: [e.patch], reason: `cannot apply the update safely: ${applied.reason}` };
+        : chain([patch], `cannot apply the update safely: ${applied.reason}`);
     }
     case 'chain':
-      return { kind: 'chain', patches: [...state.patches, e.patch], reason: state.reason };
+      return chain([...state.patches, patch], state.reason);
     case 'deleted':
       // Updates never follow a delete in source order (a re-insert is an insert): the history is incomplete.
-      return {
-        kind: 'chain',
-        patches: [e.patch],
-        reason: 'a partial update follows a delete of the same key',
-      };
-    case 'none':
-      return { kind: 'chain', patches: [e.patch], reason: 'the document it updates is not in the batch' };
+      return chain([patch], 'a partial update follows a delete of the same key');
+    case 'none': {
+      if (!e.before) return chain([patch], 'the document it updates is not in the batch');
+      const applied = applyPatch(e.before, patch);
+      return applied.ok
+        ? { kind: 'doc', doc: applied.doc }
+        : chain([patch], `cannot apply the update to its pre-image: ${applied.reason}`);
+    }
   }
 }
 
-export function collapseEvents(events: readonly MirrorEvent[]): CollapseResult {
+function sameVersion(a: MirrorEvent, b: MirrorEvent): boolean {
+  const [x, y] = [a.version, b.version];
+  return x.seq === y.seq && x.partition === y.partition && x.offset === y.offset;
+}
+
+export function collapseEvents(events: readonly MirrorEvent[], options: CollapseOptions): CollapseResult {
   const byKey = new Map<string, { e: MirrorEvent; i: number }[]>();
   events.forEach((e, i) => {
     const list = byKey.get(e.key);
@@ -98,27 +114,31 @@ export function collapseEvents(events: readonly MirrorEvent[]): CollapseResult {
   const rows: Collapsed[] = [];
   let duplicates = 0;
   let folded = 0;
+  let skipped = 0;
   for (const [key, list] of byKey) {
     // Stable: equal versions keep input (= Kafka) order.
     list.sort((a, b) => compareVersion(a.e.version, b.e.version) || a.i - b.i);
     let state: State = { kind: 'none' };
     let last: MirrorEvent | undefined;
+    let applied: MirrorEvent | undefined;
     for (const { e } of list) {
-      const v = e.version;
-      if (
-        last &&
-        last.version.seq === v.seq &&
-        last.version.partition === v.partition &&
-        last.version.offset === v.offset
-      ) {
+      if (last && sameVersion(last, e)) {
         duplicates++;
         continue;
       }
       if (last) folded++;
-      state = step(state, e);
       last = e;
+      if (e.op === 'd') state = { kind: 'deleted' };
+      else if (e.after) state = { kind: 'doc', doc: e.after };
+      else if (!e.patch) state = chain([], `${e.op} event without a document or an update description`);
+      else if (options.partialUpdates === 'skip') {
+        skipped++;
+        continue;
+      } else state = applyTo(state, e, e.patch);
+      applied = e;
     }
-    const version = (last as MirrorEvent).version;
+    if (!applied) continue;
+    const version = applied.version;
     switch (state.kind) {
       case 'doc':
         rows.push({ kind: 'upsert', key, version, doc: state.doc });
@@ -133,7 +153,7 @@ export function collapseEvents(events: readonly MirrorEvent[]): CollapseResult {
         break;
     }
   }
-  return { rows, duplicates, folded };
+  return { rows, duplicates, folded, skipped };
 }
 
 /** The fields of a bson-arrow `ChangeEvent` that the collapse reads (structurally; no dependency on the package). */
@@ -143,6 +163,7 @@ export interface ChangeEventLike {
   readonly seq: { readonly text: string };
   readonly after: Doc | null;
   readonly patch: Patch | null;
+  readonly before: Doc | null;
   readonly unavailable: readonly string[];
   readonly record: { readonly partition: number; readonly offset: bigint };
 }
@@ -171,5 +192,12 @@ export function mirrorEventOf(e: ChangeEventLike): MirrorEvent | string {
       patch: { set: e.after, unset: [], truncatedArrays: [] },
     };
   }
-  return { key: e.keyCanonical, version, op: e.op, after: e.op === 'd' ? null : e.after, patch: e.patch };
+  return {
+    key: e.keyCanonical,
+    version,
+    op: e.op,
+    after: e.op === 'd' ? null : e.after,
+    patch: e.patch,
+    ...(e.op === 'u' && e.before ? { before: e.before } : {}),
+  };
 }

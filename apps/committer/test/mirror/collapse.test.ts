@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collapseEvents, type MirrorEvent, mirrorEventOf } from '../../src/mirror/collapse.js';
+import {
+  type CollapseOptions,
+  collapseEvents,
+  type MirrorEvent,
+  mirrorEventOf,
+} from '../../src/mirror/collapse.js';
 import type { Doc } from '../../src/mirror/patch.js';
 
 const v = (seq: number, offset = seq, partition = 0) => ({ seq: String(seq), partition, offset });
@@ -27,9 +32,12 @@ const upd = (key: string, seq: number, set: Record<string, unknown>, offset = se
   patch: { set: d(set), unset: [], truncatedArrays: [] },
 });
 
+const APPLY = { partialUpdates: 'apply' } as const;
+const collapse = (events: MirrorEvent[], options: CollapseOptions = APPLY) => collapseEvents(events, options);
+
 describe('collapseEvents', () => {
   it('folds each key to its final state in source order, applying partial updates to the batch’s document', () => {
-    const r = collapseEvents([
+    const r = collapse([
       upd('a', 3, { n: 3 }),
       full('a', 1, { _id: 'a', n: 1 }),
       upd('a', 2, { m: 2 }),
@@ -47,7 +55,7 @@ describe('collapseEvents', () => {
   });
 
   it('leaves a key unresolved when its partial updates have no document in the batch', () => {
-    const r = collapseEvents([upd('a', 1, { x: 1 }), upd('a', 2, { y: 2 })]);
+    const r = collapse([upd('a', 1, { x: 1 }), upd('a', 2, { y: 2 })]);
     expect(r.rows).toEqual([
       {
         kind: 'unresolved',
@@ -61,12 +69,27 @@ describe('collapseEvents', () => {
       },
     ]);
     // a later full document resolves it; a later delete makes it irrelevant
-    expect(collapseEvents([upd('a', 1, { x: 1 }), full('a', 2, { z: 1 })]).rows[0]?.kind).toBe('upsert');
-    expect(collapseEvents([upd('a', 1, { x: 1 }), del('a', 2)]).rows[0]?.kind).toBe('delete');
+    expect(collapse([upd('a', 1, { x: 1 }), full('a', 2, { z: 1 })]).rows[0]?.kind).toBe('upsert');
+    expect(collapse([upd('a', 1, { x: 1 }), del('a', 2)]).rows[0]?.kind).toBe('delete');
+  });
+
+  it('applies a partial update to the pre-image the event carries', () => {
+    const r = collapse([{ ...upd('a', 2, { n: 2 }), before: d({ _id: 'a', n: 1, m: 1 }) }]);
+    expect(r.rows).toEqual([{ kind: 'upsert', key: 'a', version: v(2), doc: d({ _id: 'a', n: 2, m: 1 }) }]);
+  });
+
+  it('skips partial updates in update_full mode (lookup misses: a delete follows), keeping the last full state', () => {
+    const skip = { partialUpdates: 'skip' } as const;
+    const r = collapse([full('a', 1, { n: 1 }), upd('a', 2, { n: 2 }), upd('b', 3, { n: 3 })], skip);
+    expect(r.rows).toEqual([{ kind: 'upsert', key: 'a', version: v(1), doc: d({ n: 1 }) }]);
+    expect(r.skipped).toBe(2);
+    expect(collapse([full('a', 1, { n: 1 }), upd('a', 2, { n: 2 }), del('a', 3)], skip).rows).toEqual([
+      { kind: 'delete', key: 'a', version: v(3) },
+    ]);
   });
 
   it('orders the changes of one transaction (one sequence) by Kafka offset and drops exact duplicates', () => {
-    const r = collapseEvents([
+    const r = collapse([
       full('a', 7, { s: 'first' }, 100),
       full('a', 7, { s: 'second' }, 101),
       full('a', 7, { s: 'first' }, 100),
@@ -88,7 +111,7 @@ describe('collapseEvents', () => {
           () => (it.next().value % 3) - 1,
         );
         const last = ops.at(-1);
-        const [row] = collapseEvents(delivered).rows;
+        const [row] = collapse(delivered).rows;
         expect(row).toEqual(
           last === 'del'
             ? { kind: 'delete', key: 'k', version: v(ops.length - 1) }
@@ -107,6 +130,7 @@ describe('mirrorEventOf', () => {
       seq: { text: '00000000000000000042.00000000000000000003' },
       after: d({ id: 1, a: 'x' }),
       patch: null,
+      before: null,
       unavailable: [],
       record: { partition: 2, offset: 17n },
       ...o,
