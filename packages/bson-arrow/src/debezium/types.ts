@@ -1,5 +1,5 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
-import type { DecodeLimits, FailureReason } from '../errors.js';
+import type { FailureReason } from '../errors.js';
 
 /** One Kafka record, as the ingestor's consumer hands it over. */
 export interface KafkaRecord {
@@ -101,6 +101,5 @@ export interface DecodeFailure {
 }
 
 export type DecodeResult = ChangeEvent | Tombstone | Ignored | DecodeFailure;
-
 
 export type { BsonValue };

@@ -65,6 +65,8 @@ enum C {
   Dollar = 36,
 }
 
+const NAMES: (string | undefined)[] = new Array(1024);
+
 class Parser {
   pos = 0;
   private fields = 0;
@@ -162,7 +164,7 @@ class Parser {
   private key(): string {
     const s = this.s;
     if (s.charCodeAt(this.pos) !== C.Quote) this.error('expected a field name');
-    const key = this.string();
+    const key = this.fieldName();
     this.skipWs();
     if (s.charCodeAt(this.pos) !== C.Colon) this.error("expected ':'");
     this.pos++;
@@ -194,6 +196,29 @@ class Parser {
       this.error("expected ',' or ']'");
     }
     return out;
+  }
+
+  /**
+   * A member name. Documents of one collection repeat the same names, so names are shared through a small
+   * cache: no new string per field, and a string whose hash V8 has already computed for every Map lookup.
+   */
+  private fieldName(): string {
+    const s = this.s;
+    const start = this.pos + 1;
+    let end = start;
+    let c = s.charCodeAt(end);
+    while (c !== C.Quote && c !== C.Backslash && c >= 0x20) c = s.charCodeAt(++end);
+    const len = end - start;
+    if (c !== C.Quote || len === 0 || len > 48) return this.string();
+    const slot =
+      (len * 31 + s.charCodeAt(start) * 7 + s.charCodeAt(end - 1) * 3 + s.charCodeAt(start + (len >> 1))) &
+      1023;
+    const cached = NAMES[slot];
+    this.pos = end + 1;
+    if (cached !== undefined && cached.length === len && s.startsWith(cached, start)) return cached;
+    const name = s.slice(start, end);
+    NAMES[slot] = name;
+    return name;
   }
 
   private string(): string {
