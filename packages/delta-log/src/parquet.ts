@@ -14,8 +14,18 @@ export interface ParquetWriteOptions {
   metadata?: Record<string, string>;
 }
 
-export function readParquet(bytes: Uint8Array, columns?: string[]): Table {
-  const wasmTable = parquet.readParquet(bytes, columns ? { columns } : undefined);
+export interface ParquetReadOptions {
+  /** Top-level columns to read. */
+  columns?: string[];
+  /** Rows per Arrow record batch (parquet-wasm's default is 1024). */
+  batchSize?: number;
+}
+
+export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {}): Table {
+  const wasmTable = parquet.readParquet(bytes, {
+    ...(options.columns ? { columns: options.columns } : {}),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+  });
   try {
     return tableFromIPC(wasmTable.intoIPCStream());
   } finally {
