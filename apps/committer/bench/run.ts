@@ -1,7 +1,8 @@
 /**
- * Committer throughput against the local stack (S3 server + Redis): a real committer (gRPC, lease, Delta commits
- * on S3, checkpoints in its worker thread) with several concurrent clients, each streaming consecutive ranges of its
- * own topic-partition into one of a few tables and waiting for each ack, as ingestors do. Measured twice in the same
+ * Committer throughput against the local stack (S3 server + Redis): a real committer process (dist/main.js when
+ * built: gRPC, lease, Delta commits on S3, checkpoints in its worker thread) and several concurrent clients here,
+ * each streaming consecutive ranges of its own topic-partition into one of a few tables and waiting for each ack, as
+ * ingestors do. Measured twice in the same
  * run, group commit off (one manifest per Delta commit: the baseline) and on, and printed with the ratio.
  *
  *   ./dw pnpm --filter @delta-writer/committer bench       (needs ./dw stack up and .data/stack/env loaded)
@@ -10,13 +11,12 @@
  * Manifests carry one data file each; the files are not uploaded (the committer never reads them), so the numbers
  * are the committer's own: planning, the Delta log write, acks. Compaction and vacuum are off for the same reason.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { type CommitRequest, createCommitterClient } from '@delta-writer/proto';
-import { pino } from 'pino';
-import { startCommitter } from '../src/app.js';
-import { loadConfig } from '../src/config/load.js';
-import { createDeltaDeps } from '../src/wiring.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const TABLES = Number(process.env.BENCH_TABLES ?? 4);
@@ -36,6 +36,8 @@ interface Result {
   readonly commits: number;
   readonly seconds: number;
   readonly latenciesMs: number[];
+  /** Mean time of one batch commit inside the committer (snapshot, plan, Delta write). */
+  readonly commitMs: number;
 }
 
 function required(name: string): string {
@@ -89,61 +91,107 @@ function manifest(tableUri: string, partition: number, first: number): CommitReq
   };
 }
 
+/** The built service (dist/main.js, as deployed) when present, else the sources through tsx. */
+function entry(): string[] {
+  const dist = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  if (existsSync(dist)) return [dist];
+  return [
+    '--conditions=source',
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+  ];
+}
+
+/** Sums of the committer's counters we report, from its /metrics endpoint. */
+async function scrape(metricsPort: number) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return {
+    commits: sum('deltawriter_committer_commits_total'),
+    durationSum: sum('deltawriter_committer_commit_duration_seconds_sum'),
+    durationCount: sum('deltawriter_committer_commit_duration_seconds_count'),
+  };
+}
+
 async function run(mode: string, groupCommit: Record<string, string>): Promise<Result> {
-  const port = await freePort();
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const base = `committer-bench/${randomUUID()}`;
-  const config = loadConfig({
-    REDIS_URL: required('REDIS_URL'),
-    MINIO_ENDPOINT: required('DW_S3_ENDPOINT'),
-    MINIO_BUCKET: required('DW_S3_BUCKET'),
-    MINIO_ACCESS_KEY: required('AWS_ACCESS_KEY_ID'),
-    MINIO_SECRET_KEY: required('AWS_SECRET_ACCESS_KEY'),
-    DELTA_TABLE_BASE_PATH: base,
-    COMMITTER_TOKEN: TOKEN,
-    COMMITTER_GRPC_HOST: '127.0.0.1',
-    COMMITTER_GRPC_PORT: String(port),
-    COMMITTER_ADVERTISED_ADDRESS: `127.0.0.1:${port}`,
-    METRICS_PORT: '0',
-    COMMITTER_LEASE_KEY: `bench:${randomUUID()}`,
-    COMMITTER_COMPACTION_INTERVAL_MS: '0',
-    COMMITTER_MAINTENANCE_INTERVAL_MS: '0',
-    ...groupCommit,
+  const bucket = required('DW_S3_BUCKET');
+  const child = spawn(process.execPath, entry(), {
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: required('REDIS_URL'),
+      MINIO_ENDPOINT: required('DW_S3_ENDPOINT'),
+      MINIO_BUCKET: bucket,
+      MINIO_ACCESS_KEY: required('AWS_ACCESS_KEY_ID'),
+      MINIO_SECRET_KEY: required('AWS_SECRET_ACCESS_KEY'),
+      DELTA_TABLE_BASE_PATH: base,
+      COMMITTER_TOKEN: TOKEN,
+      COMMITTER_GRPC_HOST: '127.0.0.1',
+      COMMITTER_GRPC_PORT: String(port),
+      COMMITTER_ADVERTISED_ADDRESS: `127.0.0.1:${port}`,
+      METRICS_PORT: String(metricsPort),
+      COMMITTER_LEASE_KEY: `bench:${randomUUID()}`,
+      COMMITTER_COMPACTION_INTERVAL_MS: '0',
+      COMMITTER_MAINTENANCE_INTERVAL_MS: '0',
+      LOG_LEVEL: 'warn',
+      ...groupCommit,
+    },
+    stdio: ['ignore', 'ignore', 'ignore'],
   });
-  const deps = createDeltaDeps(config, pino({ level: 'silent' }));
-  const committer = await startCommitter(config, deps);
-  await new Promise<void>((resolve) =>
-    committer.lease.isLeader ? resolve() : committer.lease.once('acquired', () => resolve()),
-  );
-  const tables = Array.from({ length: TABLES }, (_, i) => `s3://${config.storage.bucket}/${base}/t${i}`);
-  const clients = Array.from({ length: CLIENTS }, () =>
-    createCommitterClient({ addresses: [`127.0.0.1:${port}`], token: TOKEN }),
-  );
-  // Create the tables first, so the measured part is steady-state appends.
-  await Promise.all(tables.map((t, i) => clients[i % CLIENTS]?.commit(manifest(t, 1_000 + i, 0))));
-  const commitsBefore = (await deps.metrics.commits.get()).values.reduce((n, v) => n + v.value, 0);
-  const latenciesMs: number[] = [];
-  let manifests = 0;
-  const started = performance.now();
-  const deadline = started + SECONDS * 1000;
-  await Promise.all(
-    clients.map(async (client, i) => {
-      const table = tables[i % TABLES] as string;
-      for (let offset = 0; performance.now() < deadline; offset += 100) {
-        const t0 = performance.now();
-        const outcome = await client.commit(manifest(table, i, offset));
-        if (outcome.$case !== 'ack' || outcome.value.duplicate) {
-          throw new Error(`${mode}: unexpected answer ${JSON.stringify(outcome)}`);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    // Ready means leader: /readyz answers 200.
+    for (;;) {
+      const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ready) break;
+      if (child.exitCode !== null) throw new Error(`the committer exited with ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const tables = Array.from({ length: TABLES }, (_, i) => `s3://${bucket}/${base}/t${i}`);
+    const clients = Array.from({ length: CLIENTS }, () =>
+      createCommitterClient({ addresses: [`127.0.0.1:${port}`], token: TOKEN }),
+    );
+    // Create the tables first, so the measured part is steady-state appends.
+    await Promise.all(tables.map((t, i) => clients[i % CLIENTS]?.commit(manifest(t, 1_000 + i, 0))));
+    const before = await scrape(metricsPort);
+    const latenciesMs: number[] = [];
+    let manifests = 0;
+    const started = performance.now();
+    const deadline = started + SECONDS * 1000;
+    await Promise.all(
+      clients.map(async (client, i) => {
+        const table = tables[i % TABLES] as string;
+        for (let offset = 0; performance.now() < deadline; offset += 100) {
+          const t0 = performance.now();
+          const outcome = await client.commit(manifest(table, i, offset));
+          if (outcome.$case !== 'ack' || outcome.value.duplicate) {
+            throw new Error(`${mode}: unexpected answer ${JSON.stringify(outcome)}`);
+          }
+          latenciesMs.push(performance.now() - t0);
+          manifests++;
         }
-        latenciesMs.push(performance.now() - t0);
-        manifests++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const commits = (await deps.metrics.commits.get()).values.reduce((n, v) => n + v.value, 0) - commitsBefore;
-  for (const c of clients) c.close();
-  await committer.stop();
-  return { mode, manifests, commits, seconds, latenciesMs };
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const after = await scrape(metricsPort);
+    for (const c of clients) c.close();
+    const commitMs =
+      ((after.durationSum - before.durationSum) / Math.max(1, after.durationCount - before.durationCount)) *
+      1000;
+    return { mode, manifests, commits: after.commits - before.commits, seconds, latenciesMs, commitMs };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 function percentile(values: number[], p: number): number {
@@ -170,7 +218,7 @@ const on = await run('group commit on', { COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '2
 console.log(
   `committer bench: ${CLIENTS} clients, ${TABLES} tables, ${SECONDS} s per mode, local S3 server ${process.env.DW_S3_ENDPOINT}`,
 );
-console.log(row(['mode', 'manifests/s', 'commits/s', 'per commit', 'p50 ms', 'p99 ms']));
+console.log(row(['mode', 'manifests/s', 'commits/s', 'per commit', 'commit ms', 'ack p50 ms', 'ack p99 ms']));
 for (const r of [off, on]) {
   console.log(
     row([
@@ -178,6 +226,7 @@ for (const r of [off, on]) {
       (r.manifests / r.seconds).toFixed(1),
       (r.commits / r.seconds).toFixed(1),
       (r.manifests / Math.max(1, r.commits)).toFixed(2),
+      r.commitMs.toFixed(1),
       percentile(r.latenciesMs, 50).toFixed(1),
       percentile(r.latenciesMs, 99).toFixed(1),
     ]),
