@@ -3,11 +3,26 @@
  * uncompressed measured in the same run. Codecs are interleaved run by run so background load hits them alike.
  * Encodes on this thread; the worker pool adds only a buffer transfer. Stats are timed separately (codec-independent).
  */
+
+import { BatchBuilder, Decoder } from '@delta-writer/bson-arrow';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { ParquetCompression } from '../src/config/load.js';
 import { writeParquetBytes } from '../src/parquet/encode.js';
 import { computeDeltaStats, statsToJson } from '../src/parquet/stats.js';
+import { mongoRecord } from '../test/support/mongo-events.js';
 import { ordersBatch } from './orders.js';
+
+/** A changelog batch exactly as the ingestor writes it: Debezium MongoDB records through bson-arrow. */
+function debeziumBatch(rows: number) {
+  const decoder = new Decoder();
+  const builder = new BatchBuilder();
+  for (let i = 0; i < rows; i++) {
+    const r = mongoRecord(i);
+    const e = decoder.decode({ topic: 't', partition: 0, offset: BigInt(i), key: r.key, value: r.value });
+    if (e.kind === 'change') builder.append(e);
+  }
+  return builder.finish().table;
+}
 
 const codecs: ParquetCompression[] = ['uncompressed', 'snappy', 'zstd'];
 const sizes = (process.env.BENCH_ROWS ?? '20000,100000').split(',').map(Number);
@@ -24,9 +39,18 @@ export function runParquetCodecBench(): void {
   console.log(
     `\n## Parquet codec (parquet-wasm 0.8.0, orders changelog batches), median of ${repeats} interleaved runs`,
   );
-  console.log('rows     codec         arrow MB  parquet MB  size/unc.  encode ms  time/unc.  arrow MB/s');
-  for (const rows of sizes) {
-    const ipc = tableToIPC(ordersBatch(rows), 'stream');
+  console.log(
+    'orders: bench/orders.ts columns; debezium: MongoDB Debezium events converted by bson-arrow (CDC columns)',
+  );
+  console.log(
+    'data      rows     codec         arrow MB  parquet MB  size/unc.  encode ms  time/unc.  arrow MB/s',
+  );
+  const datasets = sizes.flatMap((rows) => [
+    { name: 'orders', rows, table: () => ordersBatch(rows) },
+    { name: 'debezium', rows, table: () => debeziumBatch(rows) },
+  ]);
+  for (const { name, rows, table } of datasets) {
+    const ipc = tableToIPC(table(), 'stream');
     const arrowMb = ipc.byteLength / 1e6;
     writeParquetBytes(ipc, 'zstd'); // warm up the wasm module
     const times = new Map<ParquetCompression, number[]>(codecs.map((c) => [c, []]));
@@ -44,7 +68,7 @@ export function runParquetCodecBench(): void {
       const ms = median(times.get(c) ?? []);
       const bytes = sizesOut.get(c) ?? 0;
       console.log(
-        `${String(rows).padEnd(8)} ${c.padEnd(13)} ${arrowMb.toFixed(1).padStart(8)} ${(bytes / 1e6).toFixed(2).padStart(11)} ` +
+        `${name.padEnd(9)} ${String(rows).padEnd(8)} ${c.padEnd(13)} ${arrowMb.toFixed(1).padStart(8)} ${(bytes / 1e6).toFixed(2).padStart(11)} ` +
           `${(bytes / baseBytes).toFixed(3).padStart(10)} ${ms.toFixed(0).padStart(10)} ${(ms / baseMs).toFixed(2).padStart(10)} ` +
           `${(arrowMb / (ms / 1000)).toFixed(1).padStart(11)}`,
       );
@@ -53,7 +77,7 @@ export function runParquetCodecBench(): void {
       Array.from({ length: repeats }, () => time(() => statsToJson(computeDeltaStats(tableFromIPC(ipc))))[1]),
     );
     console.log(
-      `${String(rows).padEnd(8)} delta stats (decode IPC + min/max/nulls): ${statsMs.toFixed(0)} ms`,
+      `${name.padEnd(9)} ${String(rows).padEnd(8)} delta stats (decode IPC + min/max/nulls): ${statsMs.toFixed(0)} ms`,
     );
   }
 }

@@ -31,9 +31,16 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const pool = createEncoderPool({
     threads: config.encoderThreads,
+    maxHeapBytes: config.encoderHeapLimitBytes,
     onWasmHeap: (b) => metrics.wasmHeap.set(b),
+    onWorkerError: (err) => logger.error({ err }, 'an encoder thread failed; it is replaced'),
   });
-  const builder = createWorkerBuilder({ pool, maxRecordBytes: config.maxRecordBytes, logger });
+  const builder = createWorkerBuilder({
+    pool,
+    maxRecordBytes: config.maxRecordBytes,
+    chunkBytes: config.encoderChunkBytes,
+    logger,
+  });
   const service = new IngestorService({ config, logger, builder, metrics });
   const ops = await startOpsServer(config.metricsPort, metrics.registry, service.probes);
 

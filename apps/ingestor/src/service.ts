@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CommitterClient, createCommitterClient } from '@delta-writer/proto';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { IngestorConfig } from './config/load.js';
 import { createKafka } from './kafka/client.js';
@@ -60,10 +60,10 @@ export class IngestorService {
     this.metrics = deps.metrics ?? createMetrics();
     this.kafka = createKafka(config.kafka, deps.logger);
     this.admin = this.kafka.admin();
+    // The dead-letter topic is at least once by design (see dead-letter.ts): no idempotent producer needed.
     this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.committer =
       deps.committer ??

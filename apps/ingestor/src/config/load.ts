@@ -45,6 +45,8 @@ export interface IngestorConfig {
   memoryBudgetBytes: number;
   maxRecordBytes: number;
   encoderThreads: number;
+  encoderChunkBytes: number;
+  encoderHeapLimitBytes: number;
   logLevel: Env['LOG_LEVEL'];
   metricsPort: number;
   shutdownTimeoutMs: number;
@@ -180,6 +182,8 @@ function toConfig(e: Env): IngestorConfig {
     memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
     maxRecordBytes: e.MAX_RECORD_BYTES,
     encoderThreads: e.ENCODER_THREADS,
+    encoderChunkBytes: e.ENCODER_CHUNK_BYTES,
+    encoderHeapLimitBytes: e.ENCODER_HEAP_LIMIT,
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

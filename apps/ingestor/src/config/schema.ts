@@ -212,7 +212,7 @@ export const EnvSchema = z.object({
   COMMITTER_TIMEOUT_MS: meta(int(100).prefault('30000'), { description: 'Deadline of one committer call.' }),
 
   // ── Flushing and memory ──────────────────────────────────────────────────────────────────────────────────
-  FLUSH_MAX_BYTES: meta(bytes().prefault('64MiB'), {
+  FLUSH_MAX_BYTES: meta(bytes().prefault('32MiB'), {
     description: 'Flush a partition buffer when its records reach this size (Kafka record bytes).',
     format: 'bytes',
   }),
@@ -223,7 +223,7 @@ export const EnvSchema = z.object({
     description:
       'Flush a partition buffer this long after its first record. With upload and commit this gives ~5 s end to end.',
   }),
-  MEMORY_BUDGET_BYTES: meta(bytes().prefault('256MiB'), {
+  MEMORY_BUDGET_BYTES: meta(bytes().prefault('128MiB'), {
     description:
       'Budget for buffered and in-flight data. When reached, fetching pauses for the partitions holding data until flushes free memory.',
     format: 'bytes',
@@ -237,6 +237,16 @@ export const EnvSchema = z.object({
   }),
   ENCODER_THREADS: meta(int(1, 64).prefault('1'), {
     description: 'Worker threads that encode Parquet off the event loop.',
+  }),
+  ENCODER_CHUNK_BYTES: meta(bytes().prefault('8MiB'), {
+    description:
+      'Records converted per encoder task (one data file each). A worker holds ~10× this while decoding, so it bounds memory per encoder thread.',
+    format: 'bytes',
+  }),
+  ENCODER_HEAP_LIMIT: meta(bytes().prefault('128MiB'), {
+    description:
+      'V8 heap limit of each encoder thread. Keeps resident memory bounded; a chunk that needs more is split in half.',
+    format: 'bytes',
   }),
   UPLOAD_PART_BYTES: meta(bytes().prefault('16MiB'), {
     description: 'Files above this size are uploaded in multipart parts of this size (minimum 5 MiB).',

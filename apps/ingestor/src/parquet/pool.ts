@@ -15,7 +15,10 @@ import type { EncodeResult, EncodeTask } from './encode.js';
 
 export interface EncoderPoolOptions {
   threads: number;
+  /** V8 old-generation limit of each worker; a task over it fails with {@link isWorkerOutOfMemory}. */
+  maxHeapBytes?: number;
   maxWasmHeapBytes?: number;
+  onWorkerError?: (error: unknown) => void;
   /** Called with the heap size each worker reports, for the memory gauge. */
   onWasmHeap?: (bytes: number) => void;
 }
@@ -28,6 +31,12 @@ export interface EncoderPool {
   close(): Promise<void>;
 }
 
+/** A task failed because its worker ran out of its heap limit (the worker is replaced; the pool stays usable). */
+export function isWorkerOutOfMemory(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  return e?.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(e?.message ?? '');
+}
+
 /** Under vitest/tsx the sources are TypeScript; the built service runs dist/parquet/worker.js. */
 function workerEntry(): { filename: string; execArgv: string[] } {
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -38,8 +47,22 @@ function workerEntry(): { filename: string; execArgv: string[] } {
 export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
   const { threads, maxWasmHeapBytes = 1024 * 1024 * 1024 } = options;
   const entry = workerEntry();
-  const spawn = () =>
-    new Piscina({ ...entry, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const spawn = () => {
+    const p = new Piscina({
+      ...entry,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      // A hard heap limit makes V8 collect before the heap grows, instead of keeping what the largest task needed.
+      ...(options.maxHeapBytes && {
+        resourceLimits: { maxOldGenerationSizeMb: Math.ceil(options.maxHeapBytes / 2 ** 20) },
+      }),
+    });
+    // A worker that dies between tasks (e.g. out of memory) is replaced by piscina; without a listener the
+    // 'error' event would crash the process.
+    p.on('error', (error: unknown) => options.onWorkerError?.(error));
+    return p;
+  };
   let pool = spawn();
   let pending = 0;
 

@@ -117,6 +117,54 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     ).toBe(true);
   });
 
+  it('builds large batches in chunks: one file each, one schema for the request', async () => {
+    const chunked = createWorkerBuilder({ pool, maxRecordBytes: 1 << 20, chunkBytes: 2000 });
+    const { orderDocument } = await import('../support/mongo-events.js');
+    const extra = orderDocument(4);
+    extra.set('coupon', 'SPRING');
+    const records = [0, 1, 2, 3, 4].map((i) => {
+      const r = mongoRecord(i, i === 4 ? { doc: extra } : {});
+      const rec = record(i, r.key, i === 3 ? '{broken' : r.value);
+      return { ...rec, bytes: (rec.key?.length ?? 0) + (rec.value?.length ?? 0) };
+    });
+    const result = await chunked.build({
+      topic: 't',
+      partition: 0,
+      records,
+      partitionBy: [],
+      compression: 'zstd',
+    });
+    expect(result.files.length).toBeGreaterThan(1);
+    expect(result.files.reduce((n, f) => n + f.numRecords, 0)).toBe(4);
+    expect(result.failures.map((f) => f.index)).toEqual([3]);
+    const fields = JSON.parse(result.deltaSchemaJson).fields.map((f: { name: string }) => f.name);
+    expect(fields).toContain('coupon');
+    expect(fields).toContain('customer');
+  });
+
+  it('splits a chunk that overflows the encoder heap limit instead of failing it', async () => {
+    const small = createEncoderPool({ threads: 1, maxHeapBytes: 36 * 2 ** 20 });
+    const tight = createWorkerBuilder({ pool: small, maxRecordBytes: 1 << 20, chunkBytes: 64 * 2 ** 20 });
+    try {
+      const records = Array.from({ length: 12_000 }, (_, i) => {
+        const r = mongoRecord(i);
+        return { ...record(i, r.key, r.value), bytes: r.key.length + r.value.length };
+      });
+      const result = await tight.build({
+        topic: 't',
+        partition: 0,
+        records,
+        partitionBy: [],
+        compression: 'zstd',
+      });
+      expect(result.failures).toEqual([]);
+      expect(result.files.length).toBeGreaterThan(1);
+      expect(result.files.reduce((n, f) => n + f.numRecords, 0)).toBe(12_000);
+    } finally {
+      await tight.close();
+    }
+  }, 120_000);
+
   it('conforms a batch to the table schema it is given', async () => {
     const first = mongoRecord(1);
     const a = await builder.build({

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     expect(c.metricsPort).toBe(8001);
     expect(c.delta.basePath).toBe('delta');
     expect(c.delta.compression).toBe('zstd');
-    expect(c.flush.maxBytes).toBe(64 * 1024 * 1024);
+    expect(c.flush.maxBytes).toBe(32 * 1024 * 1024);
     expect(c.kafka.ssl).toBe(false);
     expect(c.kafka.sasl).toBeUndefined();
     expect(c.s3.credentials).toBeUndefined();

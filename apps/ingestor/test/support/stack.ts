@@ -117,6 +117,8 @@ export function ingestorConfig(
     memoryBudgetBytes: 64 * 1024 * 1024,
     maxRecordBytes: 64 * 1024,
     encoderThreads: 1,
+    encoderChunkBytes: 8 * 1024 * 1024,
+    encoderHeapLimitBytes: 128 * 1024 * 1024,
     logLevel: 'warn',
     metricsPort: 0,
     shutdownTimeoutMs: 20_000,
