@@ -108,6 +108,22 @@ describe('checkpoints', () => {
     expect(existsSync(join(dir, '_delta_log/00000000000000000005.checkpoint.parquet'))).toBe(true);
   });
 
+  it('writes V2-spec checkpoints (with checkpointMetadata) for v2Checkpoint tables', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema,
+      partitionColumns: ['p'],
+      features: ['v2Checkpoint'],
+    });
+    await t.commit({ actions: [{ add: add('a') }], operation: 'WRITE' });
+    await t.checkpoint();
+    const bytes = await storage.get('_delta_log/00000000000000000001.checkpoint.parquet');
+    expect(checkpointActionsFromParquet(bytes, 'cp')).toContainEqual({ checkpointMetadata: { version: 1 } });
+    const loaded = await Snapshot.load(storage);
+    expect(loaded.segment.checkpoint).toMatchObject({ version: 1, format: 'classic' });
+    expect(loaded.files().map((f) => f.path)).toEqual(['a']);
+  });
+
   it('checkpoints automatically at the checkpoint interval', async () => {
     const { storage } = temp();
     const t = await DeltaTable.create(storage, '', {
