@@ -5,6 +5,7 @@ import {
   ConcurrentDeleteDeleteError,
   ConcurrentTransactionError,
   InvalidCommitError,
+  MaxCommitAttemptsError,
   MetadataChangedError,
   ProtocolChangedError,
   SchemaEvolutionError,
@@ -222,6 +223,24 @@ describe('optimistic concurrency', () => {
     await expect(
       commit(storage, base4, { actions: [{ add: fakeAdd('d') }], operation: 'WRITE' }),
     ).rejects.toBeInstanceOf(ProtocolChangedError);
+  });
+
+  it('with no retries left, still names a conflict before giving up', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', { schema });
+    const base = t.snapshot;
+    await commit(storage, base, { txns: [{ appId: 'app', version: 1 }], operation: 'WRITE' });
+    await expect(
+      commit(storage, base, { txns: [{ appId: 'app', version: 1 }], operation: 'WRITE' }, { maxRetries: 0 }),
+    ).rejects.toBeInstanceOf(ConcurrentTransactionError);
+    const err = await commit(
+      storage,
+      base,
+      { actions: [{ add: fakeAdd('z') }], operation: 'WRITE' },
+      { maxRetries: 0 },
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(MaxCommitAttemptsError);
+    expect(err).toMatchObject({ attemptedVersion: 1 });
   });
 
   it('rebases a blind append over a concurrent append of other files', async () => {

@@ -189,8 +189,8 @@ export async function commit(
       };
       return options.autoCheckpoint ? maybeCheckpoint(result) : result;
     }
-    if (attempt > maxRetries) throw new MaxCommitAttemptsError(version, attempt);
-    // Lost the race: read every commit from `version` on, check each, and rebase onto them.
+    // Lost the race: read every commit from `version` on, check each, and rebase onto them. The check comes
+    // before the retry budget so a caller that gives up still learns *why* (e.g. its txn already landed).
     const listed = await listLogFiles(storage, snapshot.tablePath, version);
     const latest = listed.reduce((m, f) => (f.kind === 'commit' ? Math.max(m, f.version) : m), version);
     const winners: Array<{ version: number; actions: Action[] }> = [];
@@ -199,6 +199,7 @@ export async function commit(
       checkConflicts(intent, winner, v, version);
       winners.push({ version: v, actions: winner });
     }
+    if (attempt > maxRetries) throw new MaxCommitAttemptsError(version, attempt);
     base = base.withCommits(winners);
     version = latest + 1;
   }
