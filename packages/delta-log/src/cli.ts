@@ -21,8 +21,20 @@ function num(value: string): number {
   return n;
 }
 
-async function open(uri: string, version?: number): Promise<Snapshot> {
-  const table = await DeltaTable.openUri(uri, version !== undefined ? { version } : {});
+function timestamp(value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new InvalidArgumentError('expected an ISO-8601 timestamp, e.g. 2024-05-01T12:00:00Z');
+  return ms;
+}
+
+async function open(uri: string, at: { version?: number; timestamp?: number }): Promise<Snapshot> {
+  if (at.version !== undefined && at.timestamp !== undefined) {
+    throw new InvalidArgumentError('use either --version or --timestamp');
+  }
+  const table = await DeltaTable.openUri(uri);
+  if (at.version !== undefined) return table.snapshotAt(at.version);
+  if (at.timestamp !== undefined) return table.snapshotAtTimestamp(at.timestamp);
   return table.snapshot;
 }
 
@@ -74,8 +86,13 @@ export function buildCli(): Command {
     )
     .argument('<uri>', 'table location')
     .option('--version <n>', 'time travel to this version', int)
-    .action(async (uri: string, opts: { version?: number }) => {
-      await writeLine(JSON.stringify(snapshotSummary(await open(uri, opts.version)), null, 2));
+    .option(
+      '--timestamp <iso>',
+      'time travel to the newest version committed at or before this time',
+      timestamp,
+    )
+    .action(async (uri: string, opts: { version?: number; timestamp?: number }) => {
+      await writeLine(JSON.stringify(snapshotSummary(await open(uri, opts)), null, 2));
     });
 
   program
@@ -83,15 +100,26 @@ export function buildCli(): Command {
     .description('print rows as JSON Lines (one object per row; see README "Value encoding")')
     .argument('<uri>', 'table location')
     .option('--version <n>', 'time travel to this version', int)
+    .option(
+      '--timestamp <iso>',
+      'time travel to the newest version committed at or before this time',
+      timestamp,
+    )
     .option('--limit <k>', 'stop after k rows', int)
     .option('--columns <list>', 'comma-separated columns to print')
     .option('--partition-time-zone <zone>', 'IANA zone of unzoned timestamp partition values (default UTC)')
     .action(
       async (
         uri: string,
-        opts: { version?: number; limit?: number; columns?: string; partitionTimeZone?: string },
+        opts: {
+          version?: number;
+          timestamp?: number;
+          limit?: number;
+          columns?: string;
+          partitionTimeZone?: string;
+        },
       ) => {
-        const snapshot = await open(uri, opts.version);
+        const snapshot = await open(uri, opts);
         const scan = snapshot.scan({
           ...(opts.columns ? { columns: opts.columns.split(',').map((c) => c.trim()) } : {}),
           ...(opts.partitionTimeZone ? { partitionTimeZone: opts.partitionTimeZone } : {}),

@@ -55,6 +55,12 @@ describe('delta-log CLI', () => {
     const s = JSON.parse(stdout);
     expect(s).toMatchObject({ version: 2, txnVersions: { fakeAppId: 3 }, protocol: { minReaderVersion: 1 } });
     expect(JSON.parse((await cli('snapshot', `file://${uri}`, '--version', '0')).stdout).version).toBe(0);
+    expect(
+      JSON.parse((await cli('snapshot', uri, '--timestamp', new Date().toISOString())).stdout).version,
+    ).toBe(2);
+    const early = await cli('snapshot', uri, '--timestamp', '2000-01-01T00:00:00Z');
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/DELTA_VERSION_NOT_FOUND/);
   });
 
   it('scans exactly one JSON object per row, in the documented encoding', async () => {
