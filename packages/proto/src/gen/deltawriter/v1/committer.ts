@@ -264,7 +264,8 @@ export interface CommitRequest {
   writeMode: WriteMode;
   /**
    * The Delta schema of the data files: a Delta `schemaString` (StructType JSON). All files of one request share it.
-   * It is merged into the table schema (new nullable columns, nested fields, configured widenings).
+   * It is merged into the table schema (new nullable columns, nested fields, configured widenings). Empty when the
+   * request has no files (it only advances offsets).
    */
   deltaSchemaJson: string;
   /**
