@@ -135,10 +135,14 @@ export class IngestorService {
 
   private async ensureDeadLetterTopic(): Promise<void> {
     const topic = this.deps.config.kafka.dlqTopic;
-    const existing = await this.admin.listTopics();
-    if (existing.includes(topic)) return;
-    await this.admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
-    this.deps.logger.info({ topic }, 'created the dead-letter topic');
+    if ((await this.admin.listTopics()).includes(topic)) return;
+    try {
+      await this.admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+      this.deps.logger.info({ topic }, 'created the dead-letter topic');
+    } catch (err) {
+      // Several ingestors starting together race to create it; losing the race is fine.
+      if (!(await this.admin.listTopics()).includes(topic)) throw err;
+    }
   }
 
   private async topics(): Promise<string[]> {

@@ -23,7 +23,12 @@ export function kafkaConfig(config: IngestorConfig['kafka'], logger: Logger): Ka
     // kafkajs entries carry broker addresses and error details, never credentials; pino redaction covers the rest.
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      log[levels[entry.level] ?? 'info']({ namespace: entry.namespace, ...extra }, message);
+      // kafkajs reports every heartbeat answered "rebalancing" as an error; a rebalance is routine.
+      const routine = typeof extra.error === 'string' && /rebalanc/i.test(extra.error);
+      log[routine ? 'debug' : (levels[entry.level] ?? 'info')](
+        { namespace: entry.namespace, ...extra },
+        message,
+      );
     },
   };
 }
