@@ -40,7 +40,17 @@ export interface CollapseOptions {
 }
 
 export type Collapsed =
-  | { readonly kind: 'upsert'; readonly key: string; readonly version: RowVersion; readonly doc: Doc }
+  | {
+      readonly kind: 'upsert';
+      readonly key: string;
+      readonly version: RowVersion;
+      readonly doc: Doc;
+      /**
+       * Set when partial updates were applied to a full document of the batch: that document's version. The row is
+       * right only if nothing newer than it is stored (the planner checks; see `BatchRow.from`).
+       */
+      readonly from?: RowVersion;
+    }
   | { readonly kind: 'delete'; readonly key: string; readonly version: RowVersion }
   /**
    * The key's final state needs the stored row: `patches` apply, in order, on top of it. `reason` says why it could
@@ -67,7 +77,7 @@ export interface CollapseResult {
 
 type State =
   | { kind: 'none' }
-  | { kind: 'doc'; doc: Doc }
+  | { kind: 'doc'; doc: Doc; from?: RowVersion }
   | { kind: 'deleted' }
   | { kind: 'chain'; patches: Patch[]; reason: string };
 
@@ -76,12 +86,12 @@ function chain(patches: Patch[], reason: string): State {
 }
 
 /** The state after applying the partial update `patch` of event `e`. */
-function applyTo(state: State, e: MirrorEvent, patch: Patch): State {
+function applyTo(state: State, e: MirrorEvent, patch: Patch, imageVersion: RowVersion | undefined): State {
   switch (state.kind) {
     case 'doc': {
       const applied = applyPatch(state.doc, patch);
       return applied.ok
-        ? { kind: 'doc', doc: applied.doc }
+        ? { kind: 'doc', doc: applied.doc, from: state.from ?? imageVersion }
         : chain([patch], `cannot apply the update safely: ${applied.reason}`);
     }
     case 'chain':
@@ -121,6 +131,8 @@ export function collapseEvents(events: readonly MirrorEvent[], options: Collapse
     let state: State = { kind: 'none' };
     let last: MirrorEvent | undefined;
     let applied: MirrorEvent | undefined;
+    /** Version of the batch's newest full document so far (the base of partial updates that follow it). */
+    let image: RowVersion | undefined;
     for (const { e } of list) {
       if (last && sameVersion(last, e)) {
         duplicates++;
@@ -129,19 +141,27 @@ export function collapseEvents(events: readonly MirrorEvent[], options: Collapse
       if (last) folded++;
       last = e;
       if (e.op === 'd') state = { kind: 'deleted' };
-      else if (e.after) state = { kind: 'doc', doc: e.after };
-      else if (!e.patch) state = chain([], `${e.op} event without a document or an update description`);
+      else if (e.after) {
+        state = { kind: 'doc', doc: e.after };
+        image = e.version;
+      } else if (!e.patch) state = chain([], `${e.op} event without a document or an update description`);
       else if (options.partialUpdates === 'skip') {
         skipped++;
         continue;
-      } else state = applyTo(state, e, e.patch);
+      } else state = applyTo(state, e, e.patch, image);
       applied = e;
     }
     if (!applied) continue;
     const version = applied.version;
     switch (state.kind) {
       case 'doc':
-        rows.push({ kind: 'upsert', key, version, doc: state.doc });
+        rows.push({
+          kind: 'upsert',
+          key,
+          version,
+          doc: state.doc,
+          ...(state.from ? { from: state.from } : {}),
+        });
         break;
       case 'deleted':
         rows.push({ kind: 'delete', key, version });

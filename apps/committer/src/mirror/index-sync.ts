@@ -44,7 +44,7 @@ export const readMirrorRows: RowReader = async (snapshot, add) => {
   if (!file) return [];
   const [bytes, deleted] = await Promise.all([snapshot.storage.get(file.key), scan.deletedRows(file)]);
   const c = MIRROR_COLUMNS;
-  const table = readParquet(bytes, [c.key, c.seq, c.op, c.partition, c.offset]);
+  const table = readParquet(bytes, { columns: [c.key, c.seq, c.op, c.partition, c.offset] });
   const col = (name: string) => {
     const v = table.getChild(name);
     if (!v) throw new Error(`mirror data file ${add.path} has no column ${name}`);

@@ -157,3 +157,27 @@ function comparePaths(a: string, b: string): number {
   }
   return pa.length - pb.length;
 }
+
+/** Deep equality of documents as the patch functions see them (Maps in order, arrays, other values by `Object.is`). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    const xs = [...a];
+    const ys = [...b];
+    return xs.every(([k, v], i) => ys[i]?.[0] === k && sameValue(v, ys[i]?.[1]));
+  }
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  if (a instanceof Map || b instanceof Map || Array.isArray(a) || Array.isArray(b)) return false;
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    // Opaque values (BSON wrappers): equal when their own fields are.
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return (
+      a.constructor === b.constructor &&
+      ka.length === kb.length &&
+      ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
+  }
+  return Object.is(a, b);
+}

@@ -37,6 +37,12 @@ export interface BatchRow {
    * The row may only win if that is still the stored version (otherwise it was built on a stale base).
    */
   readonly base?: RowVersion;
+  /**
+   * For a row the ingestor computed by applying partial updates to a full document of its own batch: that
+   * document's version. The row may only win if the document is newer than the stored row (else the changes between
+   * them are missing from it).
+   */
+  readonly from?: RowVersion;
 }
 
 export interface BaseConflict {
@@ -105,8 +111,12 @@ export function planMirrorBatch(
 
   // The newest row of each key in the batch; ties keep the earlier row (input order is manifest then row order).
   const winners = new Map<string, BatchRow>();
+  const byKey = new Map<string, BatchRow[]>();
   const seen = new Set<string>();
   for (const r of rows) {
+    const same = byKey.get(r.key);
+    if (same) same.push(r);
+    else byKey.set(r.key, [r]);
     const at = `${r.file}\u0000${r.row}`;
     if (seen.has(at)) throw new Error(`row ${r.row} of ${r.file} appears twice in the batch`);
     seen.add(at);
@@ -131,12 +141,10 @@ export function planMirrorBatch(
       counts.stale++;
       continue;
     }
-    if (w.base !== undefined) {
-      const conflict = baseConflict(w, w.base, old);
-      if (conflict) {
-        conflicts.push(conflict);
-        continue;
-      }
+    const conflict = chainConflict(byKey.get(key) ?? [], old) ?? fromConflict(w, old);
+    if (conflict) {
+      conflicts.push(conflict);
+      continue;
     }
     if (old && !old.deleted) drop(old.file, old.row);
     if (w.op === 'delete') {
@@ -173,7 +181,11 @@ function sameVersion(a: RowVersion, b: RowVersion): boolean {
  * partition that is still the stored row is that version. A base from another partition (the topic was
  * repartitioned) gives no such guarantee.
  */
-function baseConflict(w: BatchRow, base: RowVersion, old: IndexEntry | undefined): BaseConflict | undefined {
+function baseConflict(
+  w: BatchRow,
+  base: RowVersion,
+  old: { version: RowVersion; deleted: boolean } | undefined,
+): BaseConflict | undefined {
   const at = { key: w.key, file: w.file, row: w.row };
   if (base.partition !== w.version.partition) {
     return {
@@ -182,12 +194,54 @@ function baseConflict(w: BatchRow, base: RowVersion, old: IndexEntry | undefined
       reason: `a partial update in partition ${w.version.partition} cannot be applied to a row from partition ${base.partition}: set the Debezium capture.mode to change_streams_update_full (or *_update_full_with_pre_image)`,
     };
   }
-  if (old && !old.deleted && sameVersion(old.version, base)) return undefined;
-  const now = old ? `${old.deleted ? 'a tombstone' : 'a row'} of seq ${old.version.seq}` : 'no row';
+  if (!old || old.deleted || !sameVersion(old.version, base)) {
+    const now = old ? `${old.deleted ? 'a tombstone' : 'a row'} of seq ${old.version.seq}` : 'no row';
+    return {
+      ...at,
+      retryable: true,
+      reason: `patched onto the stored row of seq ${base.seq}, but the table now has ${now}`,
+    };
+  }
+  if (compareSeq(old.version.seq, w.version.seq) === 0) {
+    // Without the order inside a source transaction, a second change of the document in the same transaction and
+    // a replay of an earlier one look the same (and the ingestor already dropped replays that change nothing).
+    return {
+      ...at,
+      retryable: false,
+      reason: `two changes of one source transaction (seq ${w.version.seq}) to this document cannot be ordered: enable Debezium provide.transaction.metadata so that sequences include the order within the transaction, or use capture.mode change_streams_update_full`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Checks every patched row of one key that is newer than the stored version against its predecessor: the previous
+ * row of the key in the batch, or the stored row for the first. (Two manifests patched onto the same stored row
+ * must not both go through: the second one missed the first one's change.)
+ */
+function chainConflict(rows: readonly BatchRow[], old: IndexEntry | undefined): BaseConflict | undefined {
+  const chain = rows
+    .filter((r) => !old || supersedes(r.version, old.version))
+    .sort((a, b) => compareVersion(a.version, b.version));
+  let prev = old ? { version: old.version, deleted: old.deleted } : undefined;
+  for (const r of chain) {
+    if (r.base !== undefined) {
+      const conflict = baseConflict(r, r.base, prev);
+      if (conflict) return conflict;
+    }
+    prev = { version: r.version, deleted: r.op === 'delete' };
+  }
+  return undefined;
+}
+
+function fromConflict(w: BatchRow, old: IndexEntry | undefined): BaseConflict | undefined {
+  if (!w.from || !old || supersedes(w.from, old.version)) return undefined;
   return {
-    ...at,
+    key: w.key,
+    file: w.file,
+    row: w.row,
     retryable: true,
-    reason: `patched onto the stored row of seq ${base.seq}, but the table now has ${now}`,
+    reason: `partial updates applied to the document of seq ${w.from.seq}, but the table has a newer row (seq ${old.version.seq})`,
   };
 }
 

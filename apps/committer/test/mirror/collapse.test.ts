@@ -47,7 +47,7 @@ describe('collapseEvents', () => {
       full('c', 10, { _id: 'c', again: true }),
     ]);
     expect(r.rows).toEqual([
-      { kind: 'upsert', key: 'a', version: v(3), doc: d({ _id: 'a', n: 3, m: 2 }) },
+      { kind: 'upsert', key: 'a', version: v(3), doc: d({ _id: 'a', n: 3, m: 2 }), from: v(1) },
       { kind: 'delete', key: 'b', version: v(6) },
       { kind: 'upsert', key: 'c', version: v(10), doc: d({ _id: 'c', again: true }) },
     ]);

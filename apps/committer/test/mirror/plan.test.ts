@@ -117,6 +117,53 @@ describe('planMirrorBatch', () => {
     ]);
   });
 
+  it('refuses, for good, a patched row with the same sequence as the row it was patched onto', () => {
+    // Two changes of one transaction, or a replay of an earlier one: without the order inside the transaction,
+    // they cannot be told apart.
+    const stored = new Map([['k', { ...entry('old', 0, 5), version: v(5, 10) }]]);
+    const plan = planMirrorBatch([{ ...row('new', 0, 'k', 5), version: v(5, 11), base: v(5, 10) }], stored, {
+      now,
+    });
+    expect(plan.conflicts).toMatchObject([
+      { retryable: false, reason: expect.stringMatching(/provide.transaction.metadata/) },
+    ]);
+  });
+
+  it('checks each patched row of a key against the row before it in the batch', () => {
+    const stored = new Map([['k', entry('old', 0, 5)]]);
+    // Two manifests both patched onto the stored row: the second one missed the first one's change.
+    const both = planMirrorBatch(
+      [
+        { ...row('m1', 0, 'k', 6), base: v(5) },
+        { ...row('m2', 0, 'k', 7), base: v(5) },
+      ],
+      stored,
+      { now },
+    );
+    expect(both.conflicts).toMatchObject([{ file: 'm2', retryable: true }]);
+    const chained = planMirrorBatch(
+      [
+        { ...row('m1', 0, 'k', 6), base: v(5) },
+        { ...row('m2', 0, 'k', 7), base: v(6) },
+      ],
+      stored,
+      { now },
+    );
+    expect(chained.conflicts).toEqual([]);
+    expect(chained.entries.get('k')?.file).toBe('m2');
+  });
+
+  it('refuses a row derived from a batch document older than the stored row', () => {
+    const stored = new Map([['k', entry('old', 0, 5)]]);
+    const plan = planMirrorBatch([{ ...row('new', 0, 'k', 7), from: v(4) }], stored, { now });
+    expect(plan.conflicts).toMatchObject([
+      { retryable: true, reason: expect.stringMatching(/seq 4.*seq 5/) },
+    ]);
+    expect(planMirrorBatch([{ ...row('new', 0, 'k', 7), from: v(6) }], stored, { now }).conflicts).toEqual(
+      [],
+    );
+  });
+
   it('refuses a row listed twice', () => {
     expect(() => planMirrorBatch([row('a', 0, 'k', 1), row('a', 0, 'j', 1)], new Map(), { now })).toThrow(
       /twice/,

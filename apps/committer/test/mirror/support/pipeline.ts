@@ -9,14 +9,14 @@
 
 import { collapseEvents, type MirrorEvent } from '../../../src/mirror/collapse.js';
 import { IndexFencedError, type KeyIndex } from '../../../src/mirror/index-store.js';
-import { applyPatch, type Doc } from '../../../src/mirror/patch.js';
+import { applyPatch, type Doc, sameValue } from '../../../src/mirror/patch.js';
 import {
   type BatchRow,
   type MirrorCounts,
   type PhysicalRow,
   planMirrorBatch,
 } from '../../../src/mirror/plan.js';
-import { compareVersion, type RowVersion } from '../../../src/mirror/version.js';
+import { compareSeq, compareVersion, type RowVersion } from '../../../src/mirror/version.js';
 import { pick, rng } from './source.js';
 
 export interface TableRow {
@@ -25,6 +25,7 @@ export interface TableRow {
   readonly op: 'upsert' | 'delete';
   readonly doc: Doc | null;
   readonly base?: RowVersion;
+  readonly from?: RowVersion;
 }
 
 export interface NewFile {
@@ -47,6 +48,8 @@ export interface MirrorTable {
 
 export interface PipelineParams {
   readonly seed: number;
+  /** `skip` for Debezium's update_full modes, `apply` for change_streams (see collapse.ts). */
+  readonly partialUpdates: 'apply' | 'skip';
   readonly batchMax: number;
   readonly groupMax: number;
   /** Ingestors resolve partial updates against their own uncommitted batches first (else: rebuilds happen). */
@@ -117,6 +120,10 @@ export async function runPipeline(
     stats.violations.push(...s.violations);
   };
 
+  /** The table version of the last ack, as the ingestors know it. */
+  let ackedVersion = 0;
+  const indexLags = async () => ((await index.state())?.version ?? -1) < ackedVersion;
+
   /** The newest state of `key` in the partition's uncommitted batches. */
   const overlayOf = (part: Partition, key: string): Base | undefined => {
     let found: Base | undefined;
@@ -135,11 +142,33 @@ export async function runPipeline(
     const part = parts[pi] as Partition;
     const n = 1 + pick(r, p.batchMax);
     const events = part.log.slice(part.position, part.position + n);
-    const collapsed = collapseEvents(events);
+    let live = events;
+    const patched = new Set(events.filter((e) => !e.after && e.op !== 'd').map((e) => e.key));
+    if (p.partialUpdates === 'apply' && patched.size > 0) {
+      // Stored rows are read through the index: only once it reflects every commit this ingestor was acked.
+      if (await indexLags()) return undefined;
+      // Events no newer than the stored (or in-flight) row of their key are replays: a partial update must not be
+      // applied on top of them, nor they on top of the table.
+      const stored = await index.lookup([...patched]);
+      const floor = (key: string) =>
+        (p.overlay ? overlayOf(part, key)?.version : undefined) ?? stored.get(key)?.version;
+      live = events.filter((e) => {
+        const f = patched.has(e.key) ? floor(e.key) : undefined;
+        return !f || compareVersion(e.version, f) > 0;
+      });
+    }
+    const collapsed = collapseEvents(live, { partialUpdates: p.partialUpdates });
     const rows: TableRow[] = [];
     for (const c of collapsed.rows) {
-      if (c.kind === 'upsert') rows.push({ key: c.key, version: c.version, op: 'upsert', doc: c.doc });
-      else if (c.kind === 'delete') rows.push({ key: c.key, version: c.version, op: 'delete', doc: null });
+      if (c.kind === 'upsert') {
+        rows.push({
+          key: c.key,
+          version: c.version,
+          op: 'upsert',
+          doc: c.doc,
+          ...(c.from ? { from: c.from } : {}),
+        });
+      } else if (c.kind === 'delete') rows.push({ key: c.key, version: c.version, op: 'delete', doc: null });
       else {
         let base: Base | undefined = p.overlay ? overlayOf(part, c.key) : undefined;
         if (!base) {
@@ -152,16 +181,25 @@ export async function runPipeline(
         }
         // Older than what is stored: it would lose anyway.
         if (base && compareVersion(c.version, base.version) <= 0) continue;
+        const baseVersion = base?.version;
         if (!base?.doc) {
-          if (part.inflight.length > 0) return undefined; // its base is on its way: build after the next commit
+          // Its base is on its way (an uncommitted batch): build after the next commit.
+          if (part.inflight.length > 0) return undefined;
           throw new Error(`key ${c.key}: a partial update with no document to apply it to (${c.reason})`);
         }
         let doc: Doc = base.doc;
         for (const patch of c.patches) {
           const applied = applyPatch(doc, patch);
-          if (!applied.ok) throw new Error(`key ${c.key}: ${applied.reason}`);
+          if (!applied.ok) {
+            // On a base that an uncommitted batch has already changed: wait for it. Otherwise it is unsafe.
+            if (part.inflight.length > 0) return undefined;
+            throw new Error(`key ${c.key}: ${applied.reason}`);
+          }
           doc = applied.doc;
         }
+        // A replay of the change that made the stored row (same sequence) changes nothing: drop it.
+        if (baseVersion && compareSeq(c.version.seq, baseVersion.seq) === 0 && sameValue(doc, base.doc))
+          continue;
         rows.push({ key: c.key, version: c.version, op: 'upsert', doc, base: base.version });
       }
     }
@@ -177,7 +215,7 @@ export async function runPipeline(
     const part = parts[m.partition] as Partition;
     part.inflight = part.inflight.filter((x) => x.first < m.first);
     queue = queue.filter((x) => x.partition !== m.partition || x.first < m.first);
-    part.position = m.first;
+    part.position = Math.min(part.position, m.first);
     stats.rebuiltManifests++;
   };
 
@@ -208,13 +246,19 @@ export async function runPipeline(
           version: row.version,
           op: row.op,
           ...(row.base ? { base: row.base } : {}),
+          ...(row.from ? { from: row.from } : {}),
         })),
       );
       const stored = await index.lookup([...new Set(rows.map((x) => x.key))]);
       const plan = planMirrorBatch(rows, stored, { now: stats.commits });
       if (plan.conflicts.length > 0) {
         const final = plan.conflicts.find((c) => !c.retryable);
-        if (final) throw new Error(`refused for good: ${final.reason}`);
+        if (final) {
+          const same = rows.filter((x) => x.key === final.key);
+          throw new Error(
+            `refused for good: ${final.reason}; rows ${JSON.stringify(same)}; stored ${JSON.stringify(stored.get(final.key))}`,
+          );
+        }
         const files = new Set(plan.conflicts.map((c) => c.file));
         const bad = batch.filter((m) => m.file && files.has(m.file.path));
         for (const m of bad) refuse(m);
@@ -225,6 +269,7 @@ export async function runPipeline(
       }
       const files = batch.flatMap((m) => (m.file ? [m.file] : []));
       const version = await table.commit(files, plan.deletes);
+      ackedVersion = version;
       stats.commits++;
       for (const k of Object.keys(stats.counts) as (keyof MirrorCounts)[]) stats.counts[k] += plan.counts[k];
       for (const m of batch) {
@@ -293,7 +338,11 @@ export async function runPipeline(
       if (m) {
         part.inflight.push(m);
         queue.push(m);
-      } else if (queue.length === 0) throw new Error(`partition ${i} waits for a base nobody is committing`);
+      } else if (queue.length === 0) {
+        // The committer syncs the index in the background too (after a restart, on a new leadership).
+        if (!(await indexLags())) throw new Error(`partition ${i} waits for a base nobody is committing`);
+        await sync();
+      }
     } else {
       await commitGroup();
       if (p.compactEvery > 0 && stats.commits > 0 && stats.commits % p.compactEvery === 0) await compact();

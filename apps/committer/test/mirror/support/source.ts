@@ -39,6 +39,8 @@ export interface SourceChange {
   readonly op: EventOp;
   /** The document right after this change (null: deleted). */
   readonly state: Doc | null;
+  /** The document right before it (the pre-image). */
+  readonly previous: Doc | null;
   readonly after: Doc | null;
   readonly patch: Patch | null;
 }
@@ -121,24 +123,26 @@ export function generateSource(p: SourceParams): { changes: SourceChange[]; fina
   let txn = 1;
   while (changes.length < p.ops) {
     const size = 1 + pick(r, p.txnMax);
-    const seq = `${1_700_000_000 + txn}.${pick(r, 3)}`;
+    const txnSeq = `${1_700_000_000 + txn}.${pick(r, 3)}`;
     txn++;
     for (let i = 0; i < size && changes.length < p.ops; i++) {
+      // Partial updates need the order inside a transaction (Debezium provide.transaction.metadata: total_order).
+      const seq = p.mode === 'patches' ? `${txnSeq}.${i}` : txnSeq;
       const key = `k${pick(r, p.keys)}`;
       const doc = state.get(key);
       let change: Omit<SourceChange, 'after'> & { after: Doc | null };
       if (!doc) {
         const d = newDoc(r, key);
-        change = { key, seq, op: 'c', state: d, after: d, patch: null };
+        change = { key, seq, op: 'c', state: d, previous: null, after: d, patch: null };
       } else {
         const what = r();
-        if (what < 0.15) change = { key, seq, op: 'd', state: null, after: null, patch: null };
+        if (what < 0.15) change = { key, seq, op: 'd', state: null, previous: doc, after: null, patch: null };
         else if (what < 0.3) {
           const d = newDoc(r, key);
-          change = { key, seq, op: 'u', state: d, after: d, patch: null }; // replace
+          change = { key, seq, op: 'u', state: d, previous: doc, after: d, patch: null }; // replace
         } else {
           const { next, patch } = randomUpdate(r, doc);
-          change = { key, seq, op: 'u', state: next, after: null, patch };
+          change = { key, seq, op: 'u', state: next, previous: doc, after: null, patch };
         }
       }
       if (change.state) state.set(key, change.state);
@@ -173,6 +177,8 @@ export interface KafkaParams {
   /** Connector restarts: each re-emits every change from up to `replayWindow` changes back. */
   readonly replays: number;
   readonly replayWindow: number;
+  /** Share of partial updates that carry their pre-image (`change_streams_with_pre_image`). */
+  readonly preImages: number;
 }
 
 function hash(s: string): number {
@@ -186,6 +192,7 @@ export function deliver(changes: readonly SourceChange[], p: KafkaParams): Mirro
   const r = rng(p.seed ^ 0x9e3779b9);
   const total = p.repartitionAt === undefined ? p.partitions : p.partitions * 2;
   const logs: MirrorEvent[][] = Array.from({ length: total }, () => []);
+  const preImage = new Set(changes.filter(() => r() < p.preImages));
   const restarts = new Set(Array.from({ length: p.replays }, () => pick(r, changes.length)));
   let emitted = 0;
   const send = (c: SourceChange) => {
@@ -199,6 +206,7 @@ export function deliver(changes: readonly SourceChange[], p: KafkaParams): Mirro
       op: c.op,
       after: c.after,
       patch: c.after ? null : c.patch,
+      ...(c.op === 'u' && !c.after && preImage.has(c) ? { before: c.previous } : {}),
     });
   };
   let i = 0;
