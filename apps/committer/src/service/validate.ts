@@ -32,7 +32,7 @@ export function validateCommitRequest(request: CommitRequest, tableRootUri: stri
   const paths = new Set<string>();
   for (const [i, file] of request.files.entries()) {
     const problem = checkFile(file, request.partitionColumns);
-    if (problem) return `files[${i}] ${problem}`;
+    if (problem) return `files[${i}]${problem.startsWith('.') ? '' : ' '}${problem}`;
     if (paths.has(file.path)) return `files[${i}].path '${file.path}' appears twice`;
     paths.add(file.path);
   }
