@@ -63,10 +63,11 @@ export function computeDeltaStats(
   const stats: DeltaStats = { numRecords: table.numRows, minValues: {}, maxValues: {}, nullCount: {} };
 
   // Walks one field across all record batches; writes results into the three trees at the same position.
+  // `masks[c]` is the validity of the enclosing structs for chunk c (undefined: all rows valid).
   const walk = (
     field: Field,
     chunks: Data[],
-    parentValid: ((chunk: number, i: number) => boolean) | undefined,
+    masks: (Uint8Array | undefined)[],
     min: StatTree,
     max: StatTree,
     nulls: NullCountTree,
@@ -76,13 +77,12 @@ export function computeDeltaStats(
       const childMin: StatTree = {};
       const childMax: StatTree = {};
       const childNulls: NullCountTree = {};
-      const valid = (c: number, i: number) =>
-        (parentValid === undefined || parentValid(c, i)) && (chunks[c] as Data).getValid(i);
+      const childMasks = chunks.map((d, c) => combineValidity(masks[c], d));
       field.type.children.forEach((child: Field, k: number) => {
         walk(
           child,
           chunks.map((d) => d.children[k] as Data),
-          valid,
+          childMasks,
           childMin,
           childMax,
           childNulls,
@@ -94,7 +94,7 @@ export function computeDeltaStats(
       return;
     }
     budget -= 1;
-    const leaf = leafStats(field.type, chunks, parentValid);
+    const leaf = leafStats(field.type, chunks, masks);
     nulls[field.name] = leaf.nullCount;
     if (leaf.min !== undefined) min[field.name] = leaf.min;
     if (leaf.max !== undefined) max[field.name] = leaf.max;
@@ -103,27 +103,41 @@ export function computeDeltaStats(
   table.schema.fields.forEach((field, k) => {
     if (skip.has(field.name)) return;
     const chunks = table.batches.map((b) => b.data.children[k] as Data);
-    walk(field, chunks, undefined, stats.minValues, stats.maxValues, stats.nullCount);
+    walk(field, chunks, [], stats.minValues, stats.maxValues, stats.nullCount);
   });
   return stats;
 }
 
 /** Min, max and null count of one leaf column over all its chunks. */
-function leafStats(
-  type: DataType,
-  chunks: Data[],
-  parentValid?: (chunk: number, i: number) => boolean,
-): LeafResult {
+function leafStats(type: DataType, chunks: Data[], masks: (Uint8Array | undefined)[]): LeafResult {
   const acc = accumulatorFor(type);
   let nullCount = 0;
   chunks.forEach((data, c) => {
-    const prepared = acc?.prepare(data);
+    const mask = combineValidity(masks[c], data);
+    if (mask === undefined) {
+      // No nulls at all (the common case): no per-row validity checks.
+      if (acc) {
+        const visit = acc.prepare(data);
+        for (let i = 0; i < data.length; i++) visit(i);
+      }
+      return;
+    }
+    const visit = acc?.prepare(data);
     for (let i = 0; i < data.length; i++) {
-      if ((parentValid !== undefined && !parentValid(c, i)) || !data.getValid(i)) nullCount++;
-      else prepared?.(i);
+      if (mask[i] === 0) nullCount++;
+      else visit?.(i);
     }
   });
   return { nullCount, ...acc?.result() };
+}
+
+/** Row validity of `data` within its parents (1 = a value), or undefined when every row is valid. */
+function combineValidity(parent: Uint8Array | undefined, data: Data): Uint8Array | undefined {
+  if (data.nullCount === 0) return parent;
+  const mask = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++)
+    mask[i] = (parent === undefined || parent[i] === 1) && data.getValid(i) ? 1 : 0;
+  return mask;
 }
 
 interface Accumulator {

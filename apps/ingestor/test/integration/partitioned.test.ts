@@ -21,11 +21,17 @@ describe('partitioned tables', () => {
     const table = h.committer.tables.get(h.tableUri('orders'));
     const commit = table?.commits[0];
     expect(commit?.partitionColumns).toEqual(['status']);
-    expect(JSON.parse(commit?.deltaSchemaJson ?? '{}').fields.some((f: { name: string }) => f.name === 'status')).toBe(true);
-    const values = new Set(table?.files.map((f) => f.partitionValues.map((p) => `${p.column}=${p.value}`).join()));
+    expect(
+      JSON.parse(commit?.deltaSchemaJson ?? '{}').fields.some((f: { name: string }) => f.name === 'status'),
+    ).toBe(true);
+    const values = new Set(
+      table?.files.map((f) => f.partitionValues.map((p) => `${p.column}=${p.value}`).join()),
+    );
     expect(values).toEqual(new Set(['status=created', 'status=paid', 'status=shipped', 'status=delivered']));
     for (const f of table?.files ?? []) {
-      expect(f.path).toMatch(/^status=(created|paid|shipped|delivered)\/part-\d{5}-[0-9a-f-]{36}-c000\.zstd\.parquet$/);
+      expect(f.path).toMatch(
+        /^status=(created|paid|shipped|delivered)\/part-\d{5}-[0-9a-f-]{36}-c000\.zstd\.parquet$/,
+      );
       expect(JSON.parse(f.statsJson).nullCount).not.toHaveProperty('status'); // partition columns are not in the files
     }
     const keys = await listKeys(h.s3, h.env.DW_S3_BUCKET, `${h.basePath}/shop/orders/status=paid/`);

@@ -22,8 +22,12 @@ describe('S3 uploader', () => {
     await uploader.put(`${prefix}/small.parquet`, small);
     await uploader.put(`${prefix}/large.parquet`, large);
     const s3 = testS3(env);
-    expect(Buffer.from(await getObject(s3, env.DW_S3_BUCKET, `${prefix}/small.parquet`)).equals(small)).toBe(true);
-    expect(Buffer.from(await getObject(s3, env.DW_S3_BUCKET, `${prefix}/large.parquet`)).equals(large)).toBe(true);
+    expect(Buffer.from(await getObject(s3, env.DW_S3_BUCKET, `${prefix}/small.parquet`)).equals(small)).toBe(
+      true,
+    );
+    expect(Buffer.from(await getObject(s3, env.DW_S3_BUCKET, `${prefix}/large.parquet`)).equals(large)).toBe(
+      true,
+    );
     uploader.close();
   });
 
@@ -41,7 +45,11 @@ describe('S3 uploader', () => {
   });
 
   it('stops retrying when its partition is revoked', async () => {
-    const uploader = createUploader({ ...options, endpoint: 'http://127.0.0.1:1', retry: { attempts: 100, initialMs: 50, maxMs: 50 } });
+    const uploader = createUploader({
+      ...options,
+      endpoint: 'http://127.0.0.1:1',
+      retry: { attempts: 100, initialMs: 50, maxMs: 50 },
+    });
     const controller = new AbortController();
     const put = uploader.put(`${prefix}/revoked.parquet`, randomBytes(10), controller.signal);
     setTimeout(() => controller.abort(new Error('revoked')), 200);
