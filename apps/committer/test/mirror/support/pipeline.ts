@@ -90,17 +90,23 @@ interface Partition {
 
 type Base = { version: RowVersion; doc: Doc | null };
 
+/** Hands the lease to `term` (the in-memory index keeps it in `leaseTerm`; Redis in the lease hash). */
+export type SetLease = (term: number) => Promise<void>;
+
 export async function runPipeline(
   logs: readonly (readonly MirrorEvent[])[],
   table: MirrorTable,
   index: KeyIndex & { leaseTerm?: number | undefined },
   p: PipelineParams,
+  setLease: SetLease = async (t) => {
+    index.leaseTerm = t;
+  },
 ): Promise<PipelineStats> {
   const r = rng(p.seed ^ 0x5bd1e995);
   const parts: Partition[] = logs.map((log) => ({ log, committed: -1, position: 0, inflight: [] }));
   let queue: Manifest[] = [];
   let term = 1;
-  index.leaseTerm = term;
+  await setLease(term);
   let fileSeq = 0;
   const stats: PipelineStats = {
     commits: 0,
@@ -286,7 +292,7 @@ export async function runPipeline(
         // A new leader takes over; the old one's index write is fenced off.
         const old = term;
         term++;
-        index.leaseTerm = term;
+        await setLease(term);
         try {
           await index.apply(
             { set: plan.entries },
