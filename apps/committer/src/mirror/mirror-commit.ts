@@ -1,0 +1,84 @@
+/**
+ * One mirror commit around a Delta commit, for the committer's commit path:
+ *
+ *   prepareMirrorCommit   sync the index to the snapshot, look up the batch's keys, plan, write the deletion
+ *                         vectors → the actions to add to the Delta commit (or the conflicts to refuse)
+ *   <Delta commit>        the batch's adds (with their vectors) + these actions + the txns, readWholeTable: true
+ *   finishMirrorCommit    move the index to the committed version
+ *
+ * The cost is the batch's: a lookup per key, one small read per existing file it deletes rows from, one DV file
+ * write, one index write. Nothing scans the table. If the process dies between the Delta commit and the index
+ * write, the next prepare notices the index is behind and folds the missing commit in.
+ */
+import type { Action, AddFile, Snapshot } from '@delta-writer/delta-log';
+import { deleteRows } from '@delta-writer/delta-log';
+import type { KeyIndex } from './index-store.js';
+import { type SyncResult, syncIndex } from './index-sync.js';
+import { type BatchRow, type MirrorPlan, planMirrorBatch } from './plan.js';
+
+/** A new data file of the batch and, in row order, what each of its rows is. */
+export interface MirrorFile {
+  readonly add: AddFile;
+  readonly rows: readonly Omit<BatchRow, 'file' | 'row'>[];
+}
+
+export interface MirrorCommitOptions {
+  readonly term: number;
+  /** Commit time recorded in index entries (ms). */
+  readonly now: number;
+  /** Vectors up to this many bytes go inline in the log (default 64). */
+  readonly inlineMaxBytes?: number;
+}
+
+export type PreparedMirrorCommit =
+  | {
+      readonly kind: 'ready';
+      /** The new files' adds (with vectors where rows died at once) and remove/add pairs of existing files. */
+      readonly actions: Action[];
+      readonly plan: MirrorPlan;
+      readonly sync: SyncResult;
+      /** The version the plan was made on: the commit must become `baseVersion + 1`. */
+      readonly baseVersion: number;
+    }
+  /** Rows built on stale bases: refuse the manifests of `plan.conflicts` and prepare again without them. */
+  | { readonly kind: 'conflicts'; readonly plan: MirrorPlan; readonly sync: SyncResult };
+
+export async function prepareMirrorCommit(
+  snapshot: Snapshot,
+  index: KeyIndex,
+  files: readonly MirrorFile[],
+  options: MirrorCommitOptions,
+): Promise<PreparedMirrorCommit> {
+  const sync = await syncIndex(index, snapshot, { term: options.term });
+  const rows: BatchRow[] = files.flatMap((f) => {
+    if (f.rows.length === 0) throw new Error(`mirror file ${f.add.path} has no rows`);
+    return f.rows.map((r, row) => ({ ...r, file: f.add.path, row }));
+  });
+  const stored = await index.lookup([...new Set(rows.map((r) => r.key))]);
+  const plan = planMirrorBatch(rows, stored, { now: options.now });
+  if (plan.conflicts.length > 0) return { kind: 'conflicts', plan, sync };
+  const { actions } = await deleteRows(snapshot, plan.deletes, {
+    pendingAdds: files.map((f) => f.add),
+    inlineMaxBytes: options.inlineMaxBytes ?? 64,
+  });
+  return { kind: 'ready', actions, plan, sync, baseVersion: snapshot.version };
+}
+
+/**
+ * Moves the index to `committedVersion`. When the Delta commit landed later than `baseVersion + 1` (it was rebased
+ * over commits that did not conflict, such as a compaction), the index is left behind on purpose: the next
+ * prepare folds those commits and this one in, in order.
+ */
+export async function finishMirrorCommit(
+  index: KeyIndex,
+  prepared: Extract<PreparedMirrorCommit, { kind: 'ready' }>,
+  committed: { readonly version: number; readonly tableId: string },
+  term: number,
+): Promise<boolean> {
+  if (committed.version !== prepared.baseVersion + 1) return false;
+  await index.apply(
+    { set: prepared.plan.entries },
+    { tableId: committed.tableId, from: prepared.baseVersion, to: committed.version, term },
+  );
+  return true;
+}
