@@ -1,0 +1,163 @@
+/**
+ * Kafka for the tests (kafkajs): topics are created explicitly (the stack's broker does not auto-create them),
+ * records are produced to explicit partitions with an idempotent producer, so the producer knows each record's
+ * offset, and whole topics can be read back (the dead-letter topic, Debezium's topics).
+ */
+import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
+
+export interface OutRecord {
+  partition: number;
+  key: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: IHeaders;
+}
+
+export interface InRecord {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Records bigger than the broker's 1 MB default need a topic that accepts them (the 16 MB poison document). */
+export const LARGE_MESSAGES = { 'max.message.bytes': String(64 * 1024 * 1024) };
+
+export class KafkaHelper {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  private producer: Promise<Producer> | undefined;
+  private readonly created = new Set<string>();
+
+  constructor(brokers: string[]) {
+    this.kafka = new Kafka({ clientId: 'e2e', brokers, logLevel: logLevel.NOTHING });
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+  }
+
+  async createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
+    await this.admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      waitForLeaders: true,
+    });
+    this.created.add(topic);
+  }
+
+  /**
+   * Produces records in order, each to its partition, and returns their offsets. `acks: -1` with an idempotent
+   * producer: a retried request is not written twice, so the offsets are exactly the ones the table must hold.
+   */
+  async produce(topic: string, records: OutRecord[]): Promise<bigint[]> {
+    this.producer ??= (async () => {
+      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await p.connect();
+      return p;
+    })();
+    const producer = await this.producer;
+    const offsets: bigint[] = [];
+    // one request per chunk; within a partition the records of a chunk get consecutive offsets in order
+    for (let i = 0; i < records.length; ) {
+      const chunk: OutRecord[] = [];
+      let bytes = 0;
+      while (i < records.length && chunk.length < 500 && bytes < 4 << 20) {
+        const r = records[i++] as OutRecord;
+        chunk.push(r);
+        bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
+      }
+      const meta = await producer.send({
+        topic,
+        acks: -1,
+        messages: chunk.map((r) => ({
+          partition: r.partition,
+          key: r.key,
+          value: r.value,
+          ...(r.headers ? { headers: r.headers } : {}),
+        })),
+      });
+      const next = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
+      for (const r of chunk) {
+        const offset = next.get(r.partition);
+        if (offset === undefined)
+          throw new Error(`no offset for ${topic}/${r.partition} in the produce answer`);
+        offsets.push(offset);
+        next.set(r.partition, offset + 1n);
+      }
+    }
+    return offsets;
+  }
+
+  /** The end offset (high watermark) of each partition. */
+  async endOffsets(topic: string): Promise<Map<number, bigint>> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+  }
+
+  /** The consumer group's committed offsets (next offset to read), by partition; absent when never committed. */
+  async groupOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
+    const [answer] = await this.admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map(
+      (answer?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, BigInt(p.offset)]),
+    );
+  }
+
+  /** Every record of a topic from the start to its current end, read by a throwaway consumer group. */
+  async readAll(topic: string, timeoutMs = 120_000): Promise<InRecord[]> {
+    const ends = await this.endOffsets(topic);
+    const remaining = new Map([...ends].filter(([, end]) => end > 0n));
+    const records: InRecord[] = [];
+    if (remaining.size === 0) return records;
+    const consumer = this.kafka.consumer({
+      groupId: `e2e-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      maxBytesPerPartition: 64 << 20,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`reading ${topic}: ${records.length} records after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        void consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const headers: Record<string, string> = {};
+              for (const [k, v] of Object.entries(message.headers ?? {})) {
+                headers[k] = Array.isArray(v) ? v.map(String).join(',') : String(v ?? '');
+              }
+              const offset = BigInt(message.offset);
+              records.push({ partition, offset, key: message.key, value: message.value, headers });
+              if (offset + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
+              if (remaining.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return records;
+  }
+
+  /** Deletes the topics this helper created and disconnects. */
+  async close({ deleteTopics = true } = {}): Promise<void> {
+    await (await this.producer?.catch(() => undefined))?.disconnect().catch(() => undefined);
+    if (deleteTopics && this.created.size > 0) {
+      await this.admin.deleteTopics({ topics: [...this.created] }).catch(() => undefined);
+    }
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}

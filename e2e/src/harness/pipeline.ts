@@ -1,0 +1,158 @@
+/**
+ * A whole Delta Writer deployment for one test: committer replicas (leader + standby by default) and ingestor
+ * replicas as real processes from `apps/*\/dist/main.js`, with names no other test uses. Processes can be killed,
+ * stopped and restarted by name; a restarted committer keeps its port, so the ingestors' address list stays valid.
+ */
+import { randomUUID } from 'node:crypto';
+import { entryPoint, logDir } from './paths.js';
+import { freePort } from './ports.js';
+import { ManagedProcess } from './process.js';
+import {
+  type CommitterPorts,
+  committerEnv,
+  type Endpoints,
+  ingestorEnv,
+  type PipelineConfig,
+} from './services.js';
+import { eventually } from './wait.js';
+
+export interface PipelineOptions {
+  /** Topics the ingestors consume: a regex on whole names. Default: every topic starting with the run's prefix. */
+  topicPattern?: string;
+  committerEnv?: Record<string, string>;
+  ingestorEnv?: Record<string, string>;
+}
+
+/** A name unique to this test run, usable in topics, consumer groups, S3 keys and Redis keys. */
+export function runName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
+}
+
+export class Pipeline {
+  readonly committers = new Map<string, ManagedProcess>();
+  readonly ingestors = new Map<string, ManagedProcess>();
+  readonly logs: string;
+  private readonly committerPorts = new Map<string, CommitterPorts>();
+
+  private constructor(
+    readonly config: PipelineConfig,
+    private readonly options: PipelineOptions,
+  ) {
+    this.logs = logDir(config.run);
+  }
+
+  /** `run` names everything; topics of this pipeline should start with `topicPrefix`. */
+  static create(run: string, endpoints: Endpoints, options: PipelineOptions = {}): Pipeline {
+    const config: PipelineConfig = {
+      run,
+      endpoints,
+      basePath: `e2e/${run}`,
+      group: `${run}.ingestors`,
+      topicPattern: options.topicPattern ?? `${escapeRegex(run)}\\..*`,
+      dlqTopic: `${run}.dlq`,
+      leaseKey: `e2e:${run}`,
+      token: randomUUID(),
+    };
+    return new Pipeline(config, options);
+  }
+
+  /** The table of a `<run>.<db>.<collection>` topic (the ingestor's default routing). */
+  tableUri(db: string, collection: string): string {
+    return `s3://${this.config.endpoints.s3.bucket}/${this.config.basePath}/${db}/${collection}`;
+  }
+
+  /** Reserves the committer replicas' ports (ingestors get all addresses); call before starting ingestors. */
+  async reserveCommitters(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      if (!this.committerPorts.has(id)) {
+        this.committerPorts.set(id, { grpc: await freePort(), metrics: await freePort() });
+      }
+    }
+  }
+
+  committerAddresses(): string[] {
+    return [...this.committerPorts.values()].map((p) => `127.0.0.1:${p.grpc}`);
+  }
+
+  async startCommitter(id: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+    await this.reserveCommitters([id]);
+    const ports = this.committerPorts.get(id) as CommitterPorts;
+    const previous = this.committers.get(id);
+    if (previous?.running) throw new Error(`committer ${id} is already running`);
+    const proc = new ManagedProcess(
+      id,
+      entryPoint('committer'),
+      committerEnv(this.config, id, ports, { ...this.options.committerEnv, ...env }),
+      this.logs,
+    );
+    this.committers.set(id, proc);
+    await proc.waitFor('committer started');
+    return proc;
+  }
+
+  async startIngestor(id: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+    const previous = this.ingestors.get(id);
+    if (previous?.running) throw new Error(`ingestor ${id} is already running`);
+    const proc = new ManagedProcess(
+      id,
+      entryPoint('ingestor'),
+      ingestorEnv(this.config, id, this.committerAddresses(), await freePort(), {
+        ...this.options.ingestorEnv,
+        ...env,
+      }),
+      this.logs,
+    );
+    this.ingestors.set(id, proc);
+    await proc.waitFor('ingestor running');
+    return proc;
+  }
+
+  /** The usual deployment: committers `committer-a` (leader) and `committer-b` (standby), then the ingestors. */
+  async start({ committers = 2, ingestors = 2 } = {}): Promise<void> {
+    const committerIds = ['committer-a', 'committer-b', 'committer-c'].slice(0, committers);
+    await this.reserveCommitters(committerIds);
+    const [first, ...standbys] = committerIds;
+    if (first !== undefined) {
+      const leader = await this.startCommitter(first);
+      await leader.waitFor('became leader');
+    }
+    await Promise.all(standbys.map((id) => this.startCommitter(id)));
+    await Promise.all(Array.from({ length: ingestors }, (_, i) => this.startIngestor(`ingestor-${i + 1}`)));
+  }
+
+  /** The committer that holds the lease now: the one whose /readyz answers 200. */
+  async leader(timeoutMs = 60_000): Promise<ManagedProcess> {
+    return eventually(
+      'a committer to lead',
+      async () => {
+        for (const [id, proc] of this.committers) {
+          if (!proc.running) continue;
+          const port = this.committerPorts.get(id)?.metrics;
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+          if (res?.status === 200) return proc;
+        }
+        return undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  running(kind: 'committers' | 'ingestors'): ManagedProcess[] {
+    return [...this[kind].values()].filter((p) => p.running);
+  }
+
+  /** Graceful stop of every process still running (ingestors first, so their last commits find a leader). */
+  async stop(): Promise<void> {
+    await Promise.all(this.running('ingestors').map((p) => p.stop()));
+    await Promise.all(this.running('committers').map((p) => p.stop()));
+  }
+
+  /** kill -9 of everything still running; for cleanup after a failed test. */
+  async kill(): Promise<void> {
+    await Promise.all([...this.committers.values(), ...this.ingestors.values()].map((p) => p.kill()));
+  }
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
