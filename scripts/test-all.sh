@@ -38,5 +38,5 @@ set -a
 set +a
 
 step tests
-pnpm turbo run test --concurrency=1 --output-logs=new-only
+pnpm turbo run test --concurrency=1 --continue --output-logs=new-only
 step "done"

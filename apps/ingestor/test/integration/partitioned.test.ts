@@ -11,7 +11,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('partitioned tables', () => {
+// Real Kafka, S3 and child processes on a shared 2-core machine: waits inside the tests bound each step.
+describe('partitioned tables', { timeout: 300_000 }, () => {
   it('writes each partition value into its own directory and reports the values in the manifest', async () => {
     await h.produce('orders', 0, 100);
     const service = await h.startService({

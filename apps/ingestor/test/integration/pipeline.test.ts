@@ -29,7 +29,8 @@ async function expectExactlyOnce(name: string, expected: number) {
   expect(rows).toHaveLength(expected);
 }
 
-describe('ingestor on the local stack', () => {
+// Real Kafka, S3 and child processes on a shared 2-core machine: waits inside the tests bound each step.
+describe('ingestor on the local stack', { timeout: 300_000 }, () => {
   it('writes several topics into their tables exactly once and dead-letters poison records', async () => {
     await h.produce('orders', 0, 300, isPoison);
     await h.produce('users', 0, 150);

@@ -79,7 +79,8 @@ async function startIngestor(env: Record<string, string> = {}): Promise<Child> {
 const http = (port: number, path: string) =>
   fetch(`http://127.0.0.1:${port}${path}`).then(async (r) => ({ status: r.status, body: await r.text() }));
 
-describe('the ingestor process', () => {
+// Real Kafka, S3 and child processes on a shared 2-core machine: waits inside the tests bound each step.
+describe('the ingestor process', { timeout: 300_000 }, () => {
   it('refuses an invalid configuration with one line naming the variable, exit code 78', async () => {
     const child = await startIngestor({ METRICS_PORT: 'eighty' });
     expect(await child.exit).toBe(78);

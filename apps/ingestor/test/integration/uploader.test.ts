@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createUploader } from '../../src/storage/uploader.js';
 import { getObject, stackEnv, testS3, uniqueName } from '../support/stack.js';
 
-describe('S3 uploader', () => {
+// Real Kafka, S3 and child processes on a shared 2-core machine: waits inside the tests bound each step.
+describe('S3 uploader', { timeout: 300_000 }, () => {
   const env = stackEnv();
   const options = {
     bucket: env.DW_S3_BUCKET,
