@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { entryPoint, logDir } from './paths.js';
 import { freePort } from './ports.js';
 import { ManagedProcess } from './process.js';
+import { S3Gate } from './s3-gate.js';
 import {
   type CommitterPorts,
   committerEnv,
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   topicPattern?: string;
   committerEnv?: Record<string, string>;
   ingestorEnv?: Record<string, string>;
+  /** Give every process its own {@link S3Gate} to S3, so a test can hold its requests. */
+  gates?: boolean;
 }
 
 /** A name unique to this test run, usable in topics, consumer groups, S3 keys and Redis keys. */
@@ -33,6 +36,9 @@ export class Pipeline {
   readonly ingestors = new Map<string, ManagedProcess>();
   readonly logs: string;
   private readonly committerPorts = new Map<string, CommitterPorts>();
+  private readonly gates = new Map<string, S3Gate>();
+  /** Settings of one process (by id), kept for its restarts. */
+  readonly processEnv = new Map<string, Record<string, string>>();
 
   private constructor(
     readonly config: PipelineConfig,
@@ -82,7 +88,12 @@ export class Pipeline {
     const proc = new ManagedProcess(
       id,
       entryPoint('committer'),
-      committerEnv(this.config, id, ports, { ...this.options.committerEnv, ...env }),
+      committerEnv(this.config, id, ports, {
+        ...this.options.committerEnv,
+        ...(await this.gateEnv(id)),
+        ...this.processEnv.get(id),
+        ...env,
+      }),
       this.logs,
     );
     this.committers.set(id, proc);
@@ -98,6 +109,8 @@ export class Pipeline {
       entryPoint('ingestor'),
       ingestorEnv(this.config, id, this.committerAddresses(), await freePort(), {
         ...this.options.ingestorEnv,
+        ...(await this.gateEnv(id)),
+        ...this.processEnv.get(id),
         ...env,
       }),
       this.logs,
@@ -105,6 +118,23 @@ export class Pipeline {
     this.ingestors.set(id, proc);
     await proc.waitFor('ingestor running');
     return proc;
+  }
+
+  /** The S3 gate of a process (with `gates: true`), the same across its restarts. */
+  gate(id: string): S3Gate {
+    const gate = this.gates.get(id);
+    if (!gate) throw new Error(`${id} has no S3 gate (create the pipeline with gates: true)`);
+    return gate;
+  }
+
+  private async gateEnv(id: string): Promise<Record<string, string>> {
+    if (!this.options.gates) return {};
+    let gate = this.gates.get(id);
+    if (!gate) {
+      gate = await S3Gate.start(this.config.endpoints.s3.endpoint);
+      this.gates.set(id, gate);
+    }
+    return { MINIO_ENDPOINT: gate.endpoint };
   }
 
   /** The usual deployment: committers `committer-a` (leader) and `committer-b` (standby), then the ingestors. */
@@ -137,6 +167,21 @@ export class Pipeline {
     );
   }
 
+  /** The last warnings and errors each process logged: what a stuck pipeline says about itself. */
+  diagnose(perProcess = 2): string {
+    const lines: string[] = [];
+    for (const p of [...this.committers.values(), ...this.ingestors.values()]) {
+      const bad = p.lines.filter((l) =>
+        typeof l.level === 'number' ? l.level >= 40 : l.level === 'warn' || l.level === 'error',
+      );
+      for (const l of bad.slice(-perProcess)) {
+        const err = (l.err as { message?: string } | undefined)?.message;
+        lines.push(`${p.name}: ${l.msg}${err ? `: ${err}` : ''}${l.cause ? ` (${String(l.cause)})` : ''}`);
+      }
+    }
+    return lines.length ? `last warnings/errors:\n  ${lines.join('\n  ')}` : 'no warnings or errors logged';
+  }
+
   running(kind: 'committers' | 'ingestors'): ManagedProcess[] {
     return [...this[kind].values()].filter((p) => p.running);
   }
@@ -145,6 +190,7 @@ export class Pipeline {
   async stop(): Promise<void> {
     await Promise.all(this.running('ingestors').map((p) => p.stop()));
     await Promise.all(this.running('committers').map((p) => p.stop()));
+    await Promise.all([...this.gates.values()].map((g) => g.close()));
   }
 
   /** kill -9 of everything still running; for cleanup after a failed test. */

@@ -22,7 +22,17 @@ export class TableWatcher {
     readonly path: string,
   ) {}
 
-  async poll(): Promise<void> {
+  private polling: Promise<void> | undefined;
+
+  /** Reads the commits that landed since the last poll (concurrent callers share one poll). */
+  poll(): Promise<void> {
+    this.polling ??= this.readNew().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async readNew(): Promise<void> {
     const prefix = `${this.path}/_delta_log/`;
     const startAfter =
       this.version < 0 ? undefined : `${prefix}${String(this.version).padStart(20, '0')}.json`;
@@ -77,7 +87,7 @@ export type OffsetTargets = Map<string, Map<string, bigint>>;
 export async function waitForOffsets(
   watchers: Map<string, TableWatcher>,
   targets: OffsetTargets,
-  { timeoutMs = 180_000 } = {},
+  { timeoutMs = 180_000, diagnose }: { timeoutMs?: number; diagnose?: () => string } = {},
 ): Promise<number> {
   return eventually(
     'every produced offset to be committed',
@@ -97,5 +107,7 @@ export async function waitForOffsets(
       return Date.now();
     },
     { timeoutMs, intervalMs: 500 },
-  );
+  ).catch((err: Error) => {
+    throw diagnose ? new Error(`${err.message}\n${diagnose()}`) : err;
+  });
 }

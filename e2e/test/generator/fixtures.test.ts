@@ -17,7 +17,8 @@ const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8').tri
 
 function decoded(value: string, key: string | null = null): ChangeEvent {
   const r = decodeRecord({ topic: 't', partition: 0, offset: 0, key, value });
-  if (r.kind !== 'change') throw new Error(`fixture does not decode: ${r.kind} ${'reason' in r ? r.reason : ''}`);
+  if (r.kind !== 'change')
+    throw new Error(`fixture does not decode: ${r.kind} ${'reason' in r ? r.reason : ''}`);
   return r;
 }
 

@@ -61,12 +61,20 @@ describe('MongoDB-shaped events through the whole pipeline', () => {
         new TableWatcher(s3, endpoints.s3.bucket, source.tablePath(t)),
       ]),
     );
-    await waitForOffsets(watchers, source.targets(), { timeoutMs: 300_000 });
+    await waitForOffsets(watchers, source.targets(), {
+      timeoutMs: 300_000,
+      diagnose: () => pipeline.diagnose(),
+    });
 
     const verdicts = await verifyMongoTables(source, readers, s3);
     const totals = summarize(verdicts);
-    recordRun(inject('e2eSession'), { scenario: 'pipeline: MongoDB-shaped events', ...totals });
-    expect(problemsOf(verdicts)).toEqual([]);
+    const problems = problemsOf(verdicts);
+    recordRun(inject('e2eSession'), {
+      scenario: 'pipeline: MongoDB-shaped events',
+      ...totals,
+      failed: problems.length > 0,
+    });
+    expect(problems).toEqual([]);
     expect(totals.events).toBe(source.ledger.count().events);
     // versions: the standby never wrote, every table was committed more than once
     for (const v of verdicts) expect(v.version).toBeGreaterThan(0);

@@ -1,0 +1,70 @@
+/**
+ * Poison records mixed into the topics while good events flow: each must reach the dead-letter topic with a reason
+ * (the one its kind calls for) and its original position in the headers, while every good event lands exactly once
+ * and the ingestors' memory stays bounded.
+ */
+
+import { readDeadLetters } from '../checks/verify.js';
+import { POISON_KINDS, type PoisonKind } from '../generator/poison.js';
+import type { ManagedProcess } from '../harness/process.js';
+import type { Bench } from './bench.js';
+import type { Fault } from './loop.js';
+
+/** The reason each kind must be dead-lettered with (bson-arrow's stable codes). */
+export const EXPECTED_REASONS: Record<PoisonKind, readonly string[]> = {
+  'garbage-bytes': ['invalid_json'],
+  'truncated-json': ['invalid_json'],
+  'not-debezium': ['not_debezium'],
+  'nan-envelope': ['invalid_json', 'invalid_value'],
+  'infinity-source': ['invalid_json', 'invalid_value'],
+  'nesting-1000': ['nesting_too_deep'],
+  'document-16mb': ['too_large'],
+  'fields-100k': ['too_many_fields'],
+};
+
+/** One of each kind, into random topics of the workload. */
+export const producePoison: Fault = async (bench) => {
+  for (const kind of POISON_KINDS) {
+    await bench.source.producePoison(bench.random.pick(bench.workload.topics), [kind], bench.random);
+  }
+  return { faultEnd: Date.now(), note: `${POISON_KINDS.length} poison records` };
+};
+
+/** Every poison record produced, checked against the dead-letter topic. */
+export async function checkDeadLetters(
+  bench: Bench,
+): Promise<{ problems: string[]; reasons: Map<string, number> }> {
+  const letters = await readDeadLetters(bench.source);
+  const problems: string[] = [];
+  const reasons = new Map<string, number>();
+  for (const p of bench.source.ledger.poison()) {
+    const at = `${p.topic}/${p.partition}@${p.offset}`;
+    const reason = letters.get(at);
+    const kind = p.poison as PoisonKind;
+    reasons.set(`${kind}→${reason ?? 'missing'}`, (reasons.get(`${kind}→${reason ?? 'missing'}`) ?? 0) + 1);
+    if (!reason) problems.push(`${kind} at ${at} is not in the dead-letter topic`);
+    else if (!EXPECTED_REASONS[kind].includes(reason)) {
+      problems.push(
+        `${kind} at ${at} was dead-lettered as ${reason}, want ${EXPECTED_REASONS[kind].join(' or ')}`,
+      );
+    }
+  }
+  return { problems, reasons };
+}
+
+/** Samples the resident memory of the running ingestors every 500 ms; `stop()` returns the peak per process. */
+export function sampleMemory(processes: () => ManagedProcess[]): { stop(): Map<string, number> } {
+  const peak = new Map<string, number>();
+  const timer = setInterval(() => {
+    for (const p of processes()) {
+      const rss = p.rssBytes();
+      if (rss !== undefined && rss > (peak.get(p.name) ?? 0)) peak.set(p.name, rss);
+    }
+  }, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
