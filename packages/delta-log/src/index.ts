@@ -12,7 +12,19 @@
 // action model
 export * from './actions.js';
 // checkpoints and maintenance
-export { checkpointActionsFromParquet, readCheckpoint } from './checkpoint/read.js';
+export {
+  ActionColumn,
+  CheckpointFiles,
+  CheckpointTombstones,
+  type FileEntry,
+} from './checkpoint/columns.js';
+export {
+  type CheckpointContents,
+  checkpointActionsFromParquet,
+  checkpointContentsFromParquet,
+  readCheckpoint,
+  readCheckpointContents,
+} from './checkpoint/read.js';
 export {
   type CheckpointOptions,
   type CheckpointResult,
@@ -32,6 +44,8 @@ export {
   SUPPORTED_WRITER_FEATURES,
   writerFeatures,
 } from './features.js';
+export { FileEditor, FileSet } from './log/file-set.js';
+export { splitFileKey } from './log/keys.js';
 // log layout and replay
 export {
   type LastCheckpointInfo,
@@ -39,6 +53,7 @@ export {
   parseLastCheckpoint,
   serializeLastCheckpoint,
 } from './log/last-checkpoint.js';
+export { type BaseLayer, LayeredMap, type MapEditor } from './log/layered-map.js';
 export {
   classicCheckpointFileName,
   commitFileName,
@@ -47,7 +62,7 @@ export {
   type LogFile,
   parseLogFileName,
 } from './log/paths.js';
-export { canonicalPath, decodePath, fileKey, TableState } from './log/replay.js';
+export { canonicalPath, decodePath, fileKey, StateBuilder, TableState } from './log/replay.js';
 export { buildLogSegment, type CheckpointRef, type LogSegment } from './log/segment.js';
 export { type CleanupOptions, type CleanupResult, cleanupLog } from './maintenance/cleanup.js';
 export { type VacuumOptions, type VacuumResult, vacuum } from './maintenance/vacuum.js';

@@ -5,12 +5,19 @@
  */
 import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
 import { parseActions } from './actions.js';
-import { readCheckpoint } from './checkpoint/read.js';
-import { DeltaError, FileNotFoundError, InvalidTableError, VersionNotFoundError } from './errors.js';
+import { CheckpointFiles, CheckpointTombstones } from './checkpoint/columns.js';
+import { readCheckpointContents } from './checkpoint/read.js';
+import {
+  DeltaError,
+  FileNotFoundError,
+  InvalidTableError,
+  TableNotFoundError,
+  VersionNotFoundError,
+} from './errors.js';
 import { assertReadable } from './features.js';
 import { parseLastCheckpoint } from './log/last-checkpoint.js';
 import { joinPath, LAST_CHECKPOINT, LOG_DIR, type LogFile, pad20, parseLogFileName } from './log/paths.js';
-import { TableState } from './log/replay.js';
+import { StateBuilder, type TableState } from './log/replay.js';
 import { buildLogSegment, type CommitFile, type LogSegment } from './log/segment.js';
 import { Scan, type ScanOptions } from './scan/scan.js';
 import { type ColumnMappingMode, columnMappingMode } from './schema/column-mapping.js';
@@ -62,6 +69,11 @@ export class Snapshot {
   /** The table's key prefix within `storage` ('' when the storage is rooted at the table). */
   readonly tablePath: string;
   readonly state: TableState;
+  /**
+   * The files this snapshot was read from. A snapshot built in memory after a commit (`withCommits`) keeps the
+   * checkpoint it started from but lists only the commits that step applied: the full list would grow with
+   * every commit of a long-running writer.
+   */
   readonly segment: LogSegment;
   readonly protocol: Protocol;
   readonly metadata: Metadata;
@@ -75,6 +87,8 @@ export class Snapshot {
     state: TableState,
     segment: LogSegment,
     timestamp: number,
+    /** A snapshot of the same table whose parsed schema can be reused when the metadata did not change. */
+    previous?: Snapshot,
   ) {
     if (!state.protocol)
       throw new InvalidTableError(`no protocol action found reconstructing version ${state.version}`);
@@ -87,7 +101,8 @@ export class Snapshot {
     this.segment = segment;
     this.protocol = state.protocol;
     this.metadata = state.metadata;
-    this.schema = parseSchema(state.metadata.schemaString);
+    this.schema =
+      previous?.metadata === state.metadata ? previous.schema : parseSchema(state.metadata.schemaString);
     this.timestamp = timestamp;
   }
 
@@ -136,22 +151,25 @@ export class Snapshot {
     segment: LogSegment,
     concurrency = 32,
   ): Promise<Snapshot> {
-    const state = new TableState();
-    if (segment.checkpoint) {
-      let actions: Action[];
-      try {
-        actions = await readCheckpoint(storage, tablePath, segment.checkpoint);
-      } catch (err) {
-        throw new CheckpointReadError(err);
-      }
-      state.apply(actions, segment.checkpoint.version);
-    }
-    const commits = await mapLimit(segment.commits, concurrency, (c) =>
-      readCommit(storage, tablePath, c.version),
-    );
+    // The checkpoint and the commits after it are fetched at the same time; replay waits for both.
+    const checkpoint = segment.checkpoint
+      ? readCheckpointContents(storage, tablePath, segment.checkpoint).catch((err: unknown) => {
+          throw new CheckpointReadError(err);
+        })
+      : undefined;
+    const commits = mapLimit(segment.commits, concurrency, (c) => readCommit(storage, tablePath, c.version));
+    // Neither rejection may go unobserved while the other is awaited.
+    const [cp, actions] = await Promise.all([checkpoint, commits]);
+    let builder: StateBuilder;
+    if (cp && segment.checkpoint) {
+      const files = new CheckpointFiles(cp.adds);
+      builder = new StateBuilder({ files, tombstones: new CheckpointTombstones(cp.removes, files) });
+      builder.apply(cp.actions, segment.checkpoint.version);
+    } else builder = new StateBuilder();
     segment.commits.forEach((c, i) => {
-      state.apply(commits[i] as Action[], c.version);
+      builder.apply(actions[i] as Action[], c.version);
     });
+    const state = builder.finish();
     const last = segment.commits.at(-1);
     return new Snapshot(storage, tablePath, state, segment, commitTimestamp(state.commitInfo, last));
   }
@@ -180,9 +198,14 @@ export class Snapshot {
     return d && !d.removed ? d.configuration : undefined;
   }
 
-  /** Live data files. */
+  /** Live data files (materialized from the checkpoint's columns on each call: keep the array to reuse it). */
   files(): AddFile[] {
     return [...this.state.files.values()];
+  }
+
+  /** The live file at `path` (as written in the log, encoded or not), whatever its deletion vector. */
+  liveFile(path: string): AddFile | undefined {
+    return this.state.files.byPathOf(path);
   }
   get numFiles(): number {
     return this.state.files.size;
@@ -195,9 +218,10 @@ export class Snapshot {
   withCommits(
     commits: ReadonlyArray<{ version: number; actions: readonly Action[]; timestamp?: number }>,
   ): Snapshot {
+    // O(actions × log n): the state's collections are persistent, so this shares everything it does not change.
     const state = this.state.clone();
     let expected = this.version + 1;
-    const files: CommitFile[] = [...this.segment.commits];
+    const files: CommitFile[] = [];
     let ts = this.timestamp;
     for (const c of commits) {
       if (c.version !== expected)
@@ -209,7 +233,7 @@ export class Snapshot {
       expected++;
     }
     const segment: LogSegment = { ...this.segment, version: state.version, commits: files };
-    return new Snapshot(this.storage, this.tablePath, state, segment, ts);
+    return new Snapshot(this.storage, this.tablePath, state, segment, ts, this);
   }
 
   /** Plans a read of this snapshot's rows (see `Scan`). */
@@ -217,9 +241,17 @@ export class Snapshot {
     return new Scan(this, options);
   }
 
-  /** Brings this snapshot up to the latest version, reading only the new commits. */
+  /**
+   * Brings this snapshot up to the latest version, reading only the new commits. Throws `TableNotFoundError`
+   * when the table's log is gone (nothing at or after this version is listed any more).
+   */
   async update(): Promise<Snapshot> {
-    const files = await listLogFiles(this.storage, this.tablePath, this.version + 1);
+    // Listing from this version (not the next) tells "no new commits" apart from "the table was deleted":
+    // log cleanup never removes the newest version's files.
+    const files = await listLogFiles(this.storage, this.tablePath, Math.max(0, this.version));
+    if (files.length === 0 && this.version >= 0) {
+      throw new TableNotFoundError(joinPath(this.storage.location, this.tablePath));
+    }
     const newCommits = files
       .filter((f): f is CommitFile => f.kind === 'commit' && f.version > this.version)
       .sort((a, b) => a.version - b.version);

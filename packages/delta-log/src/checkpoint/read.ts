@@ -1,30 +1,48 @@
 /**
- * Reading checkpoints into actions: classic and multi-part Parquet, and V2 checkpoints (JSON or Parquet,
- * with file actions optionally in `_delta_log/_sidecars/`). Stats written only as `stats_parsed` are turned
- * back into JSON so the rest of the library sees one shape.
+ * Reading checkpoints: classic and multi-part Parquet, and V2 checkpoints (JSON or Parquet, with file actions
+ * optionally in `_delta_log/_sidecars/`). File actions from Parquet stay columnar (`ActionColumn`); everything
+ * else becomes action objects. Stats written only as `stats_parsed` are turned back into JSON when a file is
+ * materialized, so the rest of the library sees one shape.
  */
 import type * as A from 'apache-arrow';
-import { type Action, type AddFile, parseActions, validateAction } from '../actions.js';
+import {
+  type Action,
+  type AddFile,
+  parseActions,
+  type RemoveFile,
+  type Sidecar,
+  validateAction,
+} from '../actions.js';
 import { InvalidTableError } from '../errors.js';
 import { joinPath, LOG_DIR, SIDECAR_DIR } from '../log/paths.js';
 import type { CheckpointRef } from '../log/segment.js';
 import { readParquet } from '../parquet.js';
 import type { Storage } from '../storage/storage.js';
 import { plainReader, validity } from '../util/arrow-plain.js';
+import { ActionColumn } from './columns.js';
 
-const ACTION_COLUMNS = [
+const OTHER_COLUMNS = [
   'protocol',
   'metaData',
   'txn',
   'domainMetadata',
-  'remove',
-  'add',
   'checkpointMetadata',
   'sidecar',
 ] as const;
 
-/** Decodes the action rows of one checkpoint (or sidecar) Parquet file. */
-export function checkpointActionsFromParquet(bytes: Uint8Array, file: string): Action[] {
+/** A checkpoint's content: file actions as columns, the rest (and any file actions from JSON) as objects. */
+export interface CheckpointContents {
+  adds: ActionColumn<AddFile>;
+  removes: ActionColumn<RemoveFile>;
+  actions: Action[];
+}
+
+function emptyContents(): CheckpointContents {
+  return { adds: new ActionColumn('add'), removes: new ActionColumn('remove'), actions: [] };
+}
+
+/** Decodes one checkpoint (or sidecar) Parquet file into `into`; `filesOnly` keeps just add/remove. */
+function decodeParquet(bytes: Uint8Array, file: string, into: CheckpointContents, filesOnly = false): void {
   let table: A.Table;
   try {
     // Few large batches: per-batch decoding overhead dominates for the narrow rows of a checkpoint.
@@ -32,74 +50,84 @@ export function checkpointActionsFromParquet(bytes: Uint8Array, file: string): A
   } catch (err) {
     throw new InvalidTableError(`${file}: unreadable checkpoint parquet`, { cause: err });
   }
-  const out: Action[] = [];
   for (const batch of table.batches) {
-    for (const kind of ACTION_COLUMNS) {
+    // Other actions first: a row is one action, and file rows are the bulk.
+    for (const kind of filesOnly ? [] : OTHER_COLUMNS) {
       const col = batch.getChild(kind)?.data[0];
-      if (!col) continue;
+      if (!col || col.nullCount === col.length) continue;
       const valid = validity(col);
-      const read = plainReader(col, false, new Set(['stats_parsed', 'partitionValues_parsed']));
-      const statsParsed =
-        kind === 'add' ? (col.type as A.Struct).children.findIndex((f) => f.name === 'stats_parsed') : -1;
-      const readStats = statsParsed >= 0 ? plainReader(col.children[statsParsed] as A.Data, true) : undefined;
+      const read = plainReader(col);
       for (let i = 0; i < batch.numRows; i++) {
         if (!valid(i)) continue;
-        const body = read(i) as Record<string, unknown>;
-        if (readStats && body.stats === undefined) {
-          const parsed = readStats(i);
-          if (parsed) body.stats = JSON.stringify(parsed);
-        }
-        if (kind === 'add') {
-          // The hot path (one row per live file): check the required fields without the generic validator.
-          if (
-            typeof body.path !== 'string' ||
-            typeof body.size !== 'number' ||
-            typeof body.dataChange !== 'boolean'
-          ) {
-            validateAction({ add: body }, { file, line: i + 1 });
-          }
-          body.partitionValues ??= {};
-          out.push({ add: body as unknown as AddFile });
-          continue;
-        }
-        const action = validateAction({ [kind]: body }, { file, line: i + 1 });
-        if (action) out.push(action);
+        const action = validateAction({ [kind]: read(i) }, { file, line: i + 1 });
+        if (action) into.actions.push(action);
       }
     }
+    const add = batch.getChild('add')?.data[0];
+    if (add && add.nullCount < add.length) into.adds.push(add, file);
+    const remove = batch.getChild('remove')?.data[0];
+    if (remove && remove.nullCount < remove.length) into.removes.push(remove, file);
   }
+}
+
+/** Decodes one checkpoint (or sidecar) Parquet file, file actions kept columnar. */
+export function checkpointContentsFromParquet(bytes: Uint8Array, file: string): CheckpointContents {
+  const c = emptyContents();
+  decodeParquet(bytes, file, c);
+  return c;
+}
+
+/** Decodes the action rows of one checkpoint (or sidecar) Parquet file into action objects. */
+export function checkpointActionsFromParquet(bytes: Uint8Array, file: string): Action[] {
+  return materialize(checkpointContentsFromParquet(bytes, file));
+}
+
+function materialize(c: CheckpointContents): Action[] {
+  const out = [...c.actions];
+  for (const remove of c.removes.all()) out.push({ remove });
+  for (const add of c.adds.all()) out.push({ add });
   return out;
 }
 
-async function readOne(storage: Storage, tablePath: string, name: string, ext: string): Promise<Action[]> {
-  const path = joinPath(tablePath, LOG_DIR, name);
-  const bytes = await storage.get(path);
-  if (ext === 'json') return parseActions(new TextDecoder().decode(bytes), name);
-  return checkpointActionsFromParquet(bytes, name);
-}
-
-/** All actions of a checkpoint, sidecars resolved. Throws `InvalidTableError` if a part is unreadable. */
-export async function readCheckpoint(
+/** A checkpoint's content, file actions kept columnar. Throws `InvalidTableError` if a part is unreadable. */
+export async function readCheckpointContents(
   storage: Storage,
   tablePath: string,
   ref: CheckpointRef,
-): Promise<Action[]> {
+): Promise<CheckpointContents> {
+  const out = emptyContents();
   const parts = await Promise.all(
-    ref.files.map((f) => readOne(storage, tablePath, f.name, f.format === 'v2' ? f.ext : 'parquet')),
+    ref.files.map(async (f) => ({
+      name: f.name,
+      json: f.format === 'v2' && f.ext === 'json',
+      bytes: await storage.get(joinPath(tablePath, LOG_DIR, f.name)),
+    })),
   );
-  const actions = parts.flat();
-  const sidecars = actions.filter((a): a is { sidecar: import('../actions.js').Sidecar } => 'sidecar' in a);
-  if (sidecars.length === 0) return actions;
-  const rest = actions.filter((a) => !('sidecar' in a));
-  const fromSidecars = await Promise.all(
+  for (const p of parts) {
+    if (p.json) out.actions.push(...parseActions(new TextDecoder().decode(p.bytes), p.name));
+    else decodeParquet(p.bytes, p.name, out);
+  }
+  const sidecars = out.actions.filter((a): a is { sidecar: Sidecar } => 'sidecar' in a);
+  if (sidecars.length === 0) return out;
+  out.actions = out.actions.filter((a) => !('sidecar' in a));
+  const files = await Promise.all(
     sidecars.map(async ({ sidecar }) => {
       const name = sidecar.path.includes('/')
         ? sidecar.path.slice(sidecar.path.lastIndexOf('/') + 1)
         : sidecar.path;
       const bytes = await storage.get(joinPath(tablePath, LOG_DIR, SIDECAR_DIR, decodeURIComponent(name)));
-      return checkpointActionsFromParquet(bytes, `${SIDECAR_DIR}/${name}`).filter(
-        (a) => 'add' in a || 'remove' in a,
-      );
+      return { name: `${SIDECAR_DIR}/${name}`, bytes };
     }),
   );
-  return rest.concat(fromSidecars.flat());
+  for (const f of files) decodeParquet(f.bytes, f.name, out, true);
+  return out;
+}
+
+/** All actions of a checkpoint as objects, sidecars resolved. Throws `InvalidTableError` if a part is unreadable. */
+export async function readCheckpoint(
+  storage: Storage,
+  tablePath: string,
+  ref: CheckpointRef,
+): Promise<Action[]> {
+  return materialize(await readCheckpointContents(storage, tablePath, ref));
 }

@@ -14,6 +14,7 @@ import { fileMayMatch, type Predicate } from '../scan/predicate.js';
 import { Scan } from '../scan/scan.js';
 import { listLogFiles, readCommit, type Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
+import { mapLimit } from '../util/concurrency.js';
 import { type CommitIntent, checkConflicts } from './conflict.js';
 import { hasFeature, validateCommit } from './validate.js';
 
@@ -193,12 +194,11 @@ export async function commit(
     // before the retry budget so a caller that gives up still learns *why* (e.g. its txn already landed).
     const listed = await listLogFiles(storage, snapshot.tablePath, version);
     const latest = listed.reduce((m, f) => (f.kind === 'commit' ? Math.max(m, f.version) : m), version);
-    const winners: Array<{ version: number; actions: Action[] }> = [];
-    for (let v = version; v <= latest; v++) {
-      const winner = await readCommit(storage, snapshot.tablePath, v);
-      checkConflicts(intent, winner, v, version);
-      winners.push({ version: v, actions: winner });
-    }
+    // The cost is the winners' (read in parallel, checked in order), never the table's.
+    const versions = Array.from({ length: latest - version + 1 }, (_, i) => version + i);
+    const read = await mapLimit(versions, 8, (v) => readCommit(storage, snapshot.tablePath, v));
+    const winners = versions.map((v, i) => ({ version: v, actions: read[i] as Action[] }));
+    for (const w of winners) checkConflicts(intent, w.actions, w.version, version);
     if (attempt > maxRetries) throw new MaxCommitAttemptsError(version, attempt);
     base = base.withCommits(winners);
     version = latest + 1;

@@ -4,7 +4,7 @@
  * (1,2) unless the schema or configuration needs table features, then (1,7) or (3,7) with explicit lists.
  */
 import { randomUUID } from 'node:crypto';
-import type { Action, AddFile, Metadata, Protocol } from '../actions.js';
+import type { Action, AddFile, Metadata, Protocol, Txn } from '../actions.js';
 import { serializeActions } from '../actions.js';
 import { InvalidCommitError, TableAlreadyExistsError } from '../errors.js';
 import { assertWritable, SUPPORTED_READER_FEATURES } from '../features.js';
@@ -26,6 +26,10 @@ export interface CreateTableOptions {
   features?: string[];
   /** Data files to include in version 0. */
   adds?: AddFile[];
+  /** Application watermarks committed with version 0 (e.g. the offsets of its first files); `lastUpdated` defaults to now. */
+  txns?: Array<Omit<Txn, 'lastUpdated'> & { lastUpdated?: number }>;
+  /** Extra commitInfo fields (free-form provenance), as `CommitRequest.commitInfo`. */
+  commitInfo?: Record<string, unknown>;
   now?: () => number;
 }
 
@@ -90,6 +94,9 @@ export async function createTable(
       throw new InvalidCommitError(`unknown feature ${f}`);
   }
   const now = (options.now ?? Date.now)();
+  const txns = options.txns ?? [];
+  const appIds = new Set(txns.map((t) => t.appId));
+  if (appIds.size !== txns.length) throw new InvalidCommitError('a commit may contain one txn per appId');
   const protocol = protocolFor(options.schema, configuration, options.features);
   if (configuration['delta.enableInCommitTimestamps'] === 'true') {
     configuration['delta.inCommitTimestampEnablementVersion'] = '0';
@@ -118,11 +125,13 @@ export async function createTable(
         isBlindAppend: true,
         engineInfo: ENGINE_INFO,
         txnId: randomUUID(),
+        ...options.commitInfo,
       },
     },
     { protocol },
     { metaData: metadata },
     ...(options.adds ?? []).map((add) => ({ add })),
+    ...txns.map((t) => ({ txn: { appId: t.appId, version: t.version, lastUpdated: t.lastUpdated ?? now } })),
   ];
   const file = joinPath(path, LOG_DIR, commitFileName(0));
   if (!(await storage.putIfAbsent(file, new TextEncoder().encode(serializeActions(actions))))) {

@@ -391,14 +391,13 @@ export async function deleteRows(
   deletes: ReadonlyMap<string, Iterable<number>>,
   options: DeleteRowsOptions = {},
 ): Promise<DeleteRowsResult> {
-  const live = new Map<string, AddFile>();
-  for (const add of snapshot.files()) live.set(canonicalPath(add.path), add);
   const pending = new Map<string, AddFile>();
   for (const add of options.pendingAdds ?? []) pending.set(canonicalPath(add.path), add);
   const scan = new Scan(snapshot, {});
   const requests = [...deletes].map(([path, rows]) => {
     const key = canonicalPath(path);
-    const add = pending.get(key) ?? live.get(key);
+    // A lookup by path: the cost is the batch's, not the table's.
+    const add = pending.get(key) ?? snapshot.liveFile(path);
     if (!add) throw new InvalidCommitError(`cannot delete rows of ${path}: not a live file of the table`);
     return { add, isPending: pending.has(key), wanted: normalizeRows(rows) };
   });
