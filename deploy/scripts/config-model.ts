@@ -49,7 +49,8 @@ export interface ChartVar {
 export const MANAGED: Readonly<Record<string, string>> = {
   COMMITTER_ID: 'the pod name (downward API `metadata.name`)',
   INGESTOR_ID: 'the pod name (downward API `metadata.name`)',
-  COMMITTER_ADVERTISED_ADDRESS: 'the pod IP (downward API `status.podIP`) and `committer.grpcPort`',
+  COMMITTER_ADVERTISED_ADDRESS:
+    'the pod IP (downward API `status.podIP`) or, with `committer.advertise: podDNS`, the pod’s DNS name; and `committer.grpcPort`',
   COMMITTER_GRPC_PORT: '`committer.grpcPort`',
   METRICS_PORT: '`committer.metricsPort` / `ingestor.metricsPort`',
   COMMITTER_ADDRESSES:

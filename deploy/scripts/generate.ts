@@ -251,6 +251,8 @@ export function renderValuesSchema(vars: Vars): string {
           metricsPort: PORT,
           image: IMAGE,
           ipv6: { type: 'boolean' },
+          advertise: { enum: ['podIP', 'podDNS'] },
+          clusterDomain: { type: 'string', minLength: 1 },
           resources: { type: 'object' },
           extraEnv: { type: 'array' },
         },

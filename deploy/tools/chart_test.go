@@ -176,6 +176,14 @@ func checkDeployments(t *testing.T, r rendered) {
 			if env["COMMITTER_ADVERTISED_ADDRESS"] != "10.1.2.3:"+env["COMMITTER_GRPC_PORT"] {
 				t.Errorf("committer: advertised address %q is not podIP:grpcPort", env["COMMITTER_ADVERTISED_ADDRESS"])
 			}
+			if len(c.Command) > 0 {
+				// advertise: podDNS — the command exports the pod's DNS name, then runs the image's entrypoint
+				script := strings.Join(c.Command, " ")
+				want := ".data.pod.cluster.local:" + env["COMMITTER_GRPC_PORT"]
+				if !strings.Contains(script, `tr .: --`) || !strings.Contains(script, want) || !strings.HasSuffix(script, "exec node /app/dist/main.js") {
+					t.Errorf("committer: command %q does not advertise <dashed ip>%s", script, want)
+				}
+			}
 			if strconv.Itoa(int(portNamed(c, "grpc"))) != env["COMMITTER_GRPC_PORT"] {
 				t.Errorf("committer: grpc port and COMMITTER_GRPC_PORT differ")
 			}
