@@ -66,6 +66,7 @@ function manifest(tableUri: string, partition: number, first: number): CommitReq
     ingestorId: `bench-${partition}`,
     idempotencyId: randomUUID(),
     writeMode: 1,
+    mirror: undefined,
     deltaSchemaJson: SCHEMA,
     partitionColumns: [],
     files: [

@@ -113,6 +113,7 @@ export function manifest(
     ingestorId: 'ingestor-0',
     idempotencyId: id,
     writeMode: 1,
+    mirror: undefined,
     deltaSchemaJson: '{"type":"struct","fields":[]}',
     partitionColumns: [],
     files: [

@@ -14,9 +14,12 @@ import {
 import { isRetryableRefusal, refusalReasonName } from './refusal.js';
 import type { CommitOutcome, TableStateOutcome } from './server.js';
 import { type ClientTls, channelCredentials, channelOptions } from './tls.js';
-import { PROTOCOL_VERSION } from './version.js';
+import { PROTOCOL_VERSION, requiredProtocol } from './version.js';
 
-export type CommitInput = Omit<CommitRequest, 'protocolVersion'>;
+/** A commit request as a caller builds it: the client fills in the revision; `mirror` only for upserts. */
+export type CommitInput = Omit<CommitRequest, 'protocolVersion' | 'mirror'> & {
+  readonly mirror?: CommitRequest['mirror'];
+};
 export type TableStateInput = Omit<GetTableStateRequest, 'protocolVersion'>;
 export type ServerInfoOutcome = NonNullable<GetServerInfoResponse['outcome']>;
 
@@ -92,6 +95,8 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
   const channelOpts = { ...channelOptions(options.tls), ...options.channelOptions };
   const stubs = new Map<string, CommitterServiceClient>();
   let current = options.addresses[0] as string;
+  /** The highest revision the servers accept, once one refused ours (an older committer during a rolling upgrade). */
+  let serverMax: number | undefined;
 
   const stub = (address: string) => {
     let s = stubs.get(address);
@@ -184,16 +189,54 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
     }
   }
 
+  /**
+   * Sends at our revision, or at the revision the servers said they accept when that still carries the request's
+   * meaning (`required`): a committer that speaks only revision 1 keeps taking append requests from us.
+   */
+  async function negotiated<O extends { $case: string; value: unknown }>(
+    required: number,
+    send: (version: number) => Promise<O>,
+  ): Promise<O> {
+    const version = Math.max(required, Math.min(protocolVersion, serverMax ?? protocolVersion));
+    const outcome = await send(version);
+    if (outcome.$case !== 'refusal') return outcome;
+    const refusal = outcome.value as {
+      reason: RefusalReason;
+      minProtocolVersion: number;
+      maxProtocolVersion: number;
+    };
+    const max = refusal.maxProtocolVersion;
+    if (
+      refusal.reason !== RefusalReason.UNSUPPORTED_PROTOCOL_VERSION ||
+      max >= version ||
+      max < required ||
+      max < refusal.minProtocolVersion
+    ) {
+      return outcome;
+    }
+    serverMax = max;
+    return send(max);
+  }
+
   return {
     commit: (request, callOptions) =>
-      withRetries<CommitResponse>(
-        (address) => callOnce(address, (s) => s.commit, { ...request, protocolVersion }),
-        callOptions?.signal,
+      negotiated(requiredProtocol(request), (version) =>
+        withRetries<CommitResponse>(
+          (address) =>
+            callOnce(address, (s) => s.commit, {
+              ...request,
+              mirror: request.mirror,
+              protocolVersion: version,
+            }),
+          callOptions?.signal,
+        ),
       ),
     getTableState: (request, callOptions) =>
-      withRetries<GetTableStateResponse>(
-        (address) => callOnce(address, (s) => s.getTableState, { ...request, protocolVersion }),
-        callOptions?.signal,
+      negotiated(1, (version) =>
+        withRetries<GetTableStateResponse>(
+          (address) => callOnce(address, (s) => s.getTableState, { ...request, protocolVersion: version }),
+          callOptions?.signal,
+        ),
       ),
     async getServerInfo(address = current, callOptions) {
       callOptions?.signal?.throwIfAborted();

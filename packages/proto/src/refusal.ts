@@ -42,6 +42,8 @@ export const refuse = {
   }),
   partitioningMismatch: (message: string): RefusalMessage =>
     refusal(RefusalReason.PARTITIONING_MISMATCH, message),
+  mirrorStaleBase: (message: string): RefusalMessage => refusal(RefusalReason.MIRROR_STALE_BASE, message),
+  mirrorUnsafe: (message: string): RefusalMessage => refusal(RefusalReason.MIRROR_UNSAFE, message),
   retryLater: (message: string, retryAfterMs = 0): RefusalMessage => ({
     ...refusal(RefusalReason.RETRY_LATER, message),
     retryAfterMs,

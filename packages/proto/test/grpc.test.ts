@@ -12,6 +12,7 @@ import {
   refuse,
   ServingStatus,
   serverCredentials,
+  WriteMode,
 } from '../src/index.js';
 import {
   echoHandlers,
@@ -80,16 +81,23 @@ describe('committer gRPC link (real in-process server)', () => {
 
   it('refuses an unsupported protocol version and states its range; GetServerInfo still answers', async () => {
     const handlers = echoHandlers();
-    const server = await start({ handlers, protocol: { min: 2, max: 3 } });
+    const server = await start({
+      handlers,
+      protocol: { min: PROTOCOL_VERSION + 1, max: PROTOCOL_VERSION + 2 },
+    });
     const c = client({ addresses: [server.address], protocolVersion: PROTOCOL_VERSION });
     const outcome = await c.commit(sampleCommit);
     expect(outcome.$case).toBe('refusal');
     if (outcome.$case !== 'refusal') return;
     expect(outcome.value.reason).toBe(RefusalReason.UNSUPPORTED_PROTOCOL_VERSION);
-    expect([outcome.value.minProtocolVersion, outcome.value.maxProtocolVersion]).toEqual([2, 3]);
+    expect([outcome.value.minProtocolVersion, outcome.value.maxProtocolVersion]).toEqual([
+      PROTOCOL_VERSION + 1,
+      PROTOCOL_VERSION + 2,
+    ]);
     const info = await c.getServerInfo();
     expect(info.$case === 'info' && [info.value.minProtocolVersion, info.value.maxProtocolVersion]).toEqual([
-      2, 3,
+      PROTOCOL_VERSION + 1,
+      PROTOCOL_VERSION + 2,
     ]);
     // protocol_version 0 is a request that never set the field.
     const unset = await client({ addresses: [server.address], protocolVersion: 0 }).getTableState({
@@ -98,6 +106,28 @@ describe('committer gRPC link (real in-process server)', () => {
     });
     expect(unset.$case === 'refusal' && unset.value.reason).toBe(RefusalReason.UNSUPPORTED_PROTOCOL_VERSION);
     expect(handlers.calls).toBe(0);
+  });
+
+  it('sends append requests as revision 1 to a revision-1 server; an upsert needs revision 2', async () => {
+    const seen: number[] = [];
+    const handlers = echoHandlers();
+    const commit = handlers.commit.bind(handlers);
+    handlers.commit = async (request, context) => {
+      seen.push(request.protocolVersion);
+      return commit(request, context);
+    };
+    const server = await start({ handlers, protocol: { min: 1, max: 1 } });
+    const c = client({ addresses: [server.address] });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect((await c.commit(sampleCommit)).$case).toBe('ack'); // remembers the server's revision
+    expect(seen).toEqual([1, 1]);
+    const upsert = await c.commit({ ...sampleCommit, writeMode: WriteMode.UPSERT });
+    expect(upsert.$case === 'refusal' && upsert.value.reason).toBe(
+      RefusalReason.UNSUPPORTED_PROTOCOL_VERSION,
+    );
+    expect(seen).toEqual([1, 1]);
+    const state = await c.getTableState({ table: sampleCommit.table, consumerGroup: 'dw' });
+    expect(state.$case).toBe('state');
   });
 
   it('follows a NOT_LEADER hint to the leader and keeps sending there', async () => {

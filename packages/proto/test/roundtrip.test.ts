@@ -4,6 +4,7 @@ import {
   CommitRequest,
   CommitResponse,
   GetTableStateResponse,
+  PartialUpdates,
   RefusalReason,
   WriteMode,
 } from '../src/index.js';
@@ -33,12 +34,29 @@ const dataFile = fc.record({
   modificationTimeMs: int64,
 });
 const committedOffset = fc.record({ consumerGroup: text, topic: text, partition: int32, lastOffset: offset });
+const mirrorRows = fc.record({
+  path: text,
+  rows: fc.oneof(
+    fc.record({
+      $case: fc.constant('arrowIpc' as const),
+      value: fc.uint8Array({ maxLength: 16 }).map(Buffer.from),
+    }),
+    fc.record({ $case: fc.constant('sidecarPath' as const), value: text }),
+    fc.constant(undefined),
+  ),
+});
+const mirrorManifest = fc.record({
+  formatVersion: fc.nat({ max: 2 ** 32 - 1 }),
+  files: fc.array(mirrorRows, { maxLength: 3 }),
+  partialUpdates: fc.constantFrom(PartialUpdates.UNSPECIFIED, PartialUpdates.SKIP, PartialUpdates.APPLY),
+});
 const commitRequest = fc.record({
   protocolVersion: fc.nat({ max: 2 ** 32 - 1 }),
   table: fc.option(fc.record({ routingKey: text, tableUri: text }), { nil: undefined }),
   ingestorId: text,
   idempotencyId: text,
-  writeMode: fc.constantFrom(WriteMode.UNSPECIFIED, WriteMode.APPEND),
+  writeMode: fc.constantFrom(WriteMode.UNSPECIFIED, WriteMode.APPEND, WriteMode.UPSERT),
+  mirror: fc.option(mirrorManifest, { nil: undefined }),
   deltaSchemaJson: text,
   partitionColumns: fc.array(text, { maxLength: 3 }),
   files: fc.array(dataFile, { maxLength: 4 }),
@@ -142,6 +160,23 @@ describe('wire round trip', () => {
       { column: 'p', value: undefined },
       { column: 'q', value: '' },
     ]);
+  });
+
+  it('a revision-1 reader skips the mirror block and reads the rest of the request', () => {
+    // Revision 1's CommitRequest had no field 16: decoding must ignore it (unknown fields are skipped).
+    const request = CommitRequest.create({
+      idempotencyId: 'x',
+      writeMode: WriteMode.UPSERT,
+      mirror: {
+        formatVersion: 1,
+        files: [{ path: 'a', rows: { $case: 'arrowIpc', value: Buffer.from([1]) } }],
+        partialUpdates: PartialUpdates.SKIP,
+      },
+    });
+    const bytes = CommitRequest.encode(request).finish();
+    const withoutMirror = CommitRequest.encode({ ...request, mirror: undefined }).finish();
+    expect(bytes.length).toBeGreaterThan(withoutMirror.length);
+    expect(Buffer.from(bytes.subarray(0, withoutMirror.length))).toEqual(Buffer.from(withoutMirror));
   });
 
   it('refuses to decode an offset JavaScript numbers cannot hold exactly', () => {

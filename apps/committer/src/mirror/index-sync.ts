@@ -18,9 +18,9 @@ import {
   readParquet,
   type Snapshot,
 } from '@delta-writer/delta-log';
+import { compactSeq } from '@delta-writer/proto/mirror';
 import type { KeyIndex } from './index-store.js';
 import { foldRows, type PhysicalRow, type RowOp } from './plan.js';
-import { compactSeq } from './version.js';
 
 /** The columns of a mirror data file that identify its rows (bson-arrow's CDC columns). */
 export const MIRROR_COLUMNS = {

@@ -9,7 +9,7 @@
  * The invariant this keeps, and that {@link rebuildEntries} relies on: for every key, its newest physical row (by
  * version) is the index entry; that row is live iff it is not a delete; every other row of the key is deleted.
  */
-import { compareSeq, compareVersion, type RowVersion, supersedes } from './version.js';
+import { compareSeq, compareVersion, type RowVersion, supersedes } from '@delta-writer/proto/mirror';
 
 export interface IndexEntry {
   /** Path (as in the `add` action) of the file holding the key's newest row: its live row, or its tombstone row. */

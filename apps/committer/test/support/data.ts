@@ -112,6 +112,7 @@ export function manifestFor(spec: ManifestSpec): CommitRequest {
     ingestorId: spec.ingestorId ?? 'test-ingestor',
     idempotencyId: randomUUID(),
     writeMode: 1,
+    mirror: undefined,
     deltaSchemaJson: spec.files.length > 0 ? JSON.stringify(spec.schema) : '',
     partitionColumns: [...(spec.partitionColumns ?? [])],
     files: [...spec.files],

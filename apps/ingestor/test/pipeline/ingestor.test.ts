@@ -83,7 +83,7 @@ function harness(overrides: Partial<IngestorSettings> = {}, builder?: FileBuilde
         ]),
     },
     committer: {
-      commit: (r) => committer.commit({ ...r, protocolVersion: 1 }),
+      commit: (r) => committer.commit({ ...r, mirror: r.mirror, protocolVersion: 1 }),
       getTableState: (r) => committer.getTableState(r),
     },
     builder: b,

@@ -13,10 +13,10 @@ import {
   type Storage,
   writeDataFile,
 } from '@delta-writer/delta-log';
+import type { Doc } from '@delta-writer/proto/mirror';
 import * as A from 'apache-arrow';
 import type { KeyIndex } from '../../../src/mirror/index-store.js';
 import { MIRROR_COLUMNS, readMirrorRows, syncIndex } from '../../../src/mirror/index-sync.js';
-import type { Doc } from '../../../src/mirror/patch.js';
 import type { PhysicalRow } from '../../../src/mirror/plan.js';
 import type { MirrorTable, NewFile, TableRow } from './pipeline.js';
 

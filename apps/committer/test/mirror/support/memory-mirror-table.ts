@@ -4,8 +4,8 @@
  * index-sync.ts (catch up by folding the missing commits' new rows, else rebuild from every row).
  */
 
+import type { Doc } from '@delta-writer/proto/mirror';
 import type { KeyIndex } from '../../../src/mirror/index-store.js';
-import type { Doc } from '../../../src/mirror/patch.js';
 import type { IndexEntry } from '../../../src/mirror/plan.js';
 import { foldRows, type PhysicalRow } from '../../../src/mirror/plan.js';
 import type { MirrorTable, NewFile, TableRow } from './pipeline.js';

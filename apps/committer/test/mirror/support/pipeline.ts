@@ -7,16 +7,23 @@
  * compactions happen along the way.
  */
 
-import { collapseEvents, type MirrorEvent } from '../../../src/mirror/collapse.js';
+import {
+  applyPatch,
+  collapseEvents,
+  compareSeq,
+  compareVersion,
+  type Doc,
+  type MirrorEvent,
+  type RowVersion,
+  sameValue,
+} from '@delta-writer/proto/mirror';
 import { IndexFencedError, type KeyIndex } from '../../../src/mirror/index-store.js';
-import { applyPatch, type Doc, sameValue } from '../../../src/mirror/patch.js';
 import {
   type BatchRow,
   type MirrorCounts,
   type PhysicalRow,
   planMirrorBatch,
 } from '../../../src/mirror/plan.js';
-import { compareSeq, compareVersion, type RowVersion } from '../../../src/mirror/version.js';
 import { pick, rng } from './source.js';
 
 export interface TableRow {

@@ -4,8 +4,7 @@
  * sequence), the events Debezium emits for it in a given capture mode, and their delivery to Kafka partitions
  * with adjacent duplicates, connector restarts that replay a suffix, and an optional repartitioning.
  */
-import type { EventOp, MirrorEvent } from '../../../src/mirror/collapse.js';
-import type { Doc, Patch } from '../../../src/mirror/patch.js';
+import type { Doc, EventOp, MirrorEvent, Patch } from '@delta-writer/proto/mirror';
 
 /** mulberry32: small, fast, seedable. */
 export function rng(seed: number): () => number {

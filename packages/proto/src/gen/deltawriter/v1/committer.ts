@@ -37,6 +37,9 @@ export const protobufFileName = "deltawriter/v1/committer.proto";
  *   revisions in [min_protocol_version, max_protocol_version] (see GetServerInfo) and refuses the others with
  *   REFUSAL_REASON_UNSUPPORTED_PROTOCOL_VERSION, stating its range. Revision 1 is this file as first released.
  *   A revision is bumped when a field's meaning for the server changes in a way an old peer could misread.
+ *   Revision 2 adds mirror tables: WRITE_MODE_UPSERT with CommitRequest.mirror, and the MIRROR_* refusals. A client
+ *   of revision 2 may send an append request as revision 1 to a server that accepts only 1 (the request means the
+ *   same there); an upsert request needs a server of revision 2.
  * - Readers ignore unknown fields; an unknown enum value is treated like the UNSPECIFIED value of that enum.
  *
  * Error model: every domain outcome, including refusals (bad token, wrong version, not leader, offset or schema
@@ -53,6 +56,13 @@ export enum WriteMode {
   UNSPECIFIED = 0,
   /** APPEND - Add the files to the table (changelog tables). */
   APPEND = 1,
+  /**
+   * UPSERT - Mirror tables (revision 2): the files hold at most one row per document key, its newest state in the request
+   * (or a delete), described row by row in CommitRequest.mirror. Each row replaces the key's stored row only if it
+   * is newer by version (source sequence, then Kafka offset within one partition); the replaced rows are deleted
+   * through deletion vectors. A table is either a mirror table or a changelog table for its whole life.
+   */
+  UPSERT = 2,
 }
 
 export function writeModeFromJSON(object: any): WriteMode {
@@ -63,6 +73,9 @@ export function writeModeFromJSON(object: any): WriteMode {
     case 1:
     case "WRITE_MODE_APPEND":
       return WriteMode.APPEND;
+    case 2:
+    case "WRITE_MODE_UPSERT":
+      return WriteMode.UPSERT;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum WriteMode");
   }
@@ -74,8 +87,54 @@ export function writeModeToJSON(object: WriteMode): string {
       return "WRITE_MODE_UNSPECIFIED";
     case WriteMode.APPEND:
       return "WRITE_MODE_APPEND";
+    case WriteMode.UPSERT:
+      return "WRITE_MODE_UPSERT";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum WriteMode");
+  }
+}
+
+/** What a mirror table does with partial updates; follows Debezium's MongoDB `capture.mode`. */
+export enum PartialUpdates {
+  UNSPECIFIED = 0,
+  /**
+   * SKIP - `*_update_full*` capture modes: every update carries the full document; one without it (the document was
+   * deleted before the lookup; its delete follows) is dropped.
+   */
+  SKIP = 1,
+  /**
+   * APPLY - `change_streams*` capture modes: update descriptions are applied to the document they change, when that can be
+   * done exactly; otherwise the partition stops with a message naming the Debezium setting to change.
+   */
+  APPLY = 2,
+}
+
+export function partialUpdatesFromJSON(object: any): PartialUpdates {
+  switch (object) {
+    case 0:
+    case "PARTIAL_UPDATES_UNSPECIFIED":
+      return PartialUpdates.UNSPECIFIED;
+    case 1:
+    case "PARTIAL_UPDATES_SKIP":
+      return PartialUpdates.SKIP;
+    case 2:
+    case "PARTIAL_UPDATES_APPLY":
+      return PartialUpdates.APPLY;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum PartialUpdates");
+  }
+}
+
+export function partialUpdatesToJSON(object: PartialUpdates): string {
+  switch (object) {
+    case PartialUpdates.UNSPECIFIED:
+      return "PARTIAL_UPDATES_UNSPECIFIED";
+    case PartialUpdates.SKIP:
+      return "PARTIAL_UPDATES_SKIP";
+    case PartialUpdates.APPLY:
+      return "PARTIAL_UPDATES_APPLY";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum PartialUpdates");
   }
 }
 
@@ -112,6 +171,19 @@ export enum RefusalReason {
   RETRY_LATER = 8,
   /** PARTITIONING_MISMATCH - The table exists with other partition columns than the request states. Fix the configuration. */
   PARTITIONING_MISMATCH = 9,
+  /**
+   * MIRROR_STALE_BASE - Mirror tables (revision 2): a row was computed by applying a partial update to a stored row (or a document)
+   * that is no longer the key's newest one. Retryable: seek to the ranges' first offsets and build the batch again
+   * against the current table. The message names the key.
+   */
+  MIRROR_STALE_BASE = 10,
+  /**
+   * MIRROR_UNSAFE - Mirror tables (revision 2): a partial update cannot be applied safely (its base came from another Kafka
+   * partition, or two changes in one source transaction cannot be ordered). Refused for good: the message names the
+   * key, the reason and the Debezium setting to change (capture.mode change_streams_update_full, or
+   * provide.transaction.metadata). Retrying the same records cannot succeed.
+   */
+  MIRROR_UNSAFE = 11,
 }
 
 export function refusalReasonFromJSON(object: any): RefusalReason {
@@ -146,6 +218,12 @@ export function refusalReasonFromJSON(object: any): RefusalReason {
     case 9:
     case "REFUSAL_REASON_PARTITIONING_MISMATCH":
       return RefusalReason.PARTITIONING_MISMATCH;
+    case 10:
+    case "REFUSAL_REASON_MIRROR_STALE_BASE":
+      return RefusalReason.MIRROR_STALE_BASE;
+    case 11:
+    case "REFUSAL_REASON_MIRROR_UNSAFE":
+      return RefusalReason.MIRROR_UNSAFE;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefusalReason");
   }
@@ -173,6 +251,10 @@ export function refusalReasonToJSON(object: RefusalReason): string {
       return "REFUSAL_REASON_RETRY_LATER";
     case RefusalReason.PARTITIONING_MISMATCH:
       return "REFUSAL_REASON_PARTITIONING_MISMATCH";
+    case RefusalReason.MIRROR_STALE_BASE:
+      return "REFUSAL_REASON_MIRROR_STALE_BASE";
+    case RefusalReason.MIRROR_UNSAFE:
+      return "REFUSAL_REASON_MIRROR_UNSAFE";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefusalReason");
   }
@@ -248,7 +330,7 @@ export interface SourceRange {
 }
 
 export interface CommitRequest {
-  /** The highest protocol revision the caller implements (this file: 1). */
+  /** The protocol revision of the request (this file: 2; see the versioning rules above). */
   protocolVersion: number;
   table:
     | TableRef
@@ -277,6 +359,50 @@ export interface CommitRequest {
   files: DataFile[];
   /** The Kafka ranges the files cover: at least one; at most one per (consumer group, topic, partition). */
   sourceRanges: SourceRange[];
+  /**
+   * Required iff write_mode is WRITE_MODE_UPSERT (revision 2): what each row of each data file is. Field numbers 17
+   * to 31 stay free for further mirror-table information.
+   */
+  mirror: MirrorManifest | undefined;
+}
+
+/** The rows of a mirror-table request's data files, one block per file (revision 2). */
+export interface MirrorManifest {
+  /** The layout of the row blocks: 1 = the Arrow IPC block described on MirrorRows. */
+  formatVersion: number;
+  /** One per DataFile of the request, with the same path; every data file has one. */
+  files: MirrorRows[];
+  /**
+   * How the ingestor treated partial updates (update descriptions without a full document). The committer refuses a
+   * manifest whose setting differs from the one the table was created with (INVALID_REQUEST).
+   */
+  partialUpdates: PartialUpdates;
+}
+
+/** What each row of one data file is, in row order (row i of the block describes row i of the file). */
+export interface MirrorRows {
+  /** The DataFile.path this block describes. */
+  path: string;
+  rows:
+    | //
+    /**
+     * An Arrow IPC stream with one record batch (or several, concatenated in order) of the columns
+     *   key utf8 not null            canonical Extended JSON of the document key (equal keys ⇔ equal strings)
+     *   seq utf8 not null            the source sequence: decimal parts joined by '.', compared part by part
+     *   op utf8 not null             'u' (the row is the key's document) or 'd' (a delete: a tombstone row)
+     *   kafka_partition int32 not null, kafka_offset int64 not null   the event the row's state comes from
+     *   base_seq utf8, base_partition int32, base_offset int64         rows computed by applying partial updates
+     *                                to the key's stored row: the stored version they read (all null otherwise)
+     *   from_seq utf8, from_partition int32, from_offset int64         rows computed by applying partial updates
+     *                                to a full document of the same request: that document's version
+     * The same values are also in the data file (_cdc_key, _cdc_seq, _cdc_op, _kafka_partition, _kafka_offset),
+     * which is what rebuilding the committer's key index reads; the block saves reading the file on each commit.
+     */
+    { $case: "arrowIpc"; value: Buffer }
+    | //
+    /** The same block as a file, relative to the table root (for very large files; a sidecar is never a table file). */
+    { $case: "sidecarPath"; value: string }
+    | undefined;
 }
 
 export interface CommitResponse {
@@ -909,6 +1035,7 @@ function createBaseCommitRequest(): CommitRequest {
     partitionColumns: [],
     files: [],
     sourceRanges: [],
+    mirror: undefined,
   };
 }
 
@@ -940,6 +1067,9 @@ export const CommitRequest: MessageFns<CommitRequest> = {
     }
     for (const v of message.sourceRanges) {
       SourceRange.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.mirror !== undefined) {
+      MirrorManifest.encode(message.mirror, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -1029,6 +1159,14 @@ export const CommitRequest: MessageFns<CommitRequest> = {
             message.sourceRanges.push(SourceRange.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.mirror = MirrorManifest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1082,6 +1220,7 @@ export const CommitRequest: MessageFns<CommitRequest> = {
         : globalThis.Array.isArray(object?.source_ranges)
         ? object.source_ranges.map((e: any) => SourceRange.fromJSON(e))
         : [],
+      mirror: isSet(object.mirror) ? MirrorManifest.fromJSON(object.mirror) : undefined,
     };
   },
 
@@ -1114,6 +1253,9 @@ export const CommitRequest: MessageFns<CommitRequest> = {
     if (message.sourceRanges?.length) {
       obj.sourceRanges = message.sourceRanges.map((e) => SourceRange.toJSON(e));
     }
+    if (message.mirror !== undefined) {
+      obj.mirror = MirrorManifest.toJSON(message.mirror);
+    }
     return obj;
   },
 
@@ -1133,6 +1275,239 @@ export const CommitRequest: MessageFns<CommitRequest> = {
     message.partitionColumns = object.partitionColumns?.map((e) => e) || [];
     message.files = object.files?.map((e) => DataFile.fromPartial(e)) || [];
     message.sourceRanges = object.sourceRanges?.map((e) => SourceRange.fromPartial(e)) || [];
+    message.mirror = (object.mirror !== undefined && object.mirror !== null)
+      ? MirrorManifest.fromPartial(object.mirror)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMirrorManifest(): MirrorManifest {
+  return { formatVersion: 0, files: [], partialUpdates: 0 };
+}
+
+export const MirrorManifest: MessageFns<MirrorManifest> = {
+  encode(message: MirrorManifest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.formatVersion !== 0) {
+      writer.uint32(8).uint32(message.formatVersion);
+    }
+    for (const v of message.files) {
+      MirrorRows.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.partialUpdates !== 0) {
+      writer.uint32(24).int32(message.partialUpdates);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MirrorManifest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMirrorManifest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.formatVersion = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.files.push(MirrorRows.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.partialUpdates = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MirrorManifest {
+    return {
+      formatVersion: isSet(object.formatVersion)
+        ? globalThis.Number(object.formatVersion)
+        : isSet(object.format_version)
+        ? globalThis.Number(object.format_version)
+        : 0,
+      files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => MirrorRows.fromJSON(e)) : [],
+      partialUpdates: isSet(object.partialUpdates)
+        ? partialUpdatesFromJSON(object.partialUpdates)
+        : isSet(object.partial_updates)
+        ? partialUpdatesFromJSON(object.partial_updates)
+        : 0,
+    };
+  },
+
+  toJSON(message: MirrorManifest): unknown {
+    const obj: any = {};
+    if (message.formatVersion !== 0) {
+      obj.formatVersion = Math.round(message.formatVersion);
+    }
+    if (message.files?.length) {
+      obj.files = message.files.map((e) => MirrorRows.toJSON(e));
+    }
+    if (message.partialUpdates !== 0) {
+      obj.partialUpdates = partialUpdatesToJSON(message.partialUpdates);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MirrorManifest>): MirrorManifest {
+    return MirrorManifest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MirrorManifest>): MirrorManifest {
+    const message = createBaseMirrorManifest();
+    message.formatVersion = object.formatVersion ?? 0;
+    message.files = object.files?.map((e) => MirrorRows.fromPartial(e)) || [];
+    message.partialUpdates = object.partialUpdates ?? 0;
+    return message;
+  },
+};
+
+function createBaseMirrorRows(): MirrorRows {
+  return { path: "", rows: undefined };
+}
+
+export const MirrorRows: MessageFns<MirrorRows> = {
+  encode(message: MirrorRows, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    switch (message.rows?.$case) {
+      case "arrowIpc":
+        writer.uint32(18).bytes(message.rows.value);
+        break;
+      case "sidecarPath":
+        writer.uint32(26).string(message.rows.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MirrorRows {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMirrorRows();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows = { $case: "arrowIpc", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rows = { $case: "sidecarPath", value: reader.string() };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MirrorRows {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      rows: isSet(object.arrowIpc)
+        ? { $case: "arrowIpc", value: Buffer.from(bytesFromBase64(object.arrowIpc)) }
+        : isSet(object.arrow_ipc)
+        ? { $case: "arrowIpc", value: Buffer.from(bytesFromBase64(object.arrow_ipc)) }
+        : isSet(object.sidecarPath)
+        ? { $case: "sidecarPath", value: globalThis.String(object.sidecarPath) }
+        : isSet(object.sidecar_path)
+        ? { $case: "sidecarPath", value: globalThis.String(object.sidecar_path) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: MirrorRows): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.rows?.$case === "arrowIpc") {
+      obj.arrowIpc = base64FromBytes(message.rows.value);
+    } else if (message.rows?.$case === "sidecarPath") {
+      obj.sidecarPath = message.rows.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MirrorRows>): MirrorRows {
+    return MirrorRows.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MirrorRows>): MirrorRows {
+    const message = createBaseMirrorRows();
+    message.path = object.path ?? "";
+    switch (object.rows?.$case) {
+      case "arrowIpc": {
+        if (object.rows?.value !== undefined && object.rows?.value !== null) {
+          message.rows = { $case: "arrowIpc", value: object.rows.value };
+        }
+        break;
+      }
+      case "sidecarPath": {
+        if (object.rows?.value !== undefined && object.rows?.value !== null) {
+          message.rows = { $case: "sidecarPath", value: object.rows.value };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -2664,6 +3039,14 @@ export const CommitterServiceClient = makeGenericClientConstructor(
   service: typeof CommitterServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
