@@ -31,8 +31,8 @@ export function checkChangelog(
   rows: readonly Row[],
   fields: DeltaField[],
   expected: readonly (Produced & { change: Change })[],
-  /** Dead letters by original position (`topic/partition@offset`) → reason. */
-  deadLetters: ReadonlyMap<string, string> = new Map(),
+  /** Dead letters by original position (`topic/partition@offset`) → reasons. */
+  deadLetters: ReadonlyMap<string, readonly string[]> = new Map(),
 ): ChangelogResult {
   const result: ChangelogResult = {
     events: expected.length,
@@ -61,7 +61,7 @@ export function checkChangelog(
     const found = byPosition.get(at) ?? [];
     if (found.length === 0) {
       result.lost++;
-      const reason = deadLetters.get(at);
+      const reason = deadLetters.get(at)?.join('+');
       if (reason) result.deadLettered.set(reason, (result.deadLettered.get(reason) ?? 0) + 1);
       problem(
         `lost: ${at} (${p.change.op} of ${p.change.keyCanonical})${reason ? `, dead-lettered: ${reason}` : ''}`,

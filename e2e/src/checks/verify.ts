@@ -24,15 +24,13 @@ export interface TableVerdict {
   problems: string[];
 }
 
-/** Dead letters by the position of the record they carry (`topic/partition@offset`) → reason. */
-export async function readDeadLetters(source: MongoSource): Promise<Map<string, string>> {
-  const letters = new Map<string, string>();
+/** Dead letters by the position of the record they carry (`topic/partition@offset`) → reasons, in order. */
+export async function readDeadLetters(source: MongoSource): Promise<Map<string, string[]>> {
+  const letters = new Map<string, string[]>();
   for (const r of await source.kafka.readAll(source.pipeline.config.dlqTopic)) {
     const h = r.headers;
-    letters.set(
-      `${h['__dw.errors.topic']}/${h['__dw.errors.partition']}@${h['__dw.errors.offset']}`,
-      h['__dw.errors.reason'] ?? '?',
-    );
+    const at = `${h['__dw.errors.topic']}/${h['__dw.errors.partition']}@${h['__dw.errors.offset']}`;
+    letters.set(at, [...(letters.get(at) ?? []), h['__dw.errors.reason'] ?? '?']);
   }
   return letters;
 }
@@ -107,6 +105,7 @@ function compareWithModel(
 export function summarize(verdicts: TableVerdict[]): {
   events: number;
   lost: number;
+  deadLettered: number;
   duplicated: number;
   note?: string;
 } {
@@ -116,6 +115,7 @@ export function summarize(verdicts: TableVerdict[]): {
   return {
     events: verdicts.reduce((n, v) => n + v.events, 0),
     lost: verdicts.reduce((n, v) => n + v.lost, 0),
+    deadLettered: [...dead.values()].reduce((a, b) => a + b, 0),
     duplicated: verdicts.reduce((n, v) => n + v.duplicated, 0),
     ...(note ? { note } : {}),
   };

@@ -38,7 +38,7 @@ export async function faultLoop(bench: Bench, fault: Fault, o: LoopOptions): Pro
   const runs: ScenarioRun[] = [];
   const problems: string[] = [];
   const seen = new Set<string>(); // checks are cumulative: a problem is reported by the run that caused it
-  let before = { events: 0, lost: 0, duplicated: 0 };
+  let before = { events: 0, lost: 0, deadLettered: 0, duplicated: 0 };
   for (let run = 0; run < o.runs; run++) {
     const streaming = stream(bench, o.eventsPerRun, o.streamMs ?? 8_000);
     await sleep(randomMs(500, (o.streamMs ?? 8_000) * 0.6, () => bench.random.next()));
@@ -56,6 +56,7 @@ export async function faultLoop(bench: Bench, fault: Fault, o: LoopOptions): Pro
       scenario: o.scenario,
       events: total.events - before.events,
       lost: total.lost - before.lost,
+      deadLettered: total.deadLettered - before.deadLettered,
       duplicated: total.duplicated - before.duplicated,
       recoveryMs: recoveredAt === undefined ? undefined : Math.max(0, recoveredAt - outcome.faultEnd),
       note: [outcome.note, total.note].filter(Boolean).join('; ') || undefined,

@@ -22,6 +22,8 @@ export interface PipelineOptions {
   topicPattern?: string;
   committerEnv?: Record<string, string>;
   ingestorEnv?: Record<string, string>;
+  /** Key prefix of the tables in the bucket; default `e2e/<run>`. */
+  basePath?: string;
   /** Give every process its own {@link S3Gate} to S3, so a test can hold its requests. */
   gates?: boolean;
 }
@@ -52,7 +54,7 @@ export class Pipeline {
     const config: PipelineConfig = {
       run,
       endpoints,
-      basePath: `e2e/${run}`,
+      basePath: options.basePath ?? `e2e/${run}`,
       group: `${run}.ingestors`,
       topicPattern: options.topicPattern ?? `${escapeRegex(run)}\\..*`,
       dlqTopic: `${run}.dlq`,

@@ -10,6 +10,8 @@ export interface ScenarioRun {
   scenario: string;
   events: number;
   lost: number;
+  /** Of `lost`, the good events found in the dead-letter topic (schema refusals), not missing outright. */
+  deadLettered?: number;
   duplicated: number;
   /** Fault over (process killed, service back) → everything produced before the fault committed; ms. */
   recoveryMs?: number | undefined;
@@ -43,8 +45,8 @@ export function renderTable(runs: ScenarioRun[]): string {
   const byScenario = new Map<string, ScenarioRun[]>();
   for (const r of runs) byScenario.set(r.scenario, [...(byScenario.get(r.scenario) ?? []), r]);
   const lines = [
-    '| scenario | runs | events | lost | duplicated | recovery (median / max) | failed runs | notes |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | runs | events | lost | of which dead-lettered | duplicated | recovery (median / max) | failed runs | notes |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const [scenario, list] of byScenario) {
     const sum = (f: (r: ScenarioRun) => number) => list.reduce((n, r) => n + f(r), 0);
@@ -54,7 +56,7 @@ export function renderTable(runs: ScenarioRun[]): string {
       : '—';
     const notes = [...new Set(list.flatMap((r) => (r.note ? [r.note] : [])))].join('; ');
     lines.push(
-      `| ${scenario} | ${list.length} | ${sum((r) => r.events)} | ${sum((r) => r.lost)} | ${sum((r) => r.duplicated)} | ${recovery} | ${list.filter((r) => r.failed).length} | ${notes} |`,
+      `| ${scenario} | ${list.length} | ${sum((r) => r.events)} | ${sum((r) => r.lost)} | ${sum((r) => r.deadLettered ?? 0)} | ${sum((r) => r.duplicated)} | ${recovery} | ${list.filter((r) => r.failed).length} | ${notes} |`,
     );
   }
   return lines.join('\n');
