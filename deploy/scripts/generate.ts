@@ -5,6 +5,7 @@
  *   deploy/helm/delta-writer/values.schema.json            typos and malformed values fail `helm lint`/`template`
  *   deploy/helm/delta-writer/files/variables.json          what the templates iterate over
  *   deploy/helm/delta-writer/dashboards/delta-writer.json  the Grafana dashboard (dashboard.ts)
+ *   deploy/helm/delta-writer/files/alerts.json             the PrometheusRule's alert groups (dashboard.ts)
  *
  *   node --import tsx deploy/scripts/generate.ts           write them
  *   node --import tsx deploy/scripts/generate.ts --check   exit 1, naming the stale files, if any differs
@@ -13,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { APPS, type App, type AppVar, type ChartVar, loadVars, MANAGED } from './config-model.js';
-import { renderDashboard } from './dashboard.js';
+import { renderAlerts, renderDashboard } from './dashboard.js';
 import { alignedTable, wrap } from './text.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -312,6 +313,7 @@ export async function outputs(): Promise<Map<string, string>> {
     [`${CHART}/values.schema.json`, renderValuesSchema(vars)],
     [`${CHART}/files/variables.json`, renderVariablesJson(vars)],
     [`${CHART}/dashboards/delta-writer.json`, renderDashboard()],
+    [`${CHART}/files/alerts.json`, renderAlerts()],
   ];
   return new Map(raw.map(([path, text]) => [path, formatted(path, text)]));
 }

@@ -9,10 +9,10 @@ import { createMetrics as committerMetrics } from '../../apps/committer/src/ops/
 import { createMetrics as ingestorMetrics } from '../../apps/ingestor/src/ops/metrics.js';
 import { metricNames } from '../scripts/dashboard.js';
 
-const dashboard = readFileSync(
-  fileURLToPath(new URL('../helm/delta-writer/dashboards/delta-writer.json', import.meta.url)),
-  'utf8',
-);
+const chartFile = (path: string) =>
+  readFileSync(fileURLToPath(new URL(`../helm/delta-writer/${path}`, import.meta.url)), 'utf8');
+const dashboard = chartFile('dashboards/delta-writer.json');
+const alerts = chartFile('files/alerts.json');
 
 async function exported(): Promise<Map<string, string>> {
   const types = new Map<string, string>();
@@ -31,6 +31,19 @@ describe('Grafana dashboard', () => {
       return !(base !== name && types.get(base) === 'histogram');
     });
     expect(unknown).toEqual([]);
+  });
+
+  it('alerts query only metrics the apps export, scoped to the release namespace', async () => {
+    const types = await exported();
+    expect(metricNames(alerts).filter((name) => !types.has(name))).toEqual([]);
+    const rules = (JSON.parse(alerts) as { rules: { alert: string; expr: string }[] }[]).flatMap(
+      (g) => g.rules,
+    );
+    expect(rules.length).toBeGreaterThan(5);
+    for (const r of rules) {
+      for (const m of r.expr.matchAll(/\b(?:dw_ingestor|deltawriter_committer)_[a-z0-9_]+(\{[^}]*\})?/g))
+        expect(m[1], `${r.alert}: ${m[0]}`).toContain('namespace="__RELEASE_NAMESPACE__"');
+    }
   });
 
   it('covers both apps, including leadership, lag, dead letters and maintenance', () => {

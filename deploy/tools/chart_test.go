@@ -47,6 +47,7 @@ type rendered struct {
 	hpas        []*autoscalingv2.HorizontalPodAutoscaler
 	scaled      []*kube.ScaledObject
 	monitors    []*monitoringv1.ServiceMonitor
+	rules       []*monitoringv1.PrometheusRule
 }
 
 func index(objects []kube.Object) rendered {
@@ -73,6 +74,8 @@ func index(objects []kube.Object) rendered {
 			r.scaled = append(r.scaled, x)
 		case *monitoringv1.ServiceMonitor:
 			r.monitors = append(r.monitors, x)
+		case *monitoringv1.PrometheusRule:
+			r.rules = append(r.rules, x)
 		}
 	}
 	return r
@@ -230,6 +233,15 @@ func checkServices(t *testing.T, r rendered) {
 	for _, p := range r.pdbs {
 		if p.Spec.UnhealthyPodEvictionPolicy == nil || *p.Spec.UnhealthyPodEvictionPolicy != policyv1.AlwaysAllow {
 			t.Errorf("PDB %s: unready pods must stay evictable", p.Name)
+		}
+	}
+	for _, rule := range r.rules {
+		for _, g := range rule.Spec.Groups {
+			for _, a := range g.Rules {
+				if !strings.Contains(a.Expr.String(), `namespace="data"`) || strings.Contains(a.Expr.String(), "__RELEASE_NAMESPACE__") {
+					t.Errorf("alert %s is not scoped to the release namespace: %s", a.Alert, a.Expr.String())
+				}
+			}
 		}
 	}
 	for _, m := range r.monitors {
