@@ -13,8 +13,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { renderAlerts } from './alerts.js';
 import { APPS, type App, type AppVar, type ChartVar, loadVars, MANAGED } from './config-model.js';
-import { renderAlerts, renderDashboard } from './dashboard.js';
+import { renderDashboard } from './dashboard.js';
 import { alignedTable, wrap } from './text.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));

@@ -80,9 +80,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Files.Get "files/variables.json" }}
 {{- end }}
 
-{{/* A value of .Values.config as the string the app reads: integers stay integers (YAML numbers are floats). */}}
+{{/* A value of .Values.config as the string the app reads: YAML numbers arrive as floats, so whole numbers are
+printed without an exponent (67108864, not 6.7108864e+07) and fractions as they are (0.3). */}}
 {{- define "delta-writer.envValue" -}}
-{{- if kindIs "float64" . }}{{ printf "%d" (int64 .) }}{{ else }}{{ toString . }}{{ end }}
+{{- if and (kindIs "float64" .) (eq . (floor .)) }}{{ printf "%d" (int64 .) }}{{ else }}{{ toString . }}{{ end }}
 {{- end }}
 
 {{/* The ConfigMap data of one app: shared and app settings that are set (empty means unset, as in the apps). */}}
