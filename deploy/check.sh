@@ -67,6 +67,8 @@ ensure_deploy_tools() {
 }
 
 step "tools"
+command -v pnpm >/dev/null && [ -x node_modules/.bin/tsc ] ||
+  fail "the workspace is not installed: run ./dw pnpm install --frozen-lockfile (or ./dw test) first"
 ensure_helm
 ensure_deploy_tools
 have_hadolint=1
