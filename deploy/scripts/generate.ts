@@ -198,7 +198,7 @@ function varSchema(v: ChartVar, app: App | 'shared'): object {
   const description = first.description;
   // numbers and booleans are written unquoted in YAML; the template renders them as the string the app parses
   if (s.pattern === '^\\d+$') return { description, anyOf: [str, { type: 'integer', minimum: 0 }] };
-  if (s.pattern && new RegExp(s.pattern).test('0.5') && !new RegExp(s.pattern).test('x'))
+  if (s.pattern && new RegExp(s.pattern).test('0.5') && !new RegExp(s.pattern).test('abc'))
     return { description, anyOf: [str, { type: 'number', minimum: 0 }] };
   if (first.format === 'boolean') return { description, anyOf: [str, { type: 'boolean' }] };
   return { description, ...str };
