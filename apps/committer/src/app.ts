@@ -31,6 +31,10 @@ export interface CommitterDeps {
   readonly metrics?: Metrics;
   /** Table maintenance: runs only while this replica leads; stopped before the lease is released. */
   readonly maintenance?: Maintenance;
+  /** Called when this replica becomes leader (after the snapshot cache is dropped), e.g. to sync mirror indexes. */
+  readonly onLeadership?: (leadership: Leadership) => void;
+  /** Releases what the dependencies hold (connections), after everything else stopped. */
+  readonly close?: () => void;
 }
 
 export interface Maintenance {
@@ -114,9 +118,11 @@ export async function startCommitter(
   });
 
   let lastLeaseError = 0;
-  lease.on('acquired', ({ term }) => {
+  lease.on('acquired', (leadership) => {
+    const { term } = leadership;
     // Snapshots cached in an earlier term may be far behind: the new term reads the tables again.
     deps.tableCommitter.forget?.();
+    deps.onLeadership?.(leadership);
     metrics.leader.set(1);
     metrics.term.set(term);
     metrics.leaseTransitions.inc({ event: 'acquired', reason: '' });
@@ -215,6 +221,7 @@ export async function startCommitter(
       await lease.stop(); // releases the lease: the standby takes over at once
       clearInterval(depthTimer);
       redis.disconnect();
+      deps.close?.();
       await closeHttp(ops);
       logger.info('stopped');
     },

@@ -9,6 +9,9 @@ import { createS3Storage, storageSettings } from './delta/s3.js';
 import { DeltaTableCommitter } from './delta/table-committer.js';
 import { Maintainer } from './maintenance/maintainer.js';
 import { createMaintenancePool } from './maintenance/pool.js';
+import { MirrorTables } from './mirror/tables.js';
+import { syncMirrorTablesOnTermStart } from './mirror/term-start.js';
+import { MirrorWriter } from './mirror/writer.js';
 import type { Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 
@@ -25,7 +28,18 @@ export function createDeltaDeps(
 ): DeltaDeps {
   const settings = storageSettings(config.storage);
   const storage = new FencedStorage(createS3Storage(settings));
+  const mirrorTables = new MirrorTables({
+    redisUrl: config.lease.redisUrl,
+    prefix: config.lease.keyPrefix,
+  });
+  const mirror = new MirrorWriter({
+    tables: mirrorTables,
+    metrics,
+    logger,
+    vectorCacheRows: config.mirror.vectorCacheRows,
+  });
   const tables = new DeltaTableCommitter({
+    mirror,
     storage,
     bucket: config.storage.bucket,
     typeWidening: config.tables.typeWidening,
@@ -38,9 +52,27 @@ export function createDeltaDeps(
     storage,
     snapshot: (tablePath, fresh) => tables.snapshot(tablePath, fresh),
     pool: createMaintenancePool(settings),
+    mirror: { tables: mirrorTables, writer: mirror, config: config.mirror },
     logger,
     metrics,
   });
   tables.onCommitted((committed) => maintenance.committed(committed));
-  return { tableCommitter: tables, maintenance, logger, metrics };
+  return {
+    tableCommitter: tables,
+    maintenance,
+    logger,
+    metrics,
+    onLeadership: (leadership) =>
+      void syncMirrorTablesOnTermStart(
+        {
+          tables: mirrorTables,
+          writer: mirror,
+          snapshot: (tablePath) => tables.snapshot(tablePath, true),
+          track: (tablePath, snapshot) => maintenance.committed({ tablePath, snapshot }),
+          logger,
+        },
+        leadership,
+      ),
+    close: () => mirrorTables.close(),
+  };
 }

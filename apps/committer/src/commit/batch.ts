@@ -6,9 +6,22 @@
  */
 
 import type { CommitOutcome } from '@delta-writer/proto';
-import { type CommitRequest, type CommittedOffset, type Refusal, refuse } from '@delta-writer/proto';
+import {
+  type CommitRequest,
+  type CommittedOffset,
+  type Refusal,
+  refuse,
+  WriteMode,
+} from '@delta-writer/proto';
+import { partialUpdatesName } from '../mirror/manifest-rows.js';
+import { MirrorRefusalError } from '../mirror/writer.js';
 import { type Decision, offsetsFor, planBatch } from '../plan/offsets.js';
-import { CommitConflictError, type TableCommitter, type TableSnapshot } from './table-committer.js';
+import {
+  CommitConflictError,
+  type TableCommitter,
+  type TableMode,
+  type TableSnapshot,
+} from './table-committer.js';
 
 export interface BatchResult {
   readonly outcomes: readonly CommitOutcome[];
@@ -36,17 +49,28 @@ export async function commitBatch(
   let conflicts = 0;
   // The first plan may use a cached snapshot; a refusal is only ever given on a fresh one.
   let fresh = false;
+  // Mirror manifests whose rows cannot go in as they are (answered with these refusals; the rest is planned again).
+  const mirrorRefusals = new Map<CommitRequest, Refusal>();
   for (;;) {
     options.signal.throwIfAborted();
     const snapshot = await options.committer.load(table, { fresh });
     const schema = options.committer.schemaAdmission(snapshot);
     const partitioning = partitionColumnsOf(snapshot, manifests);
+    const kind = tableKindOf(snapshot, manifests);
     const plan = planBatch(
       snapshot.txnVersions,
       manifests,
-      (m) => partitionRefusal(m, partitioning) ?? schema.admit(m),
+      (m) =>
+        mirrorRefusals.get(m) ?? modeRefusal(m, kind) ?? partitionRefusal(m, partitioning) ?? schema.admit(m),
     );
-    if (!fresh && plan.decisions.some((d) => d.kind === 'refuse' || d.kind === 'rejected')) {
+    if (
+      !fresh &&
+      plan.decisions.some(
+        (d, i) =>
+          d.kind === 'refuse' ||
+          (d.kind === 'rejected' && !mirrorRefusals.has(manifests[i] as CommitRequest)),
+      )
+    ) {
       fresh = true;
       continue;
     }
@@ -67,6 +91,11 @@ export async function commitBatch(
           options.signal,
         );
       } catch (error) {
+        if (error instanceof MirrorRefusalError) {
+          for (const [m, refusal] of error.refusals) mirrorRefusals.set(m, refusal);
+          fresh = true;
+          continue;
+        }
         if (!(error instanceof CommitConflictError)) throw error;
         conflicts++;
         fresh = true;
@@ -130,6 +159,45 @@ function outcome(
     case 'rejected':
       return { $case: 'refusal', value: decision.reason as Refusal };
   }
+}
+
+/** What the table is (or, for a table the batch creates, what its first manifest makes it). */
+function tableKindOf(
+  snapshot: TableSnapshot,
+  manifests: readonly CommitRequest[],
+): { mode: TableMode; partialUpdates?: string } {
+  if (snapshot.mode) {
+    return {
+      mode: snapshot.mode,
+      ...(snapshot.partialUpdates !== undefined ? { partialUpdates: snapshot.partialUpdates } : {}),
+    };
+  }
+  const first = manifests[0] as CommitRequest;
+  const partial = first.mirror ? partialUpdatesName(first.mirror.partialUpdates) : undefined;
+  return {
+    mode: first.writeMode === WriteMode.UPSERT ? 'mirror' : 'changelog',
+    ...(partial ? { partialUpdates: partial } : {}),
+  };
+}
+
+/** A table keeps its mode for life: a changelog table takes appends only, a mirror table upserts only. */
+function modeRefusal(
+  manifest: CommitRequest,
+  kind: { mode: TableMode; partialUpdates?: string },
+): Refusal | undefined {
+  const wants: TableMode = manifest.writeMode === WriteMode.UPSERT ? 'mirror' : 'changelog';
+  if (wants !== kind.mode) {
+    return refuse.invalidRequest(
+      `the table is a ${kind.mode} table; write_mode ${WriteMode[manifest.writeMode]} would make it a ${wants} table (a table's mode never changes: write the ${wants} to another table, e.g. DELTA_WRITE_MODE=both writes <table> and <table>_changelog)`,
+    );
+  }
+  const partial = manifest.mirror ? partialUpdatesName(manifest.mirror.partialUpdates) : undefined;
+  if (kind.mode === 'mirror' && kind.partialUpdates !== undefined && partial !== kind.partialUpdates) {
+    return refuse.invalidRequest(
+      `the mirror table treats partial updates as '${kind.partialUpdates}' but the manifest as '${partial}': set DELTA_MIRROR_PARTIAL_UPDATES=${kind.partialUpdates} on every ingestor, or change the table property delta-writer.partialUpdates`,
+    );
+  }
+  return undefined;
 }
 
 /** The table's partition columns, or for a table the batch creates, those of its first manifest. */

@@ -15,7 +15,20 @@ export interface TableSnapshot {
   readonly partitionColumns: readonly string[];
   /** The version of every `txn` appId in the table (ours and any other writer's). */
   readonly txnVersions: ReadonlyMap<string, number>;
+  /**
+   * What the table is (its `delta-writer.mode` property; a table without it is a changelog): a mirror table takes
+   * only upsert manifests, a changelog table only append manifests. Undefined when the table does not exist.
+   */
+  readonly mode?: TableMode;
+  /** Mirror tables: how partial updates are treated (`delta-writer.partialUpdates`), fixed at creation. */
+  readonly partialUpdates?: string;
 }
+
+export type TableMode = 'mirror' | 'changelog';
+
+/** The table properties that record a table's mode and partial-update setting. */
+export const MODE_PROPERTY = 'delta-writer.mode';
+export const PARTIAL_UPDATES_PROPERTY = 'delta-writer.partialUpdates';
 
 /** Merges manifest schemas into the table schema, manifest by manifest, as the batch is planned. */
 export interface SchemaAdmission {

@@ -48,6 +48,7 @@ export interface CommitterConfig {
     readonly cacheSize: number;
   };
   readonly maintenance: MaintenanceConfig;
+  readonly mirror: MirrorConfig;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   readonly metricsPort: number;
   readonly shutdownTimeoutMs: number;
@@ -66,6 +67,15 @@ export interface MaintenanceConfig {
   readonly intervalMs: number;
   readonly vacuumRetentionHours?: number;
   readonly logRetentionHours?: number;
+}
+
+export interface MirrorConfig {
+  /** How long a delete tombstone stays in a mirror table's key index (ms). */
+  readonly tombstoneRetentionMs: number;
+  /** A data file of a mirror table is compacted once this share of its rows is deleted. */
+  readonly compactDeletedRatio: number;
+  /** Deleted-row cache (rows). */
+  readonly vectorCacheRows: number;
 }
 
 export class ConfigError extends Error {
@@ -208,6 +218,11 @@ export function loadConfig(
       ...(e.COMMITTER_LOG_RETENTION_HOURS !== undefined
         ? { logRetentionHours: e.COMMITTER_LOG_RETENTION_HOURS }
         : {}),
+    },
+    mirror: {
+      tombstoneRetentionMs: e.DELTA_MIRROR_TOMBSTONE_RETENTION,
+      compactDeletedRatio: e.DELTA_MIRROR_COMPACT_DELETED_RATIO,
+      vectorCacheRows: e.DELTA_MIRROR_VECTOR_CACHE_ROWS,
     },
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,

@@ -32,6 +32,24 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `7d`, `36h`, `90m`, `30s` or `500ms`, in milliseconds. */
+const duration = () =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, { error: 'must be a duration such as 7d, 36h, 90m, 30s or 500ms' })
+    .transform((text) => {
+      const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text) as RegExpExecArray;
+      return Number(n) * (UNIT_MS[unit as string] as number);
+    });
+
+const ratio = () =>
+  z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'must be a number from 0 to 1' })
+    .transform(Number);
+
 const hostPort = () =>
   z.string().regex(/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, {
     error: 'must be host:port (e.g. committer-0.committer:50051)',
@@ -187,6 +205,22 @@ export const EnvSchema = z.object({
   COMMITTER_LOG_RETENTION_HOURS: meta(int(1).optional(), {
     description:
       "Log cleanup deletes commits and checkpoints older than this (keeping every version after it readable). Default: the table's `delta.logRetentionDuration` (30 days).",
+  }),
+
+  // ── Mirror tables (DELTA_WRITE_MODE=upsert|both on the ingestors) ─────────────────────────────────────────────
+  DELTA_MIRROR_TOMBSTONE_RETENTION: meta(duration().prefault('7d'), {
+    description:
+      "How long a mirror table remembers a deleted key (its tombstone, with the delete's version), so that an older insert or update arriving later cannot bring the row back. Must exceed the longest time an old event can still arrive: the source topics' Kafka retention plus the longest connector replay. After it, maintenance forgets the tombstone and compaction drops its row.",
+    format: 'duration (7d, 36h, 90m, 30s)',
+  }),
+  DELTA_MIRROR_COMPACT_DELETED_RATIO: meta(ratio().prefault('0.3'), {
+    description:
+      'Mirror-table compaction rewrites a data file once this share of its rows is deleted (by deletion vectors), folding the vector away; small files are compacted as in changelog tables. 1 leaves files with deleted rows alone unless they are small.',
+    format: 'number 0–1',
+  }),
+  DELTA_MIRROR_VECTOR_CACHE_ROWS: meta(int(0).prefault('16000000'), {
+    description:
+      'Deleted row indexes of mirror-table data files kept in memory (4 bytes each), so a commit does not read back the deletion vectors of the files it touches; 0 reads them every time.',
   }),
 
   // ── Operations ──────────────────────────────────────────────────────────────────────────────────────────────

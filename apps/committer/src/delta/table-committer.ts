@@ -24,14 +24,19 @@ import {
   TableNotFoundError,
   TableState,
 } from '@delta-writer/delta-log';
-import type { CommitRequest, DataFile, TableRef } from '@delta-writer/proto';
+import { type CommitRequest, type DataFile, type TableRef, WriteMode } from '@delta-writer/proto';
 import {
   CommitConflictError,
   type LoadOptions,
+  MODE_PROPERTY,
+  PARTIAL_UPDATES_PROPERTY,
   type PreparedCommit,
   type TableCommitter,
+  type TableMode,
   type TableSnapshot,
 } from '../commit/table-committer.js';
+import { partialUpdatesName } from '../mirror/manifest-rows.js';
+import type { MirrorWriter } from '../mirror/writer.js';
 import { admitSchemas, type BatchSchemaAdmission } from '../schema/admission.js';
 import type { WideningMode } from '../schema/merge.js';
 import { runFenced } from './fence.js';
@@ -49,6 +54,8 @@ export interface DeltaTableCommitterOptions {
   readonly cacheSize: number;
   /** This replica, recorded in commitInfo. */
   readonly committerId: string;
+  /** Writes mirror tables (upsert manifests); without it upsert manifests fail. */
+  readonly mirror?: MirrorWriter;
   readonly now?: () => number;
 }
 
@@ -66,6 +73,8 @@ class LoadedTable implements TableSnapshot {
   readonly schemaJson: string;
   readonly partitionColumns: readonly string[];
   readonly txnVersions: ReadonlyMap<string, number>;
+  readonly mode?: TableMode;
+  readonly partialUpdates?: string;
 
   constructor(
     readonly tablePath: string,
@@ -78,6 +87,11 @@ class LoadedTable implements TableSnapshot {
     const txns = new Map<string, number>();
     for (const [appId, txn] of delta?.state.txns ?? []) txns.set(appId, txn.version);
     this.txnVersions = txns;
+    if (delta) {
+      this.mode = delta.configuration[MODE_PROPERTY] === 'mirror' ? 'mirror' : 'changelog';
+      const partial = delta.configuration[PARTIAL_UPDATES_PROPERTY];
+      if (partial !== undefined) this.partialUpdates = partial;
+    }
   }
 }
 
@@ -139,8 +153,16 @@ export class DeltaTableCommitter implements TableCommitter {
       const now = this.now();
       const adds = prepared.manifests.flatMap((m) => m.files.map((f) => addAction(f, now)));
       const schema = parseSchema(prepared.schemaJson);
+      const upsert = prepared.manifests[0]?.writeMode === WriteMode.UPSERT;
       const base =
-        loaded.delta ?? this.beforeCreation(loaded.tablePath, schema, prepared.partitionColumns, now);
+        loaded.delta ??
+        this.beforeCreation(
+          loaded.tablePath,
+          schema,
+          prepared.partitionColumns,
+          now,
+          upsert ? prepared.manifests[0] : undefined,
+        );
       const metadataActions: Action[] = !loaded.delta
         ? [{ protocol: base.protocol }, { metaData: base.metadata }]
         : prepared.schemaChanged
@@ -156,21 +178,61 @@ export class DeltaTableCommitter implements TableCommitter {
           deltaWriter: provenance(prepared, this.options.committerId),
         },
       };
-      let result: Awaited<ReturnType<typeof commit>>;
-      try {
-        // Creating: a single attempt, since losing means someone else created the table (plan again on it).
-        result = await commit(this.options.storage, base, request, loaded.delta ? {} : { maxRetries: 0 });
-      } catch (error) {
-        this.cache.delete(loaded.tablePath);
-        if (error instanceof ConcurrentModificationError) {
-          throw new CommitConflictError(error.message, error.code, { cause: error });
+      const write = async (delta: DeltaCommitRequest): Promise<Snapshot> => {
+        try {
+          // Creating: a single attempt, since losing means someone else created the table (plan again on it).
+          const result = await commit(
+            this.options.storage,
+            base,
+            delta,
+            loaded.delta ? {} : { maxRetries: 0 },
+          );
+          this.remember(loaded.tablePath, result.snapshot);
+          return result.snapshot;
+        } catch (error) {
+          this.cache.delete(loaded.tablePath);
+          if (error instanceof ConcurrentModificationError) {
+            throw new CommitConflictError(error.message, error.code, { cause: error });
+          }
+          throw error;
         }
-        throw error;
+      };
+      let committed: Snapshot;
+      if (upsert) {
+        const mirror = this.options.mirror;
+        if (!mirror)
+          throw new Error('upsert manifests need a MirrorWriter (mirror tables are not configured)');
+        const out: { snapshot?: Snapshot } = {};
+        await mirror.commit(
+          {
+            snapshot: base,
+            tablePath: loaded.tablePath,
+            manifests: prepared.manifests,
+            adds: new Map(adds.map((a) => [a.path, a])),
+            term: prepared.term,
+            now,
+            readSidecar: (rel) => this.options.storage.get(`${loaded.tablePath}/${rel}`),
+          },
+          async (mirrorActions) => {
+            const after = await write({
+              ...request,
+              // Any concurrent data change may have touched the rows this plan deletes: plan again then.
+              readWholeTable: true,
+              actions: [...metadataActions, ...mirrorActions],
+              operation: 'MERGE',
+              operationParameters: { mergeKey: '_cdc_key', order: '_cdc_seq, _kafka_offset' },
+            });
+            out.snapshot = after;
+            return { version: after.version, tableId: after.metadata.id };
+          },
+        );
+        committed = out.snapshot as Snapshot;
+      } else {
+        committed = await write(request);
       }
-      this.remember(loaded.tablePath, result.snapshot);
-      const committed = { table: prepared.table, tablePath: loaded.tablePath, snapshot: result.snapshot };
-      for (const listener of this.listeners) listener(committed);
-      return result.version;
+      const done = { table: prepared.table, tablePath: loaded.tablePath, snapshot: committed };
+      for (const listener of this.listeners) listener(done);
+      return committed.version;
     });
   }
 
@@ -187,8 +249,18 @@ export class DeltaTableCommitter implements TableCommitter {
     schema: StructType,
     partitionColumns: readonly string[],
     now: number,
+    upsert?: CommitRequest,
   ): Snapshot {
-    const configuration = { ...this.options.tableProperties };
+    const configuration: Record<string, string> = { ...this.options.tableProperties };
+    if (upsert) {
+      // Mirror tables: replaced and deleted rows are marked in deletion vectors (merge-on-read), never rewritten.
+      configuration['delta.enableDeletionVectors'] = 'true';
+      configuration[MODE_PROPERTY] = 'mirror';
+      const partial = upsert.mirror ? partialUpdatesName(upsert.mirror.partialUpdates) : undefined;
+      if (partial) configuration[PARTIAL_UPDATES_PROPERTY] = partial;
+    } else {
+      configuration[MODE_PROPERTY] = 'changelog';
+    }
     const metadata: Metadata = {
       id: randomUUID(),
       format: { provider: 'parquet', options: {} },

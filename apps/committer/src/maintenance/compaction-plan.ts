@@ -69,3 +69,89 @@ export function planCompaction(files: Iterable<AddFile>, limits: CompactionLimit
 export function partitionKey(values: StringMap): string {
   return JSON.stringify(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+export interface MirrorCompactionLimits extends CompactionLimits {
+  /** A file is rewritten once this share of its rows is deleted. */
+  readonly deletedRatio: number;
+}
+
+/** Rows a file's deletion vector deletes, as a share of its rows (0 without a vector or row count). */
+export function deletedShare(f: AddFile): number {
+  const dv = f.deletionVector;
+  if (!dv) return 0;
+  const rows = numRecords(f);
+  return rows === undefined || rows === 0 ? 1 : dv.cardinality / rows;
+}
+
+function numRecords(f: AddFile): number | undefined {
+  if (f.stats === undefined) return undefined;
+  try {
+    const n = (JSON.parse(f.stats) as { numRecords?: unknown }).numRecords;
+    return typeof n === 'number' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which files of a mirror table to rewrite, as a pure function. Mirror tables delete rows by deletion vectors, so
+ * besides small files (as in `planCompaction`) a file is worth rewriting once `deletedRatio` of its rows are dead:
+ * the rewrite keeps its live rows (and the tombstones the index still needs) in a clean file. Files are packed in
+ * write order into bins of at most the target size, counting only the bytes that survive; a bin holding a single
+ * file is kept only when that file has dead rows to drop.
+ */
+export function planMirrorCompaction(
+  files: Iterable<AddFile>,
+  limits: MirrorCompactionLimits,
+): CompactionBin[] {
+  const byPartition = new Map<string, AddFile[]>();
+  for (const f of files) {
+    const key = partitionKey(f.partitionValues);
+    const list = byPartition.get(key);
+    if (list) list.push(f);
+    else byPartition.set(key, [f]);
+  }
+  const dirty = (f: AddFile) => f.deletionVector !== undefined && deletedShare(f) >= limits.deletedRatio;
+  const small = (f: AddFile) => f.size < limits.smallFileBytes;
+  const live = (f: AddFile) => f.size * (1 - Math.min(1, deletedShare(f)));
+  const bins: { bin: CompactionBin; oldest: number }[] = [];
+  for (const group of byPartition.values()) {
+    const smallOnes = group.filter((f) => small(f) && !dirty(f));
+    const picked = group.filter(
+      (f) => dirty(f) || (small(f) && smallOnes.length >= limits.minFiles) || (small(f) && group.some(dirty)),
+    );
+    if (picked.length === 0) continue;
+    picked.sort((a, b) => a.modificationTime - b.modificationTime || (a.path < b.path ? -1 : 1));
+    let current: AddFile[] = [];
+    let bytes = 0;
+    const close = () => {
+      if (current.length >= 2 || current.some(dirty)) {
+        bins.push({
+          bin: {
+            partitionValues: current[0]?.partitionValues ?? {},
+            files: current,
+            bytes: current.reduce((n, f) => n + f.size, 0),
+          },
+          oldest: current[0]?.modificationTime ?? 0,
+        });
+      }
+      current = [];
+      bytes = 0;
+    };
+    for (const f of picked) {
+      if (current.length > 0 && bytes + live(f) > limits.targetFileBytes) close();
+      current.push(f);
+      bytes += live(f);
+    }
+    close();
+  }
+  bins.sort((a, b) => a.oldest - b.oldest);
+  const out: CompactionBin[] = [];
+  let total = 0;
+  for (const { bin } of bins) {
+    if (out.length > 0 && total + bin.bytes > limits.maxBytesPerRun) break;
+    out.push(bin);
+    total += bin.bytes;
+  }
+  return out;
+}

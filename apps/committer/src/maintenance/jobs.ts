@@ -28,11 +28,13 @@ import {
   serializeLastCheckpoint,
   vacuum,
 } from '@delta-writer/delta-log';
+import { MODE_PROPERTY } from '../commit/table-committer.js';
 import type { MaintenanceConfig } from '../config/load.js';
 import { COMMITTER_ENGINE } from '../delta/table-committer.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { type CompactionBin, planCompaction } from './compaction-plan.js';
+import { type MirrorMaintenance, runMirrorCompaction } from './mirror-compaction.js';
 import type { MaintenancePool } from './pool.js';
 
 export type JobKind = 'checkpoint' | 'compaction' | 'cleanup' | 'vacuum';
@@ -48,6 +50,8 @@ export interface JobContext {
   /** Aborted when leadership ends or the committer stops. */
   readonly signal: AbortSignal;
   readonly term: number;
+  /** Mirror tables (key indexes): their compaction folds deletion vectors away and purges tombstones. */
+  readonly mirror?: MirrorMaintenance;
 }
 
 /** What a run did, for its log line. */
@@ -71,6 +75,10 @@ export async function runCheckpoint(ctx: JobContext, tablePath: string): Promise
 export async function runCompaction(ctx: JobContext, tablePath: string): Promise<JobReport> {
   let snapshot = await ctx.snapshot(tablePath, true);
   if (!snapshot) return { skipped: 'no table' };
+  if (snapshot.configuration[MODE_PROPERTY] === 'mirror') {
+    if (!ctx.mirror) return { skipped: 'mirror table without mirror maintenance' };
+    return runMirrorCompaction(ctx, ctx.mirror, tablePath, snapshot);
+  }
   const bins = planCompaction(snapshot.files(), {
     targetFileBytes: ctx.config.compactionTargetFileBytes,
     smallFileBytes: ctx.config.compactionSmallFileBytes,

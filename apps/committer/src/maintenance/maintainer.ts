@@ -23,6 +23,7 @@ import {
   runCompaction,
   runVacuum,
 } from './jobs.js';
+import type { MirrorMaintenance } from './mirror-compaction.js';
 import type { MaintenancePool } from './pool.js';
 
 export interface MaintainerOptions {
@@ -31,6 +32,8 @@ export interface MaintainerOptions {
   readonly storage: Storage;
   readonly snapshot: (tablePath: string, fresh: boolean) => Promise<Snapshot | undefined>;
   readonly pool: MaintenancePool;
+  /** Mirror tables: compaction folds their deletion vectors away and purges expired tombstones. */
+  readonly mirror?: MirrorMaintenance;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -78,7 +81,7 @@ export class Maintainer {
   }
 
   /** Called after every ingest commit: remembers the table and asks for a checkpoint when one is due. */
-  committed({ tablePath, snapshot }: CommittedTable): void {
+  committed({ tablePath, snapshot }: Pick<CommittedTable, 'tablePath' | 'snapshot'>): void {
     let info = this.tables.get(tablePath);
     if (!info) {
       info = { lastCheckpoint: snapshot.segment.checkpoint?.version ?? 0, checkpointing: false };

@@ -6,11 +6,19 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { StorageSettings } from '../delta/s3.js';
+import type {
+  CompactMirrorOutput,
+  CompactMirrorTask,
+  MirrorTombstonesOutput,
+  MirrorTombstonesTask,
+} from './mirror-worker.js';
 import type { CheckpointOutput, CheckpointTask, CompactOutput, CompactTask } from './worker.js';
 
 export interface MaintenancePool {
   checkpoint(task: Omit<CheckpointTask, 'kind'>): Promise<CheckpointOutput>;
   compact(task: Omit<CompactTask, 'kind'>): Promise<CompactOutput>;
+  mirrorTombstones(task: Omit<MirrorTombstonesTask, 'kind'>): Promise<MirrorTombstonesOutput>;
+  compactMirror(task: Omit<CompactMirrorTask, 'kind'>): Promise<CompactMirrorOutput>;
   close(): Promise<void>;
 }
 
@@ -35,6 +43,9 @@ export function createMaintenancePool(storage: StorageSettings): MaintenancePool
   return {
     checkpoint: (task) => pool.run({ kind: 'checkpoint', ...task }) as Promise<CheckpointOutput>,
     compact: (task) => pool.run({ kind: 'compact', ...task }) as Promise<CompactOutput>,
+    mirrorTombstones: (task) =>
+      pool.run({ kind: 'mirrorTombstones', ...task }) as Promise<MirrorTombstonesOutput>,
+    compactMirror: (task) => pool.run({ kind: 'compactMirror', ...task }) as Promise<CompactMirrorOutput>,
     close: () => pool.destroy(),
   };
 }

@@ -22,6 +22,14 @@ import {
 import * as A from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { createS3Storage, type StorageSettings } from '../delta/s3.js';
+import {
+  type CompactMirrorOutput,
+  type CompactMirrorTask,
+  compactMirror,
+  type MirrorTombstonesOutput,
+  type MirrorTombstonesTask,
+  mirrorTombstones,
+} from './mirror-worker.js';
 
 export interface CheckpointTask {
   readonly kind: 'checkpoint';
@@ -52,12 +60,23 @@ export interface CompactOutput {
   readonly rows: number;
 }
 
-export type MaintenanceTask = CheckpointTask | CompactTask;
+export type MaintenanceTask = CheckpointTask | CompactTask | MirrorTombstonesTask | CompactMirrorTask;
 
 const storage = createS3Storage((Piscina.workerData as { storage: StorageSettings }).storage);
 
-export default async function run(task: MaintenanceTask): Promise<CheckpointOutput | CompactOutput> {
-  return task.kind === 'checkpoint' ? checkpoint(task) : compact(task);
+export default async function run(
+  task: MaintenanceTask,
+): Promise<CheckpointOutput | CompactOutput | MirrorTombstonesOutput | CompactMirrorOutput> {
+  switch (task.kind) {
+    case 'checkpoint':
+      return checkpoint(task);
+    case 'compact':
+      return compact(task);
+    case 'mirrorTombstones':
+      return mirrorTombstones(storage, task);
+    case 'compactMirror':
+      return compactMirror(storage, task);
+  }
 }
 
 async function checkpoint(task: CheckpointTask): Promise<CheckpointOutput> {

@@ -11,10 +11,10 @@
  * write, the next prepare notices the index is behind and folds the missing commit in.
  */
 import type { Action, AddFile, Snapshot } from '@delta-writer/delta-log';
-import { deleteRows } from '@delta-writer/delta-log';
 import type { KeyIndex } from './index-store.js';
-import { type SyncResult, syncIndex } from './index-sync.js';
+import { type SyncOptions, type SyncResult, syncIndex } from './index-sync.js';
 import { type BatchRow, type MirrorPlan, planMirrorBatch } from './plan.js';
+import { deleteRowsCached, VectorCache } from './vectors.js';
 
 /** A new data file of the batch and, in row order, what each of its rows is. */
 export interface MirrorFile {
@@ -28,6 +28,10 @@ export interface MirrorCommitOptions {
   readonly now: number;
   /** Vectors up to this many bytes go inline in the log (default 64). */
   readonly inlineMaxBytes?: number;
+  /** Deletion vectors this process knows (default: none, every touched file's vector is read). */
+  readonly vectors?: VectorCache;
+  /** How the index is synced (row reader, catch-up limit). */
+  readonly sync?: Omit<SyncOptions, 'term'>;
 }
 
 export type PreparedMirrorCommit =
@@ -39,6 +43,10 @@ export type PreparedMirrorCommit =
       readonly sync: SyncResult;
       /** The version the plan was made on: the commit must become `baseVersion + 1`. */
       readonly baseVersion: number;
+      /** Existing files given a new deletion vector. */
+      readonly touchedFiles: number;
+      /** Call once the Delta commit landed: the vector cache learns the new vectors. */
+      readonly remember: () => void;
     }
   /** Rows built on stale bases: refuse the manifests of `plan.conflicts` and prepare again without them. */
   | { readonly kind: 'conflicts'; readonly plan: MirrorPlan; readonly sync: SyncResult };
@@ -49,7 +57,7 @@ export async function prepareMirrorCommit(
   files: readonly MirrorFile[],
   options: MirrorCommitOptions,
 ): Promise<PreparedMirrorCommit> {
-  const sync = await syncIndex(index, snapshot, { term: options.term });
+  const sync = await syncIndex(index, snapshot, { ...options.sync, term: options.term });
   const rows: BatchRow[] = files.flatMap((f) => {
     if (f.rows.length === 0) throw new Error(`mirror file ${f.add.path} has no rows`);
     return f.rows.map((r, row) => ({ ...r, file: f.add.path, row }));
@@ -57,11 +65,22 @@ export async function prepareMirrorCommit(
   const stored = await index.lookup([...new Set(rows.map((r) => r.key))]);
   const plan = planMirrorBatch(rows, stored, { now: options.now });
   if (plan.conflicts.length > 0) return { kind: 'conflicts', plan, sync };
-  const { actions } = await deleteRows(snapshot, plan.deletes, {
-    pendingAdds: files.map((f) => f.add),
-    inlineMaxBytes: options.inlineMaxBytes ?? 64,
-  });
-  return { kind: 'ready', actions, plan, sync, baseVersion: snapshot.version };
+  const deleted = await deleteRowsCached(
+    snapshot,
+    plan.deletes,
+    files.map((f) => f.add),
+    options.vectors ?? new VectorCache(0),
+    { inlineMaxBytes: options.inlineMaxBytes ?? 64, now: options.now },
+  );
+  return {
+    kind: 'ready',
+    actions: deleted.actions,
+    plan,
+    sync,
+    baseVersion: snapshot.version,
+    touchedFiles: deleted.touched,
+    remember: deleted.remember,
+  };
 }
 
 /**

@@ -311,7 +311,10 @@ export function foldRows(
       c > 0 ||
       (c === 0 && removedFiles.has(cur.entry.file) && !removedFiles.has(r.file)) ||
       (c === 0 && cur.fromRows && !r.deleted && !cur.live);
-    if (wins) best.set(r.key, { entry, live: !r.deleted, fromRows: true });
+    // A row that only moved (compaction: same version) keeps its commit time, so a tombstone's retention runs from
+    // its delete, not from the last compaction that carried it over.
+    const moved = cur !== undefined && c === 0 ? { ...entry, at: cur.entry.at } : entry;
+    if (wins) best.set(r.key, { entry: moved, live: !r.deleted, fromRows: true });
   }
   const entries = new Map<string, IndexEntry>();
   const violations: string[] = [];

@@ -126,6 +126,46 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Bytes of unreferenced data files deleted by vacuum.',
       registers,
     }),
+    mirrorRows: new Counter({
+      name: 'deltawriter_committer_mirror_rows_total',
+      help: 'Rows of mirror-table commits by outcome: inserted, updated, deleted, deleted_absent (a delete of a key with no live row: only a tombstone), stale (older than the stored row: replays, duplicates, late events), superseded (a newer row of the key in the same commit).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    mirrorIndexSyncs: new Counter({
+      name: 'deltawriter_committer_mirror_index_sync_total',
+      help: 'Key index syncs before mirror commits and when a leadership term starts, by action (in-sync, caught-up, rebuilt).',
+      labelNames: ['action'] as const,
+      registers,
+    }),
+    mirrorViolations: new Counter({
+      name: 'deltawriter_committer_mirror_violations_total',
+      help: 'Keys whose rows broke the mirror invariant when the index was synced (a table written by something else, or a bug); each is logged.',
+      registers,
+    }),
+    mirrorPrepareDuration: new Histogram({
+      name: 'deltawriter_committer_mirror_prepare_duration_seconds',
+      help: 'Time to prepare a mirror commit: index sync and lookup, planning, deletion vectors.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    mirrorTouchedFiles: new Histogram({
+      name: 'deltawriter_committer_mirror_touched_files',
+      help: 'Existing data files given a new deletion vector per mirror commit.',
+      buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    mirrorTombstonesPurged: new Counter({
+      name: 'deltawriter_committer_mirror_tombstones_purged_total',
+      help: 'Delete tombstones removed from mirror key indexes after DELTA_MIRROR_TOMBSTONE_RETENTION.',
+      registers,
+    }),
+    mirrorIndexFailures: new Counter({
+      name: 'deltawriter_committer_mirror_index_failures_total',
+      help: 'Key index writes that failed after their Delta commit (the next commit catches the index up), by stage.',
+      labelNames: ['stage'] as const,
+      registers,
+    }),
     logFilesDeleted: new Counter({
       name: 'deltawriter_committer_log_files_deleted_total',
       help: 'Delta log files (commits, checkpoints) deleted by log cleanup.',

@@ -3,6 +3,7 @@
  * and is refused with INVALID_REQUEST naming the field. Offsets against the table are checked later, in the batch.
  */
 import { type CommitRequest, WriteMode } from '@delta-writer/proto';
+import { checkMirrorManifest } from '../mirror/manifest-rows.js';
 import { validateRanges } from '../plan/offsets.js';
 
 /** Returns a message naming the problem, or undefined when the request is well-formed. */
@@ -18,8 +19,8 @@ export function validateCommitRequest(request: CommitRequest, tableRootUri: stri
     return `table.table_uri '${table.tableUri}' has '.' or '..' segments`;
   }
   if (!request.idempotencyId) return 'idempotency_id is empty';
-  if (request.writeMode !== WriteMode.APPEND) {
-    return `write_mode ${WriteMode[request.writeMode] ?? request.writeMode} is not supported (only APPEND)`;
+  if (request.writeMode !== WriteMode.APPEND && request.writeMode !== WriteMode.UPSERT) {
+    return `write_mode ${WriteMode[request.writeMode] ?? request.writeMode} is not supported (APPEND or UPSERT)`;
   }
   // A manifest without files only advances offsets; ingestors send it without a schema.
   if (request.files.length > 0 || request.deltaSchemaJson !== '') {
@@ -36,7 +37,7 @@ export function validateCommitRequest(request: CommitRequest, tableRootUri: stri
     if (paths.has(file.path)) return `files[${i}].path '${file.path}' appears twice`;
     paths.add(file.path);
   }
-  return validateRanges(request.sourceRanges);
+  return validateRanges(request.sourceRanges) ?? checkMirrorManifest(request);
 }
 
 function checkSchemaJson(json: string): string | undefined {

@@ -3,11 +3,19 @@ import { commitBatch } from '../../src/commit/batch.js';
 import { FencedStorage } from '../../src/delta/fence.js';
 import { createS3Storage } from '../../src/delta/s3.js';
 import { DeltaTableCommitter } from '../../src/delta/table-committer.js';
+import { MirrorTables } from '../../src/mirror/tables.js';
+import { MirrorWriter } from '../../src/mirror/writer.js';
+import { createMetrics } from '../../src/ops/metrics.js';
 import type { WideningMode } from '../../src/schema/merge.js';
 import { stack } from './stack.js';
 
+export interface MirrorSetup {
+  /** The Redis key prefix (as COMMITTER_LEASE_KEY); the test writes `<prefix>:lease` with the term. */
+  readonly prefix: string;
+}
+
 export function deltaCommitter(
-  options: { typeWidening?: WideningMode; properties?: Record<string, string> } = {},
+  options: { typeWidening?: WideningMode; properties?: Record<string, string>; mirror?: MirrorSetup } = {},
 ) {
   const s = stack();
   const storage = new FencedStorage(
@@ -21,7 +29,13 @@ export function deltaCommitter(
       },
     }),
   );
+  const metrics = createMetrics({ defaultMetrics: false });
+  const mirrorTables = options.mirror
+    ? new MirrorTables({ redisUrl: s.redisUrl, prefix: options.mirror.prefix })
+    : undefined;
+  const mirror = mirrorTables ? new MirrorWriter({ tables: mirrorTables, metrics }) : undefined;
   const tables = new DeltaTableCommitter({
+    ...(mirror ? { mirror } : {}),
     storage,
     bucket: s.bucket,
     typeWidening: options.typeWidening ?? 'promote',
@@ -29,7 +43,7 @@ export function deltaCommitter(
     cacheSize: 16,
     committerId: 'test',
   });
-  return { storage, tables };
+  return { storage, tables, mirror, mirrorTables, metrics };
 }
 
 export function batchRunner(tables: DeltaTableCommitter, term = 1) {

@@ -1,0 +1,159 @@
+/**
+ * The mirror half of a Delta commit, as the committer's commit path runs it for a batch of upsert manifests of one
+ * table, alone for that table (the table's lock):
+ *
+ *   decode the manifests' row blocks → prepareMirrorCommit (sync the index, look the keys up, plan, write the
+ *   deletion vectors) → the caller's Delta commit of these actions with the txns → finishMirrorCommit (the index)
+ *
+ * Rows built on a base that moved on are answered per manifest (MIRROR_STALE_BASE, retryable by rebuilding the batch;
+ * MIRROR_UNSAFE, for good) by throwing {@link MirrorRefusalError}; the batch is then planned again without them.
+ * A failed index write after the Delta commit is only counted: the commit is in the table, the next prepare folds it
+ * into the index.
+ */
+import type { Action, AddFile, Snapshot } from '@delta-writer/delta-log';
+import type { CommitRequest, Refusal } from '@delta-writer/proto';
+import { refuse } from '@delta-writer/proto';
+import type { Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import { type SyncResult, syncIndex } from './index-sync.js';
+import { mirrorRowsOf, type SidecarReader } from './manifest-rows.js';
+import { finishMirrorCommit, type MirrorFile, prepareMirrorCommit } from './mirror-commit.js';
+import type { MirrorTables } from './tables.js';
+import { VectorCache } from './vectors.js';
+
+/** Some manifests of the batch cannot be committed as they are: answer them, plan the rest again. */
+export class MirrorRefusalError extends Error {
+  override readonly name = 'MirrorRefusalError';
+  constructor(readonly refusals: ReadonlyMap<CommitRequest, Refusal>) {
+    super(`${refusals.size} mirror manifest(s) refused`);
+  }
+}
+
+export interface MirrorWriterOptions {
+  readonly tables: MirrorTables;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+  /** Deleted-row cache size (rows held across all tables). */
+  readonly vectorCacheRows?: number;
+}
+
+export interface MirrorCommitInput {
+  /** The table before the commit (version -1 with no files when the commit creates it). */
+  readonly snapshot: Snapshot;
+  readonly tablePath: string;
+  readonly manifests: readonly CommitRequest[];
+  /** The `add` action of every data file of `manifests`, by path. */
+  readonly adds: ReadonlyMap<string, AddFile>;
+  readonly term: number;
+  readonly now: number;
+  readonly readSidecar: SidecarReader;
+}
+
+/** Commits the prepared actions (with the txns, readWholeTable); returns the version and the table's id. */
+export type DeltaCommit = (actions: Action[]) => Promise<{ version: number; tableId: string }>;
+
+export class MirrorWriter {
+  private readonly vectors: VectorCache;
+
+  constructor(private readonly options: MirrorWriterOptions) {
+    this.vectors = new VectorCache(options.vectorCacheRows);
+  }
+
+  commit(input: MirrorCommitInput, deltaCommit: DeltaCommit): Promise<number> {
+    const { tables, metrics, logger } = this.options;
+    return tables.exclusive(input.tablePath, async () => {
+      const files = await this.filesOf(input);
+      const index = tables.index(input.tablePath);
+      const started = performance.now();
+      const prepared = await prepareMirrorCommit(input.snapshot, index, files.list, {
+        term: input.term,
+        now: input.now,
+        vectors: this.vectors,
+      });
+      this.countSync(prepared.sync, input.tablePath);
+      if (prepared.kind === 'conflicts') {
+        const refusals = new Map<CommitRequest, Refusal>();
+        for (const c of prepared.plan.conflicts) {
+          const manifest = files.owner.get(c.file) as CommitRequest;
+          if (refusals.has(manifest)) continue;
+          const message = `key ${c.key} (row ${c.row} of ${c.file}): ${c.reason}`;
+          refusals.set(
+            manifest,
+            c.retryable ? refuse.mirrorStaleBase(message) : refuse.mirrorUnsafe(message),
+          );
+          logger?.warn({ table: input.tablePath, key: c.key, reason: c.reason }, 'mirror manifest refused');
+        }
+        throw new MirrorRefusalError(refusals);
+      }
+      metrics?.mirrorPrepareDuration.observe((performance.now() - started) / 1000);
+      metrics?.mirrorTouchedFiles.observe(prepared.touchedFiles);
+      const committed = await deltaCommit(prepared.actions);
+      prepared.remember();
+      const counts = prepared.plan.counts;
+      for (const [outcome, n] of [
+        ['inserted', counts.inserted],
+        ['updated', counts.updated],
+        ['deleted', counts.deleted],
+        ['deleted_absent', counts.deletedAbsent],
+        ['stale', counts.stale],
+        ['superseded', counts.superseded],
+      ] as const) {
+        if (n > 0) metrics?.mirrorRows.inc({ outcome }, n);
+      }
+      try {
+        await finishMirrorCommit(index, prepared, committed, input.term);
+      } catch (error) {
+        metrics?.mirrorIndexFailures.inc({ stage: 'finish' });
+        logger?.warn(
+          { err: error, table: input.tablePath, version: committed.version },
+          'mirror index not moved after the commit; the next commit catches it up',
+        );
+      }
+      return committed.version;
+    });
+  }
+
+  /** Syncs a table's index to `snapshot` (a new leadership term, after maintenance), alone for the table. */
+  sync(tablePath: string, snapshot: Snapshot, term: number): Promise<SyncResult> {
+    return this.options.tables.exclusive(tablePath, async () => {
+      const result = await syncIndex(this.options.tables.index(tablePath), snapshot, { term });
+      this.countSync(result, tablePath);
+      return result;
+    });
+  }
+
+  private countSync(sync: SyncResult, tablePath: string): void {
+    const { metrics, logger } = this.options;
+    metrics?.mirrorIndexSyncs.inc({ action: sync.action });
+    if (sync.action !== 'in-sync') {
+      logger?.info({ table: tablePath, action: sync.action, work: sync.work }, 'mirror index synced');
+    }
+    if (sync.violations.length > 0) {
+      metrics?.mirrorViolations.inc(sync.violations.length);
+      logger?.error(
+        { table: tablePath, keys: sync.violations.slice(0, 20), count: sync.violations.length },
+        'mirror invariant violated: keys with more than one live row or a live tombstone',
+      );
+    }
+  }
+
+  /** The batch's new files with their rows, and which manifest each file came from. */
+  private async filesOf(
+    input: MirrorCommitInput,
+  ): Promise<{ list: MirrorFile[]; owner: Map<string, CommitRequest> }> {
+    const list: MirrorFile[] = [];
+    const owner = new Map<string, CommitRequest>();
+    for (const manifest of input.manifests) {
+      const rows = await mirrorRowsOf(manifest, input.readSidecar);
+      for (const file of manifest.files) {
+        const add = input.adds.get(file.path);
+        if (!add) throw new Error(`no add action for ${file.path}`);
+        const fileRows = rows.get(file.path) ?? [];
+        if (fileRows.length === 0) continue;
+        list.push({ add, rows: fileRows });
+        owner.set(add.path, manifest);
+      }
+    }
+    return { list, owner };
+  }
+}
