@@ -149,10 +149,24 @@ export class CheckpointFiles implements BaseLayer<FileEntry> {
   readonly keysArePaths: boolean;
 
   constructor(readonly column: ActionColumn<AddFile>) {
-    let count = 0;
+    let rows = 0;
     let dvs = false;
+    // One Map operation per row: a valid checkpoint has each path once.
     column.forEachRow((ref, path, dvId) => {
       if (dvId) dvs = true;
+      this.index.set(path, ref);
+      rows++;
+    });
+    this.keysArePaths = !dvs;
+    this.fileCount = this.index.size === rows ? rows : this.reconcile();
+  }
+
+  /** Rebuilds the index when paths repeat (several DVs of one path, or the same file twice); returns the count. */
+  private reconcile(): number {
+    const column = this.column;
+    let count = 0;
+    this.index.clear();
+    column.forEachRow((ref, path) => {
       const prev = this.index.get(path);
       if (prev === undefined) {
         this.index.set(path, ref);
@@ -170,8 +184,7 @@ export class CheckpointFiles implements BaseLayer<FileEntry> {
       }
       this.index.set(path, refs.length === 1 ? (refs[0] as number) : refs);
     });
-    this.fileCount = count;
-    this.keysArePaths = !dvs;
+    return count;
   }
 
   get size(): number {

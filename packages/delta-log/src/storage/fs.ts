@@ -2,13 +2,21 @@
  * Local filesystem storage. Put-if-absent writes a uniquely named temp file and then hard-links it to the
  * target: `link(2)` fails with EEXIST if the target exists, atomically, and the target only ever appears
  * with its full content (an `O_EXCL` create would expose a half-written commit to concurrent readers).
+ *
+ * Small reads (commits, `_last_checkpoint`, deletion vectors) are synchronous: from the page cache they take
+ * microseconds, while an asynchronous `readFile` is four or five trips through the thread pool and the event
+ * loop (open, stat, read, close), each of which waits for a CPU on a loaded machine. Larger files are read
+ * asynchronously so a big checkpoint or data file never blocks the event loop for long.
  */
 import { randomUUID } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, promises as fs, fstatSync, openSync, readSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileNotFoundError, StorageError } from '../errors.js';
 import type { ByteRange, FileMeta, ListOptions, Storage } from './storage.js';
+
+/** Reads up to this size are synchronous (see the module comment). */
+const SYNC_READ_MAX = 1 << 20;
 
 function isCode(err: unknown, ...codes: string[]): boolean {
   return typeof err === 'object' && err !== null && codes.includes((err as { code?: string }).code ?? '');
@@ -29,6 +37,8 @@ export class FsStorage implements Storage {
 
   async get(path: string, range?: ByteRange): Promise<Uint8Array> {
     try {
+      const small = this.readSmall(this.abs(path), range);
+      if (small) return small;
       if (!range) return new Uint8Array(await fs.readFile(this.abs(path)));
       const fh = await fs.open(this.abs(path), 'r');
       try {
@@ -41,6 +51,26 @@ export class FsStorage implements Storage {
     } catch (err) {
       if (isCode(err, 'ENOENT', 'ENOTDIR')) throw new FileNotFoundError(path);
       throw new StorageError(`read ${this.abs(path)} failed`, { cause: err });
+    }
+  }
+
+  /** The bytes when the file (or range) is at most SYNC_READ_MAX, else undefined (read it asynchronously). */
+  private readSmall(abs: string, range: ByteRange | undefined): Uint8Array | undefined {
+    if (range && range.length > SYNC_READ_MAX) return undefined;
+    const fd = openSync(abs, 'r');
+    try {
+      const size = range ? range.length : fstatSync(fd).size;
+      if (size > SYNC_READ_MAX) return undefined;
+      const buf = new Uint8Array(size);
+      let done = 0;
+      for (;;) {
+        const n = readSync(fd, buf, done, size - done, (range?.offset ?? 0) + done);
+        done += n;
+        if (n === 0 || done === size) break;
+      }
+      return done === size ? buf : buf.subarray(0, done);
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -72,6 +102,7 @@ export class FsStorage implements Storage {
     startAfter: string | undefined,
     out: FileMeta[],
   ): Promise<void> {
+    if (!recursive) return this.walkFlat(dir, namePrefix, startAfter, out);
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(this.abs(dir), { withFileTypes: true });
@@ -102,6 +133,42 @@ export class FsStorage implements Storage {
       }
     }
     await Promise.all(stats);
+  }
+
+  /**
+   * One directory level: names only (a `_delta_log` of 10k commits makes 10k Dirent objects otherwise), and
+   * only the names after `startAfter` are stat'ed (a listing from the checkpoint hint stats a handful).
+   */
+  private async walkFlat(
+    dir: string,
+    namePrefix: string,
+    startAfter: string | undefined,
+    out: FileMeta[],
+  ): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.abs(dir));
+    } catch (err) {
+      if (isCode(err, 'ENOENT', 'ENOTDIR')) return;
+      throw new StorageError(`list ${this.abs(dir)} failed`, { cause: err });
+    }
+    const keys = names
+      .filter((n) => n.startsWith(namePrefix))
+      .map((n) => (dir ? `${dir}/${n}` : n))
+      .filter((key) => startAfter === undefined || key > startAfter);
+    await Promise.all(
+      keys.map((key) =>
+        fs.stat(this.abs(key)).then(
+          (st) => {
+            if (st.isFile()) out.push({ path: key, size: st.size, lastModified: Math.floor(st.mtimeMs) });
+          },
+          (err) => {
+            // Deleted between readdir and stat: it is simply not there any more.
+            if (!isCode(err, 'ENOENT')) throw err;
+          },
+        ),
+      ),
+    );
   }
 
   async putIfAbsent(path: string, data: Uint8Array): Promise<boolean> {
