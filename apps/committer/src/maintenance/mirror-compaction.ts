@@ -113,6 +113,8 @@ export async function runMirrorCompaction(
         ctx.metrics.compactionFiles.inc({ direction: 'added' });
         ctx.metrics.compactionBytes.inc({ direction: 'added' }, add.size);
       }
+      // The committer's cached snapshot learns the compaction too (the next ingest commit plans on it).
+      snapshot = (await ctx.snapshot(tablePath, true)) ?? snapshot;
       await mirror.writer.sync(tablePath, snapshot, ctx.term);
     } else {
       report.gaveUp++;

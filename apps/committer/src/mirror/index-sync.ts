@@ -84,6 +84,16 @@ export interface SyncOptions {
   readonly readRows?: RowReader;
   /** Files read at once when rebuilding (default 8). */
   readonly concurrency?: number;
+  /**
+   * When the index is ahead of the snapshot (a cached snapshot older than the last commit), throw
+   * {@link IndexAheadError} instead of rebuilding: the caller should load a fresh snapshot. Default false.
+   */
+  readonly refuseAhead?: boolean;
+}
+
+/** The index reflects a newer version of the table than the snapshot: plan on a fresh snapshot instead. */
+export class IndexAheadError extends Error {
+  override readonly name = 'IndexAheadError';
 }
 
 export interface SyncResult {
@@ -135,6 +145,11 @@ export async function syncIndex(
     return { action: 'in-sync', work: 0, violations: [] };
   }
   const behind = state && state.tableId === tableId ? snapshot.version - state.version : Number.NaN;
+  if (options.refuseAhead && behind < 0) {
+    throw new IndexAheadError(
+      `the key index is at version ${state?.version}, the snapshot at ${snapshot.version}`,
+    );
+  }
   if (state && behind > 0 && behind <= (options.maxCatchUp ?? 100)) {
     const caught = await catchUp(index, snapshot, state.version, readRows, options.term);
     if (caught) return caught;

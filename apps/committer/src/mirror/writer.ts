@@ -13,9 +13,10 @@
 import type { Action, AddFile, Snapshot } from '@delta-writer/delta-log';
 import type { CommitRequest, Refusal } from '@delta-writer/proto';
 import { refuse } from '@delta-writer/proto';
+import { CommitConflictError } from '../commit/table-committer.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
-import { type SyncResult, syncIndex } from './index-sync.js';
+import { IndexAheadError, type SyncResult, syncIndex } from './index-sync.js';
 import { mirrorRowsOf, type SidecarReader } from './manifest-rows.js';
 import { finishMirrorCommit, type MirrorFile, prepareMirrorCommit } from './mirror-commit.js';
 import type { MirrorTables } from './tables.js';
@@ -65,11 +66,19 @@ export class MirrorWriter {
       const files = await this.filesOf(input);
       const index = tables.index(input.tablePath);
       const started = performance.now();
-      const prepared = await prepareMirrorCommit(input.snapshot, index, files.list, {
-        term: input.term,
-        now: input.now,
-        vectors: this.vectors,
-      });
+      let prepared: Awaited<ReturnType<typeof prepareMirrorCommit>>;
+      try {
+        prepared = await prepareMirrorCommit(input.snapshot, index, files.list, {
+          term: input.term,
+          now: input.now,
+          vectors: this.vectors,
+          // A cached snapshot older than the index: plan again on a fresh one rather than rebuild the index.
+          sync: { refuseAhead: true },
+        });
+      } catch (error) {
+        if (error instanceof IndexAheadError) throw new CommitConflictError(error.message, 'stale-snapshot');
+        throw error;
+      }
       this.countSync(prepared.sync, input.tablePath);
       if (prepared.kind === 'conflicts') {
         const refusals = new Map<CommitRequest, Refusal>();
