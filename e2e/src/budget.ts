@@ -6,12 +6,14 @@ export const LONG = process.env.DW_E2E_PROFILE === 'long';
 
 export const budget = {
   /** Standard MongoDB pipeline: events after the snapshot, and snapshot documents per collection. */
-  pipelineEvents: LONG ? 20_000 : 2_000,
+  pipelineEvents: LONG ? 20_000 : 1_500,
   snapshotDocs: LONG ? 200 : 25,
   /** Runs of each fault loop. */
   runs: (long: number) => (LONG ? long : 1),
   /** Events produced in each run of a fault loop. */
-  faultEvents: LONG ? 4_000 : 800,
+  faultEvents: LONG ? 4_000 : 500,
+  /** How long each run's stream lasts; the fault lands somewhere in it. */
+  streamMs: LONG ? 12_000 : 5_000,
   /** How long the S3 server stays down. */
   s3OutageMs: LONG ? 30_000 : 10_000,
 };

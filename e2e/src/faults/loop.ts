@@ -40,8 +40,8 @@ export async function faultLoop(bench: Bench, fault: Fault, o: LoopOptions): Pro
   const seen = new Set<string>(); // checks are cumulative: a problem is reported by the run that caused it
   let before = { events: 0, lost: 0, deadLettered: 0, duplicated: 0 };
   for (let run = 0; run < o.runs; run++) {
-    const streaming = stream(bench, o.eventsPerRun, o.streamMs ?? 8_000);
-    await sleep(randomMs(500, (o.streamMs ?? 8_000) * 0.6, () => bench.random.next()));
+    const streaming = stream(bench, o.eventsPerRun, o.streamMs ?? budget.streamMs);
+    await sleep(randomMs(500, (o.streamMs ?? budget.streamMs) * 0.6, () => bench.random.next()));
     const outcome = await fault(bench, run);
     const atFault = bench.source.targets();
     await streaming;

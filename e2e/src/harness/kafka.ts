@@ -39,6 +39,20 @@ export class KafkaHelper {
   }
 
   async createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
+    // a broker that has just started can answer the leader wait with UNKNOWN_TOPIC_OR_PARTITION: ask again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.createOnce(topic, partitions, config);
+        break;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    this.created.add(topic);
+  }
+
+  private async createOnce(topic: string, partitions: number, config: Record<string, string>): Promise<void> {
     await this.admin.createTopics({
       topics: [
         {
@@ -49,20 +63,15 @@ export class KafkaHelper {
       ],
       waitForLeaders: true,
     });
-    this.created.add(topic);
   }
 
   /**
    * Produces records in order, each to its partition, and returns their offsets. `acks: -1` with an idempotent
    * producer: a retried request is not written twice, so the offsets are exactly the ones the table must hold.
+   * Like a Kafka Connect source task, it waits out a broker that is down (restarted): a failed send is sent again
+   * once the partitions' end offsets show it did not land.
    */
   async produce(topic: string, records: OutRecord[]): Promise<bigint[]> {
-    this.producer ??= (async () => {
-      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await p.connect();
-      return p;
-    })();
-    const producer = await this.producer;
     const offsets: bigint[] = [];
     // one request per chunk; within a partition the records of a chunk get consecutive offsets in order
     for (let i = 0; i < records.length; ) {
@@ -73,17 +82,8 @@ export class KafkaHelper {
         chunk.push(r);
         bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
       }
-      const meta = await producer.send({
-        topic,
-        acks: -1,
-        messages: chunk.map((r) => ({
-          partition: r.partition,
-          key: r.key,
-          value: r.value,
-          ...(r.headers ? { headers: r.headers } : {}),
-        })),
-      });
-      const next = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
+      const start = await this.sendChunk(topic, chunk);
+      const next = new Map(start);
       for (const r of chunk) {
         const offset = next.get(r.partition);
         if (offset === undefined)
@@ -93,6 +93,60 @@ export class KafkaHelper {
       }
     }
     return offsets;
+  }
+
+  /** Sends one chunk until it is in; returns the first offset it got in each partition. */
+  private async sendChunk(topic: string, chunk: OutRecord[]): Promise<Map<number, bigint>> {
+    const deadline = Date.now() + 180_000;
+    // the end offsets before the first attempt: a later attempt is safe only while they have not moved
+    let baseline: Map<number, bigint> | undefined;
+    for (let attempt = 0; ; attempt++) {
+      baseline ??= await this.endOffsets(topic).catch(() => undefined);
+      if (baseline && attempt > 0) {
+        const now = await this.endOffsets(topic).catch(() => undefined);
+        if (now === undefined) {
+          await new Promise((r) => setTimeout(r, 2000));
+          continue; // the broker is still away
+        }
+        if ([...now].some(([p, end]) => end !== baseline?.get(p))) {
+          throw new Error(`a failed send to ${topic} landed (in part); its offsets cannot be attributed`);
+        }
+      }
+      try {
+        const producer = await this.connectedProducer();
+        const meta = await producer.send({
+          topic,
+          acks: -1,
+          messages: chunk.map((r) => ({
+            partition: r.partition,
+            key: r.key,
+            value: r.value,
+            ...(r.headers ? { headers: r.headers } : {}),
+          })),
+        });
+        return new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        // reconnect: a kafkajs producer does not always recover from a broker restart
+        const old = this.producer;
+        this.producer = undefined;
+        void old?.then((p) => p.disconnect()).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await p.connect();
+      return p;
+    })();
+    const pending = this.producer;
+    pending.catch(() => {
+      if (this.producer === pending) this.producer = undefined;
+    });
+    return pending;
   }
 
   /** The end offset (high watermark) of each partition. */
