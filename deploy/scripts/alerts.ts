@@ -72,6 +72,13 @@ export function renderAlerts(): string {
           'An ingestor uses over 90 % of its 512 MiB budget (runbook: Scaling ingestors).',
         ),
         rule(
+          'DeltaWriterMirrorInvariantViolated',
+          `sum(increase(${m('deltawriter_committer_mirror_violations_total')}[1h])) > 0`,
+          '0m',
+          'critical',
+          'A mirror table holds rows that break its invariant (written by something else, or a bug); the committer logs each key (docs/mirror-tables.md).',
+        ),
+        rule(
           'DeltaWriterMaintenanceFailing',
           `sum by (kind) (increase(${m('deltawriter_committer_maintenance_runs_total', 'outcome="failed"')}[6h])) > 2`,
           '0m',
