@@ -14,6 +14,9 @@ pnpm biome check .
 step typecheck
 pnpm turbo run typecheck --output-logs=errors-only
 
+step "deploy (offline: chart, compose, images, docs)"
+bash deploy/check.sh
+
 step "local stack"
 started_stack=0
 if ! bash deploy/local/stack status --quiet; then
