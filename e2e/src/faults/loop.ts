@@ -5,6 +5,7 @@
  * and recovery — from the end of the fault until everything produced before it was committed.
  */
 
+import { budget } from '../budget.js';
 import { problemsOf, summarize, verifyMongoTables } from '../checks/verify.js';
 import { randomMs, sleep } from '../harness/wait.js';
 import type { OffsetTargets } from '../harness/watcher.js';
