@@ -1,10 +1,13 @@
 import { type Data, type Field, makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow';
 import type { BsonDocument } from '../bson/values.js';
+import { documentSource } from '../debezium/mongo-fast.js';
 import type { ChangeEvent } from '../debezium/types.js';
+import { Tape } from '../ejson/tape.js';
 import { CDC_COLUMNS, CdcColumns } from './cdc.js';
 import { Column } from './column.js';
 import type { ConvertOptions } from './kinds.js';
 import { addTargetChildren, nameChildren, type SchemaResolution, settle } from './schema.js';
+import { putDocument } from './tokens.js';
 
 export { CDC_COLUMNS };
 
@@ -58,8 +61,11 @@ export class BatchBuilder {
   }
 
   append(event: ChangeEvent): void {
-    const row: BsonDocument = event.after ?? event.before ?? event.key ?? EMPTY;
-    this.root.put(row);
+    // The row is `after ?? before ?? key`; a document the decoder keeps as a token tape is written
+    // straight from it, never materialized.
+    const row = documentSource(event, 'after') ?? documentSource(event, 'before') ?? event.key ?? EMPTY;
+    if (row instanceof Tape) putDocument(this.root, row);
+    else this.root.put(row);
     this.cdc?.append(event);
     this.rows++;
   }

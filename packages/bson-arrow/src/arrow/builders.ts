@@ -59,7 +59,8 @@ export abstract class ColumnBuilder {
     }
   }
 
-  private setValid(): void {
+  /** Marks the next slot valid (`length` grows by one); the caller writes its value at `length - 1`. */
+  protected setValid(): void {
     this.ensureValidity();
     const i = this.length >> 3;
     this.validity[i] = (this.validity[i] as number) | (1 << (this.length & 7));
@@ -86,6 +87,10 @@ function grow<T extends Int32Array | Float64Array | BigInt64Array | Uint32Array>
 
 export class BoolBuilder extends ColumnBuilder {
   private values = new Uint8Array(64);
+  appendBool(v: boolean): void {
+    this.setValid();
+    this.write(v);
+  }
   protected write(v: BsonValue): void {
     const i = this.length - 1;
     if (i >> 3 >= this.values.length) {
@@ -112,6 +117,11 @@ export class BoolBuilder extends ColumnBuilder {
 
 export class Int32Builder extends ColumnBuilder {
   private values = new Int32Array(64);
+  appendInt(v: number): void {
+    this.setValid();
+    this.values = grow(this.values, this.length);
+    this.values[this.length - 1] = v;
+  }
   protected write(v: BsonValue): void {
     this.values = grow(this.values, this.length);
     this.values[this.length - 1] = v as number;
@@ -133,6 +143,11 @@ export class Int32Builder extends ColumnBuilder {
 
 export class Float64Builder extends ColumnBuilder {
   private values = new Float64Array(64);
+  appendDouble(v: number): void {
+    this.setValid();
+    this.values = grow(this.values, this.length);
+    this.values[this.length - 1] = v;
+  }
   protected write(v: BsonValue): void {
     this.values = grow(this.values, this.length);
     this.values[this.length - 1] = typeof v === 'number' ? v : numberOf(v);
@@ -155,11 +170,38 @@ export class Float64Builder extends ColumnBuilder {
 /** int64 columns and µs timestamps (BSON dates ×1000, relational instants as they are). */
 export class Int64Builder extends ColumnBuilder {
   private values = new BigInt64Array(64);
+  /** The same buffer as 32-bit words: safe integers are written without a BigInt (little-endian, as Arrow). */
+  private words = new Uint32Array(this.values.buffer);
   constructor(private readonly timestamp: boolean) {
     super();
   }
+  /** An integer within ±2^53 (the caller guarantees it), written as two words. */
+  appendSafeInt(v: number): void {
+    if (!LITTLE_ENDIAN) {
+      this.append(BigInt(v));
+      return;
+    }
+    this.setValid();
+    this.reserve();
+    const hi = Math.floor(v / 4294967296);
+    const i = (this.length - 1) * 2;
+    this.words[i] = v - hi * 4294967296;
+    this.words[i + 1] = hi; // two's complement of a negative high word, by Uint32 conversion
+  }
+  /** A BSON date (ms within ±2^53) as µs. */
+  appendMillis(ms: number): void {
+    const us = ms * 1000;
+    if (us <= MAX_SAFE && us >= -MAX_SAFE) this.appendSafeInt(us);
+    else this.append(new DateTime(BigInt(ms)));
+  }
+  private reserve(): void {
+    if (this.length > this.values.length) {
+      this.values = grow(this.values, this.length);
+      this.words = new Uint32Array(this.values.buffer);
+    }
+  }
   protected write(v: BsonValue): void {
-    this.values = grow(this.values, this.length);
+    this.reserve();
     let n: bigint;
     if (typeof v === 'bigint') n = v;
     else if (typeof v === 'number') n = BigInt(v);
@@ -169,7 +211,7 @@ export class Int64Builder extends ColumnBuilder {
     this.values[this.length - 1] = n;
   }
   protected writeNull(): void {
-    this.values = grow(this.values, this.length);
+    this.reserve();
   }
   finish(): Data {
     const type = this.timestamp ? new TimestampMicrosecond('UTC') : new Int64();
@@ -183,6 +225,9 @@ export class Int64Builder extends ColumnBuilder {
     } as never);
   }
 }
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export class Date32Builder extends ColumnBuilder {
   private values = new Int32Array(64);
@@ -224,25 +269,38 @@ export class BytesBuilder extends ColumnBuilder {
       this.reserve(b.length);
       this.bytes.set(b, this.end);
       this.end += b.length;
-    } else {
-      const s = this.text(v);
-      const n = s.length;
-      this.reserve(n * 3);
-      const bytes = this.bytes;
-      let end = this.end;
-      // Short ASCII strings are copied in JS: cheaper than a call into the native UTF-8 encoder.
-      let i = 0;
-      if (n < 64) {
-        for (; i < n; i++) {
-          const c = s.charCodeAt(i);
-          if (c >= 0x80) break;
-          bytes[end++] = c;
-        }
+      this.endValue();
+    } else this.writeText(this.text(v), 0, -1);
+  }
+
+  /** A string value, or the part `[from, to)` of a text (`to` -1: to its end). */
+  appendText(s: string, from = 0, to = -1): void {
+    this.setValid();
+    this.writeText(s, from, to);
+  }
+
+  private writeText(s: string, from: number, to: number): void {
+    const n = (to < 0 ? s.length : to) - from;
+    this.reserve(n * 3);
+    const bytes = this.bytes;
+    let end = this.end;
+    // ASCII is copied in JS: cheaper than a call into the native UTF-8 encoder for short strings.
+    let i = from;
+    const stop = from + n;
+    if (n < 64) {
+      for (; i < stop; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        bytes[end++] = c;
       }
-      // Unpaired UTF-16 surrogates have no UTF-8 form: they become U+FFFD (README: declared lossy).
-      if (i < n) end += bytes.write(i === 0 ? s : s.slice(i), end, 'utf8');
-      this.end = end;
     }
+    // Unpaired UTF-16 surrogates have no UTF-8 form: they become U+FFFD (README: declared lossy).
+    if (i < stop) end += bytes.write(i === 0 && stop === s.length ? s : s.slice(i, stop), end, 'utf8');
+    this.end = end;
+    this.endValue();
+  }
+
+  private endValue(): void {
     this.offsets = grow(this.offsets, this.length + 1);
     this.offsets[this.length] = this.end;
   }

@@ -33,8 +33,13 @@ export class Column {
   leaf: ColumnBuilder | null = null;
   children: Map<string, Column> | null = null;
   element: Column | null = null;
-  private validity: ValidityBuilder | null = null; // struct and list nulls
-  private offsets: number[] = [];
+  /** Struct and list nulls. */
+  validity: ValidityBuilder | null = null;
+  /** List offsets. */
+  offsets: number[] = [];
+  /** Struct columns: the children of the last document's members, by position (see `tokens.ts`). */
+  shapeKeys: string[] = [];
+  shapeColumns: Column[] = [];
 
   constructor(
     readonly source: string,
@@ -58,6 +63,8 @@ export class Column {
     this.element = null;
     this.validity = null;
     this.offsets = [];
+    this.shapeKeys = [];
+    this.shapeColumns = [];
     if (kind === 'struct') {
       this.children = new Map();
       this.validity = new ValidityBuilder();
@@ -122,6 +129,15 @@ export class Column {
     this.write(v);
   }
 
+  /** A struct's new child for field `k`: null in each of the `n` earlier rows. */
+  addChild(k: string, n: number): Column {
+    const c = new Column(k, this.options);
+    c.length = n;
+    c.init('null');
+    (this.children as Map<string, Column>).set(k, c);
+    return c;
+  }
+
   ensureOverflow(): BytesBuilder {
     if (!this.overflow) {
       this.overflow = new BytesBuilder(false, TEXT.ejson);
@@ -138,14 +154,7 @@ export class Column {
       const doc = v as BsonDocument;
       const before = children.size;
       doc.forEach((x, k) => {
-        let c = children.get(k);
-        if (c === undefined) {
-          c = new Column(k, this.options);
-          c.length = n; // a new field: null in every earlier row
-          c.init('null');
-          children.set(k, c);
-        }
-        c.put(x);
+        (children.get(k) ?? this.addChild(k, n)).put(x);
       });
       // Keys are unique, so when the document has every column, every column got its value.
       if (doc.size !== before || children.size !== before) {
@@ -248,7 +257,7 @@ export function overflowField(c: Column): Field {
 const NUMERIC = new Set(['int32', 'int64', 'double', 'unsafeInt64']);
 
 /** Widens an unfrozen column so that it can hold a value of kind `vk` exactly. */
-function widen(c: Column, vk: ValueKind): void {
+export function widen(c: Column, vk: ValueKind): void {
   const k = c.kind;
   const v = vk.kind;
   if (k === 'ejson') {
@@ -328,6 +337,15 @@ export function typeName(vk: ValueKind): string {
 /** Whether a frozen (target-schema) column can store a value exactly; arrays are checked element-wise. */
 export function accepts(c: Column, v: BsonValue | undefined): boolean {
   const vk = kindOf(v, c.options);
+  if (vk.kind === 'list' && c.kind === 'list') {
+    const el = c.element as Column;
+    return !el.frozen || (v as BsonValue[]).every((x) => accepts(el, x));
+  }
+  return acceptsKind(c, vk);
+}
+
+/** `accepts` by the value's kind alone (for an array: whether the column is a list at all). */
+export function acceptsKind(c: Column, vk: ValueKind): boolean {
   const k = c.kind;
   if (vk.kind === 'null' || k === 'ejson') return true;
   switch (vk.kind) {
@@ -339,11 +357,8 @@ export function accepts(c: Column, v: BsonValue | undefined): boolean {
       return k === 'int64';
     case 'struct':
       return k === 'struct';
-    case 'list': {
-      if (k !== 'list') return false;
-      const el = c.element as Column;
-      return !el.frozen || (v as BsonValue[]).every((x) => accepts(el, x));
-    }
+    case 'list':
+      return k === 'list';
     case 'binary':
     case 'uuid':
       return k === vk.kind && c.subtype === vk.subtype;

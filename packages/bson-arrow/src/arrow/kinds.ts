@@ -77,6 +77,19 @@ const BSON_TS = K('bsonTimestamp');
 const REGEX = K('regex');
 const DEC_TEXT = K('decimalText');
 
+/** The kinds a value read from a token tape can have (the same objects `kindOf` returns). */
+export const TOKEN_KINDS = {
+  BOOL,
+  INT32,
+  INT64,
+  DOUBLE,
+  STRING,
+  OBJECT_ID,
+  TIMESTAMP,
+  STRUCT,
+  LIST,
+} as const;
+
 export function kindOf(v: BsonValue | undefined, options: ConvertOptions): ValueKind {
   switch (typeof v) {
     case 'undefined':

@@ -54,13 +54,8 @@ export function doc(d: BsonDocument, key: string): BsonDocument | null {
  * is. Everything else — relational envelopes with typed int64/decimal row values, and whatever
  * `JSON.parse` rejects — goes through the lossless parser, which also reports syntax errors precisely.
  */
-export function parseEnvelope(text: string, options: ParseOptions): BsonValue {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return parseExtendedJson(text, { ...options, extended: false });
-  }
+export function parseEnvelope(text: string, options: ParseOptions, raw = nativeJson(text)): BsonValue {
+  if (raw === NOT_JSON) return parseExtendedJson(text, { ...options, extended: false });
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     const o = raw as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -72,6 +67,30 @@ export function parseEnvelope(text: string, options: ParseOptions): BsonValue {
     }
   }
   return parseExtendedJson(text, { ...options, extended: false });
+}
+
+/** `JSON.parse(text)`, or `NOT_JSON` when it throws. */
+export function nativeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** Whether `fromPlainJson` takes `v` without a nesting error. */
+export function withinDepth(v: unknown, depth: number, maxDepth: number): boolean {
+  if (typeof v !== 'object' || v === null) return true;
+  if (depth > maxDepth) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!withinDepth(x, depth + 1, maxDepth)) return false;
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k in o) if (!withinDepth(o[k], depth + 1, maxDepth)) return false;
+  }
+  return true;
 }
 
 function fromPlainJson(v: unknown, depth: number, maxDepth: number): BsonValue {

@@ -1,4 +1,11 @@
-import { type BsonDocument, type BsonValue, bsonTypeOf, type Double, doubleValue } from '../bson/values.js';
+import {
+  type BsonDocument,
+  type BsonValue,
+  bsonTypeOf,
+  type Double,
+  doubleValue,
+  ObjectId,
+} from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { stringifyExtendedJson } from '../ejson/stringify.js';
 import { DecodeError } from '../errors.js';
@@ -10,6 +17,9 @@ import { unwrapConverterEnvelope } from './envelope.js';
  * implies (`1234` for both Int32 and Int64): every integral number is written as `$numberLong`.
  */
 export function canonicalKey(v: BsonValue): string {
+  // The two `_id` types of nearly every collection, written as `stringifyExtendedJson` writes them.
+  if (v instanceof ObjectId) return `{"$oid":"${v.hex}"}`;
+  if (typeof v === 'string') return JSON.stringify(v);
   return stringifyExtendedJson(normalizeNumbers(v), { mode: 'canonical', style: 'compact' });
 }
 
@@ -58,6 +68,25 @@ function parseKeyJson(text: string, maxDepth: number): BsonValue {
   return parseExtendedJson(text, { extended: false, maxDepth });
 }
 
+/**
+ * `{"$oid": "<24 lower-case hex>"}` exactly as the connector writes an ObjectId key (with or without the
+ * space): the ObjectId, as the lossless parser would make it; anything else, undefined.
+ */
+function objectIdText(t: string): ObjectId | undefined {
+  const at =
+    t.length === 36 && t.startsWith('{"$oid": "')
+      ? 10
+      : t.length === 35 && t.startsWith('{"$oid":"')
+        ? 9
+        : -1;
+  if (at < 0 || t.charCodeAt(at + 24) !== 34 || t.charCodeAt(at + 25) !== 125) return undefined;
+  for (let i = at; i < at + 24; i++) {
+    const c = t.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  return new ObjectId(t.slice(at, at + 24));
+}
+
 const STRING_CONVERTER_KEY = /^Struct\{id=(.*)\}$/s;
 
 /**
@@ -70,7 +99,7 @@ export function parseMongoKey(text: string, maxDepth: number): BsonValue {
   const raw = unwrapConverterEnvelope(parseKeyJson(text, maxDepth));
   if (raw instanceof Map) {
     const id = raw.get('id');
-    if (typeof id === 'string') return parseExtendedJson(id, { maxDepth });
+    if (typeof id === 'string') return objectIdText(id) ?? parseExtendedJson(id, { maxDepth });
     // ExtractNewDocumentState rewrites the key to a typed `{id: <value>}`.
     if (id !== undefined) return id;
   }

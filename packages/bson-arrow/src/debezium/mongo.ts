@@ -47,7 +47,7 @@ export function decodeMongoPayload(
   };
 }
 
-function mongoSource(s: BsonDocument): SourceInfo {
+export function mongoSource(s: BsonDocument): SourceInfo {
   const txn = s.get('txnNumber');
   const lsid = str(s, 'lsid');
   return {
@@ -107,22 +107,23 @@ function decodePatch(payload: BsonDocument, limits: DecodeLimits): MongoPatch | 
   }
   // Debezium ≤ 2.1 oplog mode carried the update as a `patch` string ({"$set": …, "$unset": …}).
   const legacy = payload.get('patch');
-  if (typeof legacy === 'string') {
-    const v = parseExtendedJson(legacy, limits);
-    if (!(v instanceof Map)) throw new DecodeError('invalid_extended_json', '"patch" is not a document');
-    const $set = v.get('$set');
-    const $unset = v.get('$unset');
-    if ($set === undefined && $unset === undefined) {
-      throw new DecodeError(
-        'unsupported_op',
-        'legacy "patch" without $set/$unset (full replacement) is not supported',
-      );
-    }
-    return {
-      set: $set instanceof Map ? $set : new Map(),
-      unset: $unset instanceof Map ? [...$unset.keys()] : [],
-      truncatedArrays: [],
-    };
+  return typeof legacy === 'string' ? legacyPatch(legacy, limits) : null;
+}
+
+export function legacyPatch(text: string, limits: DecodeLimits): MongoPatch {
+  const v = parseExtendedJson(text, limits);
+  if (!(v instanceof Map)) throw new DecodeError('invalid_extended_json', '"patch" is not a document');
+  const $set = v.get('$set');
+  const $unset = v.get('$unset');
+  if ($set === undefined && $unset === undefined) {
+    throw new DecodeError(
+      'unsupported_op',
+      'legacy "patch" without $set/$unset (full replacement) is not supported',
+    );
   }
-  return null;
+  return {
+    set: $set instanceof Map ? $set : new Map(),
+    unset: $unset instanceof Map ? [...$unset.keys()] : [],
+    truncatedArrays: [],
+  };
 }

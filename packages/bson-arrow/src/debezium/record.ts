@@ -1,11 +1,20 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { DEFAULT_LIMITS, DecodeError, type DecodeLimits } from '../errors.js';
-import { converterSchema, doc, parseEnvelope, str, unwrapConverterEnvelope } from './envelope.js';
+import {
+  converterSchema,
+  doc,
+  nativeJson,
+  parseEnvelope,
+  str,
+  unwrapConverterEnvelope,
+  withinDepth,
+} from './envelope.js';
 import { canonicalKey, parseMongoKey } from './key.js';
 import { decodeMongoPayload } from './mongo.js';
+import { decodeMongoFast, isObj } from './mongo-fast.js';
 import { decodeRelationalKey, decodeRelationalPayload } from './relational.js';
-import type { DecodeResult, KafkaRecord, Op, RecordPosition, Tombstone } from './types.js';
+import type { ChangeEvent, DecodeResult, KafkaRecord, Op, RecordPosition, Tombstone } from './types.js';
 
 export interface DecoderOptions extends Partial<DecodeLimits> {
   /**
@@ -13,6 +22,13 @@ export interface DecoderOptions extends Partial<DecodeLimits> {
    * any change event of its topic (a tombstone has no `source` to tell); learnt per topic otherwise.
    */
   connector?: 'mongodb' | 'relational';
+  /**
+   * Decode MongoDB events through the fast path (default true): fields read from the native
+   * `JSON.parse` object, documents parsed into token tapes that `BatchBuilder` reads directly and that
+   * become `Map`s only when `after`/`before` is read. Results are identical; `false` takes the reference
+   * path (every document a `Map` at once), for comparison and debugging.
+   */
+  fastPath?: boolean;
 }
 
 const OPS = new Set(['c', 'u', 'd', 'r', 't']);
@@ -23,9 +39,11 @@ const OPS = new Set(['c', 'u', 'd', 'r', 't']);
  */
 export class Decoder {
   private readonly limits: DecodeLimits;
+  private readonly fast: boolean;
   private readonly topicConnector = new Map<string, 'mongodb' | 'relational'>();
 
   constructor(private readonly options: DecoderOptions = {}) {
+    this.fast = options.fastPath !== false;
     this.limits = {
       maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
       maxBytes: options.maxBytes ?? DEFAULT_LIMITS.maxBytes,
@@ -51,7 +69,12 @@ export class Decoder {
     const valueText = this.text(record.value, 'value');
     const keyText = this.text(record.key, 'key');
     if (valueText === null) return this.tombstone(keyText, position);
-    const parsed = parseEnvelope(valueText, this.limits);
+    const raw = nativeJson(valueText);
+    if (this.fast) {
+      const event = this.mongoFast(raw, keyText, record.topic, position);
+      if (event) return event;
+    }
+    const parsed = parseEnvelope(valueText, this.limits, raw);
     const payload = unwrapConverterEnvelope(parsed);
     // ExtractNewRecordState's delete marker: `{"schema": …, "payload": null}` or the bytes `null`.
     if (payload === null) return this.tombstone(keyText, position);
@@ -70,6 +93,30 @@ export class Decoder {
     this.topicConnector.set(record.topic, 'relational');
     const key = keyText === null ? null : this.relationalKey(keyText);
     return decodeRelationalPayload(payload, converterSchema(parsed), op as Op, source, key, position);
+  }
+
+  /** The fast path for a MongoDB change event (`mongo-fast.ts`), or undefined for the reference path. */
+  private mongoFast(
+    raw: unknown,
+    keyText: string | null,
+    topic: string,
+    position: RecordPosition,
+  ): ChangeEvent | undefined {
+    if (!isObj(raw)) return undefined;
+    let payload: unknown = raw;
+    if (Object.hasOwn(raw, 'payload')) {
+      const n = Object.keys(raw).length;
+      if (n === 1 || (n === 2 && Object.hasOwn(raw, 'schema'))) payload = raw.payload;
+    }
+    if (!isObj(payload)) return undefined;
+    const source = payload.source;
+    const op = payload.op;
+    if (!isObj(source) || source.connector !== 'mongodb') return undefined;
+    if (op !== 'c' && op !== 'u' && op !== 'd' && op !== 'r') return undefined;
+    if (!withinDepth(payload, 0, this.limits.maxDepth)) return undefined;
+    this.topicConnector.set(topic, 'mongodb');
+    const keyId = keyText === null ? undefined : parseMongoKey(keyText, this.limits.maxDepth);
+    return decodeMongoFast(payload, op, source, keyId, position, this.limits);
   }
 
   private relationalKey(keyText: string): BsonDocument | null {

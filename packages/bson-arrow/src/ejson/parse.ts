@@ -37,7 +37,7 @@ export function parseExtendedJson(text: string, options: ParseOptions = {}): Bso
   return v;
 }
 
-enum C {
+export enum C {
   Tab = 9,
   Nl = 10,
   Cr = 13,
@@ -67,15 +67,16 @@ enum C {
 
 const NAMES: (string | undefined)[] = new Array(1024);
 
-class Parser {
+/** The lossless parser; `ejson/tape-parser.ts` extends it to write tokens instead of values. */
+export class Parser {
   pos = 0;
-  private fields = 0;
+  protected fields = 0;
 
   constructor(
-    private readonly s: string,
-    private readonly maxDepth: number,
-    private readonly maxFields: number,
-    private readonly extended: boolean,
+    protected readonly s: string,
+    protected readonly maxDepth: number,
+    protected readonly maxFields: number,
+    protected readonly extended: boolean,
   ) {}
 
   error(message: string): never {
@@ -122,7 +123,7 @@ class Parser {
     return v;
   }
 
-  private object(depth: number): BsonValue {
+  protected object(depth: number): BsonValue {
     if (depth > this.maxDepth)
       throw new DecodeError('nesting_too_deep', `nesting deeper than ${this.maxDepth} levels`);
     const s = this.s;
@@ -161,7 +162,7 @@ class Parser {
   }
 
   /** A member name and its colon; leaves the position at the value. */
-  private key(): string {
+  protected key(): string {
     const s = this.s;
     if (s.charCodeAt(this.pos) !== C.Quote) this.error('expected a field name');
     const key = this.fieldName();
@@ -215,7 +216,12 @@ class Parser {
       1023;
     const cached = NAMES[slot];
     this.pos = end + 1;
-    if (cached !== undefined && cached.length === len && s.startsWith(cached, start)) return cached;
+    if (cached !== undefined && cached.length === len) {
+      // Compared here, not with `startsWith`: names are short, and a builtin call costs more than the loop.
+      let i = 0;
+      while (i < len && cached.charCodeAt(i) === s.charCodeAt(start + i)) i++;
+      if (i === len) return cached;
+    }
     const name = s.slice(start, end);
     NAMES[slot] = name;
     return name;
@@ -241,7 +247,7 @@ class Parser {
     return this.error('unterminated string');
   }
 
-  private escapedString(start: number, firstEscape: number): string {
+  protected escapedString(start: number, firstEscape: number): string {
     const s = this.s;
     let out = s.slice(start, firstEscape);
     let i = firstEscape;
