@@ -1,9 +1,9 @@
 import { Int64, type Schema, Type } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder } from '../src/arrow/batch.js';
+import { BatchBuilder, CDC_COLUMNS } from '../src/arrow/batch.js';
 import { rowsFromTable } from '../src/arrow/read.js';
 import { DateTime, ObjectId } from '../src/bson/values.js';
-import { encodeMongoEvent } from '../src/debezium/encoder.js';
+import { encodeMongoEvent, encodeMongoKey } from '../src/debezium/encoder.js';
 import { decodeRecord } from '../src/debezium/record.js';
 import type { ChangeEvent } from '../src/debezium/types.js';
 import { parseExtendedJson } from '../src/ejson/parse.js';
@@ -114,6 +114,31 @@ describe('BatchBuilder: schema inference', () => {
     expect(r.table.getChild('e')?.get(0)).toBe('{}');
     expect(typeOf(r.schema, 'l')).toBe('List<Utf8>');
     expect(r.table.getChild('n')).toBeNull();
+  });
+
+  it('a batch without data columns (no events, only empty documents) keeps just the CDC columns', () => {
+    const none = new BatchBuilder().finish();
+    expect(none.rows).toBe(0);
+    expect(none.schema.fields.map((f) => f.name)).toEqual([...CDC_COLUMNS]);
+    const empty = new BatchBuilder();
+    for (const id of [1, 2]) {
+      const value = encodeMongoEvent({
+        op: 'c',
+        after: new Map(),
+        tsMs: 1,
+        source: { name: 'n', db: 'd', collection: 'c', tsMs: 1, ord: id },
+      });
+      const key = encodeMongoKey(id);
+      empty.append(decodeRecord({ topic: 't', partition: 0, offset: id, key, value }) as ChangeEvent);
+    }
+    const r = empty.finish();
+    expect(r.rows).toBe(2);
+    expect(r.schema.fields.map((f) => f.name)).toEqual([...CDC_COLUMNS]);
+    expect(r.resolutions).toEqual([]);
+    // and such a schema is a valid target for the next batch
+    const next = new BatchBuilder({ targetSchema: none.schema });
+    next.append(event('{"_id": 1}'));
+    expect(next.finish().schema.fields.map((f) => f.name)).toEqual(['_id', ...CDC_COLUMNS]);
   });
 
   it('field names Delta/Spark cannot take are renamed deterministically and recorded', () => {

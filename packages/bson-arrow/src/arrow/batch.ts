@@ -72,7 +72,7 @@ export class BatchBuilder {
 
   finish(): BatchResult {
     const resolutions: SchemaResolution[] = [];
-    settle(this.root, '', resolutions);
+    settle(this.root, '', resolutions, true);
     nameChildren(this.root, '', '', this.cdc ? [...CDC_COLUMNS] : [], resolutions);
     const { data } = this.root.build();
     const fields: Field[] = [...(data.type as Struct).children];

@@ -113,7 +113,7 @@ export function leafFor(c: Column): ColumnBuilder {
  * become Extended JSON text, arrays that never had an element get Extended JSON elements — and reports
  * those and every conflict or promotion, children first.
  */
-export function settle(c: Column, path: string, out: SchemaResolution[]): void {
+export function settle(c: Column, path: string, out: SchemaResolution[], root = false): void {
   if (c.kind === 'struct') {
     const kids = [...(c.children as Map<string, Column>).values()];
     for (const k of kids) settle(k, join(path, k.source), out);
@@ -137,7 +137,9 @@ export function settle(c: Column, path: string, out: SchemaResolution[]): void {
   } else if (c.promotedFrom && c.kind !== 'ejson') {
     out.push({ kind: 'promoted', path, types: [...c.seen].sort(), detail: `numbers promoted to ${c.kind}` });
   }
+  // The row itself stays a struct even when it has no data column (no events, only empty documents).
   if (
+    !root &&
     c.kind === 'struct' &&
     ![...(c.children as Map<string, Column>).values()].some((k) => k.kind !== 'null' || k.frozen)
   ) {
