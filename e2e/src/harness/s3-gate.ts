@@ -83,7 +83,7 @@ export class S3Gate {
     client.on('data', (chunk: Buffer) => {
       const line = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 4096)));
       const trap = this.trap;
-      if (line && trap && trap.match.test(`${line[1]} ${line[2]}`)) {
+      if (line && trap?.match.test(`${line[1]} ${line[2]}`)) {
         this.trap = undefined;
         caught = { method: line[1] as string, path: line[2] as string, release: () => {} };
         if (trap.phase === 'request') {

@@ -120,6 +120,18 @@ export function plainReader(
       return Number(formatDecimal(v, scale));
     };
   }
+  if (A.DataType.isInt(t) && t.bitWidth === 64) {
+    // Two 32-bit words instead of a BigInt per value (exact below 2^53, like Number(bigint)).
+    const values = data.values as BigInt64Array;
+    const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+    const signed = t.isSigned;
+    return (i) => {
+      if (!valid(i)) return null;
+      const lo = words[2 * i] as number;
+      const hi = words[2 * i + 1] as number;
+      return (signed ? hi | 0 : hi) * 4294967296 + lo;
+    };
+  }
   if (A.DataType.isInt(t) || A.DataType.isFloat(t)) {
     const values = data.values as ArrayLike<number | bigint>;
     return (i) => {
