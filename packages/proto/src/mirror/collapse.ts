@@ -32,6 +32,11 @@ export interface MirrorEvent {
   readonly patch: Patch | null;
   /** The document before the change (MongoDB pre-images), a base for `patch` when the batch has none. */
   readonly before?: Doc | null;
+  /**
+   * A partial update that is applied even under `skip`: relational events with unchanged TOAST columns (the other
+   * columns changed; skipping the event would lose that change).
+   */
+  readonly mustApply?: boolean;
 }
 
 export interface CollapseOptions {
@@ -145,7 +150,7 @@ export function collapseEvents(events: readonly MirrorEvent[], options: Collapse
         state = { kind: 'doc', doc: e.after };
         image = e.version;
       } else if (!e.patch) state = chain([], `${e.op} event without a document or an update description`);
-      else if (options.partialUpdates === 'skip') {
+      else if (options.partialUpdates === 'skip' && !e.mustApply) {
         skipped++;
         continue;
       } else state = applyTo(state, e, e.patch, image);
@@ -210,6 +215,9 @@ export function mirrorEventOf(e: ChangeEventLike): MirrorEvent | string {
       op: e.op,
       after: null,
       patch: { set: e.after, unset: [], truncatedArrays: [] },
+      mustApply: true,
+      // REPLICA IDENTITY FULL: the old row holds the unchanged columns, an exact base.
+      ...(e.before ? { before: e.before } : {}),
     };
   }
   return {

@@ -151,7 +151,16 @@ describe('mirrorEventOf', () => {
     expect(e).toMatchObject({
       after: null,
       patch: { set: d({ id: 1, a: 'x' }), unset: [], truncatedArrays: [] },
+      mustApply: true,
     });
+    // Under skip (the MongoDB update_full setting) it is still applied: here onto its REPLICA IDENTITY FULL old row.
+    const full = event({ unavailable: ['big'], before: d({ id: 1, a: 'old', big: 'B' }) });
+    const collapsed = collapseEvents([full as MirrorEvent], { partialUpdates: 'skip' });
+    expect(collapsed.skipped).toBe(0);
+    expect(collapsed.rows).toMatchObject([{ kind: 'upsert', doc: d({ id: 1, a: 'x', big: 'B' }) }]);
+    // Without the old row it needs the stored row: unresolved, never silently skipped.
+    const bare = collapseEvents([e as MirrorEvent], { partialUpdates: 'skip' });
+    expect(bare.rows).toMatchObject([{ kind: 'unresolved' }]);
   });
 
   it('refuses events without a key and ops without row semantics', () => {
