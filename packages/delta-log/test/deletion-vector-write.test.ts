@@ -196,7 +196,7 @@ describe('writing deletion vectors into a table', () => {
       minReaderVersion: 3,
       minWriterVersion: 7,
       readerFeatures: ['deletionVectors'],
-      writerFeatures: ['deletionVectors'],
+      writerFeatures: ['deletionVectors', 'invariants'],
     });
     const a = await writeDataFile(t.snapshot, ids(0, 10));
     const b = await writeDataFile(t.snapshot, ids(10, 10));

@@ -166,6 +166,22 @@ describe('tables written by delta-log', () => {
   }, 600_000);
 });
 
+describe('tables with table features and NOT NULL columns', () => {
+  it('accept a Spark INSERT (the protocol lists invariants) and refuse a NULL key', async () => {
+    const { dir, storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema: struct(field('id', 'long', false), field('v', 'string')),
+      configuration: { 'delta.enableDeletionVectors': 'true' },
+    });
+    expect(t.snapshot.protocol.writerFeatures).toContain('invariants');
+    await spark.sql(`INSERT INTO delta.\`${dir}\` VALUES (1, 'spark')`);
+    await expect(spark.sql(`INSERT INTO delta.\`${dir}\` VALUES (NULL, 'x')`)).rejects.toThrow();
+    const rows = await ourRows(dir);
+    expect(rows).toEqual([{ id: '1', v: 'spark' }]);
+    expectSameTable(await readWithDeltaRs(dir), rows, 1);
+  }, 600_000);
+});
+
 const spec: WriteSpec = {
   schema: {
     type: 'struct',

@@ -70,8 +70,13 @@ describe('create', () => {
     expect(ict.snapshot.protocol).toEqual({
       minReaderVersion: 1,
       minWriterVersion: 7,
-      writerFeatures: ['inCommitTimestamp'],
+      writerFeatures: ['inCommitTimestamp', 'invariants'],
     });
+    const notNull = await DeltaTable.create(storage, 'c', {
+      schema: struct(field('s', struct(field('id', 'long', false)))),
+      configuration: { 'delta.enableInCommitTimestamps': 'true' },
+    });
+    expect(notNull.snapshot.protocol.writerFeatures).toEqual(['inCommitTimestamp', 'invariants']);
   });
 });
 

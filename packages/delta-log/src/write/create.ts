@@ -51,6 +51,14 @@ function uses(t: DataType, name: string): boolean {
   return false;
 }
 
+function hasNotNull(t: DataType): boolean {
+  if (typeof t === 'string') return false;
+  if (t.type === 'struct') return t.fields.some((f) => !f.nullable || hasNotNull(f.type));
+  if (t.type === 'array') return hasNotNull(t.elementType);
+  if (t.type === 'map') return hasNotNull(t.keyType) || hasNotNull(t.valueType);
+  return false;
+}
+
 /** The protocol a new table needs for `schema`, `configuration` and explicitly requested `features`. */
 export function protocolFor(
   schema: StructType,
@@ -65,6 +73,9 @@ export function protocolFor(
   if (configuration['delta.checkpointPolicy'] === 'v2') needed.add('v2Checkpoint');
   if (configuration['delta.appendOnly'] === 'true' && needed.size > 0) needed.add('appendOnly');
   if (needed.size === 0) return { minReaderVersion: 1, minWriterVersion: 2 };
+  // Spark counts every NOT NULL column as an invariant and refuses to write a (x,7) table that does not
+  // list the feature; (1,2) implies it.
+  if (hasNotNull(schema)) needed.add('invariants');
   const reader = [...needed].filter((f) => READER_WRITER.has(f)).sort();
   const writer = [...needed].sort();
   return reader.length > 0
