@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { type EncoderPool, isWorkerOutOfMemory } from '../parquet/pool.js';
-import type { BuildResult, FileBuilder, RecordFailure } from '../pipeline/builder.js';
+import type { BuiltOutput, FileBuilder, RecordFailure } from '../pipeline/builder.js';
 import type { BufferedRecord } from '../pipeline/types.js';
 import { packRecords } from './pack.js';
 
@@ -45,16 +45,30 @@ export function chunkRecords(
 }
 
 export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder {
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const defaultChunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   return {
     async build(request) {
-      const files: BuildResult['files'] = [];
+      const outputs: BuiltOutput[] = request.outputs.map((o) => ({
+        kind: o.kind,
+        files: [],
+        deltaSchemaJson: '',
+      }));
       const failures: RecordFailure[] = [];
-      let schema = request.tableSchemaJson;
-      let resultSchema = '';
+      const schemas = request.outputs.map((o) => o.tableSchemaJson);
+      const partialUpdates = request.partialUpdates ?? 'skip';
+      // Applying partial updates needs the whole batch in view (a patch's document may be in an earlier chunk).
+      const chunkBytes =
+        partialUpdates === 'apply' && request.outputs.some((o) => o.kind === 'mirror')
+          ? Number.POSITIVE_INFINITY
+          : defaultChunkBytes;
 
       /** Builds one chunk; a chunk that overflows the worker heap is split in half, a single record dead-lettered. */
       const buildChunk = async (start: number, records: BufferedRecord[]): Promise<void> => {
+        // Outputs that start after this chunk get nothing from it.
+        const wanted = request.outputs
+          .map((o, i) => ({ o, i }))
+          .filter(({ o }) => o.fromIndex < start + records.length);
+        if (wanted.length === 0) return;
         let result: Awaited<ReturnType<EncoderPool['build']>>;
         try {
           result = await options.pool.build({
@@ -62,7 +76,12 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
             partitionBy: [...request.partitionBy],
             compression: request.compression,
             maxRecordBytes: options.maxRecordBytes,
-            ...(schema !== undefined && schema !== '' && { tableSchemaJson: schema }),
+            partialUpdates,
+            outputs: wanted.map(({ o, i }) => ({
+              kind: o.kind,
+              fromIndex: Math.max(0, o.fromIndex - start),
+              ...(schemas[i] ? { tableSchemaJson: schemas[i] } : {}),
+            })),
           });
         } catch (error) {
           if (!isWorkerOutOfMemory(error)) throw error;
@@ -83,12 +102,25 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
           await buildChunk(start + half, records.slice(half));
           return;
         }
-        files.push(...result.files);
         failures.push(...result.failures.map((f) => ({ ...f, index: f.index + start })));
-        if (result.deltaSchemaJson !== '') {
-          schema = result.deltaSchemaJson;
-          resultSchema = result.deltaSchemaJson;
-        }
+        result.outputs.forEach((built, k) => {
+          const i = (wanted[k] as { i: number }).i;
+          const out = outputs[i] as BuiltOutput;
+          out.files.push(...built.files);
+          if (built.deltaSchemaJson !== '') {
+            schemas[i] = built.deltaSchemaJson;
+            out.deltaSchemaJson = built.deltaSchemaJson;
+          }
+          if (built.mirror) {
+            const m = out.mirror ?? { duplicates: 0, folded: 0, skipped: 0 };
+            out.mirror = {
+              duplicates: m.duplicates + built.mirror.duplicates,
+              folded: m.folded + built.mirror.folded,
+              skipped: m.skipped + built.mirror.skipped,
+            };
+          }
+          if (built.unsafe !== undefined && out.unsafe === undefined) out.unsafe = built.unsafe;
+        });
         if (result.resolutions.length > 0) {
           options.logger?.info(
             {
@@ -103,7 +135,12 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
 
       for (const chunk of chunkRecords(request.records, chunkBytes))
         await buildChunk(chunk.start, chunk.records);
-      return { files, deltaSchemaJson: files.length > 0 ? resultSchema : '', failures };
+      for (const out of outputs) {
+        if (out.files.length === 0) out.deltaSchemaJson = '';
+        // An unsafe mirror output is never written, even partly.
+        if (out.unsafe !== undefined) out.files = [];
+      }
+      return { outputs, failures };
     },
     close: () => options.pool.close(),
   };

@@ -116,6 +116,12 @@ export function createMetrics() {
       help: 'WebAssembly heap of the last encoder worker that reported',
       registers: [registry],
     }),
+    mirrorEvents: new Counter({
+      name: 'dw_ingestor_mirror_events_total',
+      help: 'Events of mirror-table batches not written as rows, by outcome: duplicate (an exact duplicate in the batch), folded (a later event of the same key replaced it), skipped (a partial update under DELTA_MIRROR_PARTIAL_UPDATES=skip; a high share means Debezium does not run an *_update_full* capture mode).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     partitionResets: new Counter({
       name: 'dw_ingestor_partition_resets_total',
       help: 'Partitions re-positioned from the table after an offset refusal',

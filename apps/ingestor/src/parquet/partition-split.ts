@@ -10,6 +10,8 @@ export interface PartitionGroup {
   /** Delta partition values (strings, or null), one per partition column. */
   values: Record<string, string | null>;
   table: Table;
+  /** The rows of the input table in this group, as [start, end) runs in order (the group's rows are their concat). */
+  runs: [number, number][];
 }
 
 export class PartitionColumnError extends Error {
@@ -17,7 +19,7 @@ export class PartitionColumnError extends Error {
 }
 
 export function splitByPartition(table: Table, partitionBy: readonly string[]): PartitionGroup[] {
-  if (partitionBy.length === 0) return [{ values: {}, table }];
+  if (partitionBy.length === 0) return [{ values: {}, table, runs: [[0, table.numRows]] }];
   const columns = partitionBy.map((name) => ({ name, vector: table.getChild(name) as Vector | null }));
   const keep = table.schema.fields.map((f) => f.name).filter((n) => !partitionBy.includes(n));
   const serializers = columns.map(({ name, vector }) =>
@@ -55,7 +57,7 @@ export function splitByPartition(table: Table, partitionBy: readonly string[]): 
   return [...groups.values()].map(({ values, runs }) => {
     const slices = runs.map(([start, end]) => projected.slice(start, end));
     const [first, ...rest] = slices;
-    return { values, table: rest.length === 0 ? (first as Table) : (first as Table).concat(...rest) };
+    return { values, runs, table: rest.length === 0 ? (first as Table) : (first as Table).concat(...rest) };
   });
 }
 

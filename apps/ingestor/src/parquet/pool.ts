@@ -41,7 +41,11 @@ export function isWorkerOutOfMemory(error: unknown): boolean {
 function workerEntry(): { filename: string; execArgv: string[] } {
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
   if (existsSync(js)) return { filename: js, execArgv: [] };
-  return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+  return {
+    filename: fileURLToPath(new URL('./worker.ts', import.meta.url)),
+    // Workspace packages from their sources too (as the tests resolve them): never a stale dist/.
+    execArgv: ['--conditions=source', '--import', 'tsx'],
+  };
 }
 
 export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {

@@ -8,6 +8,11 @@ export type WorkerTask = ({ kind: 'encode' } & EncodeTask) | BuildTask;
 export default function run(task: WorkerTask): unknown {
   const result = task.kind === 'build' ? buildFiles(task) : encodeParquet(task);
   // Parquet buffers go back by transfer, not copy.
-  const buffers = 'files' in result ? result.files.map((f) => f.parquet.buffer) : [result.parquet.buffer];
+  const buffers =
+    'outputs' in result
+      ? result.outputs.flatMap((o) =>
+          o.files.flatMap((f) => [f.parquet.buffer, ...(f.mirrorRows ? [f.mirrorRows.buffer] : [])]),
+        )
+      : [result.parquet.buffer];
   return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never);
 }

@@ -2,9 +2,25 @@
  * Turning buffered Kafka records into Parquet data files is the builder's job: decode (Debezium → change events),
  * build Arrow, split by partition, encode Parquet, compute stats. The pipeline depends only on this interface; the
  * production builder runs in the encoder worker threads.
+ *
+ * One build decodes a batch once and writes one set of files per output: a changelog table's rows (every event), a
+ * mirror table's rows (one per document key, its final state; see build/mirror-rows.ts), or both (DELTA_WRITE_MODE
+ * both). An output may start later in the batch than the records do (`fromIndex`: the table already has the
+ * records before it).
  */
 import type { ParquetCompression } from '../config/load.js';
 import type { BufferedRecord } from './types.js';
+
+export type TableKind = 'changelog' | 'mirror';
+export type PartialUpdatesMode = 'skip' | 'apply';
+
+export interface BuildOutputRequest {
+  kind: TableKind;
+  /** Index of the first record of the batch that goes into this output. */
+  fromIndex: number;
+  /** The table's current schema (cached from the committer), so a builder can conform to it; may be stale. */
+  tableSchemaJson?: string;
+}
 
 export interface BuildRequest {
   topic: string;
@@ -12,8 +28,9 @@ export interface BuildRequest {
   records: readonly BufferedRecord[];
   partitionBy: readonly string[];
   compression: ParquetCompression;
-  /** The table's current schema (cached from the committer), so a builder can conform to it; may be stale. */
-  tableSchemaJson?: string;
+  outputs: readonly BuildOutputRequest[];
+  /** Mirror outputs: what a partial update (an update description without the document) does. */
+  partialUpdates?: PartialUpdatesMode;
 }
 
 export interface BuiltFile {
@@ -22,6 +39,30 @@ export interface BuiltFile {
   numRecords: number;
   /** Delta partition values, one per partition column. */
   partitionValues: Record<string, string | null>;
+  /** Mirror outputs: the row block (Arrow IPC, `MirrorRows`) describing each row of the file. */
+  mirrorRows?: Uint8Array;
+}
+
+export interface MirrorBuildStats {
+  /** Events dropped as exact duplicates of another event of the batch. */
+  duplicates: number;
+  /** Events folded into a later event of the same key. */
+  folded: number;
+  /** Partial updates dropped under `skip`. */
+  skipped: number;
+}
+
+export interface BuiltOutput {
+  kind: TableKind;
+  files: BuiltFile[];
+  /** Delta schema of the files; '' when there are none. */
+  deltaSchemaJson: string;
+  mirror?: MirrorBuildStats;
+  /**
+   * Mirror outputs that cannot be written safely: why, naming the key and the setting to change. The output has no
+   * files and must never be committed.
+   */
+  unsafe?: string;
 }
 
 export interface RecordFailure {
@@ -33,9 +74,8 @@ export interface RecordFailure {
 }
 
 export interface BuildResult {
-  files: BuiltFile[];
-  /** Delta schema of the files; '' when there are none. */
-  deltaSchemaJson: string;
+  /** One per requested output, in the same order. */
+  outputs: BuiltOutput[];
   /** Records that cannot become rows: they go to the dead-letter topic. */
   failures: RecordFailure[];
 }

@@ -1,17 +1,28 @@
 /**
- * Prepares a sealed batch for its commit: build the data files, dead-letter the records that cannot become rows,
- * upload the files. Every step retries until it succeeds or the partition is revoked (the signal): giving up on a
- * batch would leave a hole in the partition's ranges.
+ * Prepares a sealed batch for its commits: build the data files of every table the batch goes to (one decode), dead-
+ * letter the records that cannot become rows, upload the files (and, for mirror tables, a row block too large to go
+ * inline). Every step retries until it succeeds or the partition is revoked (the signal): giving up on a batch would
+ * leave a hole in the partition's ranges.
  */
-import type { DataFile } from '@delta-writer/proto';
+import type { DataFile, MirrorRows } from '@delta-writer/proto';
 import type { ParquetCompression } from '../config/load.js';
 import { retry } from '../retry.js';
 import { dataFileLocation, dataFileName, partitionDirectory } from '../storage/paths.js';
 import type { Uploader } from '../storage/uploader.js';
-import type { FileBuilder } from './builder.js';
+import type {
+  BuildResult,
+  BuiltFile,
+  BuiltOutput,
+  FileBuilder,
+  MirrorBuildStats,
+  PartialUpdatesMode,
+} from './builder.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { ReadyBatch } from './manifest.js';
-import type { Rejection, SealedBatch } from './types.js';
+import type { Rejection, SealedBatch, TargetBatch } from './types.js';
+
+/** A row block larger than this is uploaded as a sidecar file instead of going inline in the request. */
+export const INLINE_ROWS_MAX_BYTES = 1024 * 1024;
 
 export interface FlushDeps {
   builder: FileBuilder;
@@ -19,40 +30,27 @@ export interface FlushDeps {
   deadLetters: DeadLetterSink;
   partitionBy: readonly string[];
   compression: ParquetCompression;
+  partialUpdates?: PartialUpdatesMode;
   tableSchema?: (tableUri: string) => string | undefined;
   onBuildRetry?: (error: unknown, attempt: number) => void;
+  onMirrorStats?: (stats: MirrorBuildStats) => void;
   now?: () => number;
 }
 
+/** One ReadyBatch per target of the batch, in the order of `batch.targets`. */
 export async function prepareBatch(
   batch: SealedBatch,
   deps: FlushDeps,
   signal: AbortSignal,
-): Promise<ReadyBatch> {
+): Promise<ReadyBatch[]> {
   const now = deps.now ?? Date.now;
-  const schema = deps.tableSchema?.(batch.route.tableUri);
-  const built =
+  const built: BuildResult =
     batch.records.length === 0
-      ? { files: [], deltaSchemaJson: '', failures: [] }
-      : await retry(
-          () =>
-            deps.builder.build({
-              topic: batch.topic,
-              partition: batch.partition,
-              records: batch.records,
-              partitionBy: deps.partitionBy,
-              compression: deps.compression,
-              ...(schema !== undefined && { tableSchemaJson: schema }),
-            }),
-          {
-            attempts: Number.POSITIVE_INFINITY,
-            initialMs: 500,
-            maxMs: 30_000,
-            signal,
-            ...(deps.onBuildRetry && { onRetry: deps.onBuildRetry }),
-          },
-        );
-
+      ? {
+          outputs: batch.targets.map((t) => ({ kind: t.target.kind, files: [], deltaSchemaJson: '' })),
+          failures: [],
+        }
+      : await build(batch, deps, signal);
   const rejections: Rejection[] = [
     ...batch.rejected,
     ...built.failures.map((f) => ({
@@ -63,25 +61,91 @@ export async function prepareBatch(
   ];
   if (rejections.length > 0) await deps.deadLetters.send(batch, rejections, signal);
 
-  const files: DataFile[] = await Promise.all(
-    built.files.map(async (file) => {
-      const location = dataFileLocation(
-        partitionDirectory(deps.partitionBy, file.partitionValues),
-        dataFileName(batch.partition, deps.compression),
-      );
-      await deps.uploader.put(`${batch.route.tablePath}/${location.relativeKey}`, file.parquet, signal);
-      return {
-        path: location.deltaPath,
-        sizeBytes: file.parquet.byteLength,
-        recordCount: file.numRecords,
-        partitionValues: deps.partitionBy.map((column) => {
-          const value = file.partitionValues[column];
-          return value === null || value === undefined ? { column } : { column, value };
-        }),
-        statsJson: file.statsJson,
-        modificationTimeMs: now(),
+  return Promise.all(
+    batch.targets.map(async (t, i) => {
+      const out = built.outputs[i] as BuiltOutput;
+      if (out.mirror) deps.onMirrorStats?.(out.mirror);
+      const uploaded = await Promise.all(out.files.map((file) => upload(batch, t, file, deps, signal, now)));
+      const ready: ReadyBatch = {
+        batch,
+        target: t.target,
+        range: t.range,
+        files: uploaded.map((u) => u.file),
+        deltaSchemaJson: uploaded.length > 0 ? out.deltaSchemaJson : '',
+        ...(t.target.kind === 'mirror' && { mirrorRows: uploaded.flatMap((u) => (u.rows ? [u.rows] : [])) }),
+        ...(out.unsafe !== undefined && { unsafe: out.unsafe }),
       };
+      return ready;
     }),
   );
-  return { batch, files, deltaSchemaJson: files.length > 0 ? built.deltaSchemaJson : '' };
+}
+
+function build(batch: SealedBatch, deps: FlushDeps, signal: AbortSignal): Promise<BuildResult> {
+  return retry(
+    () =>
+      deps.builder.build({
+        topic: batch.topic,
+        partition: batch.partition,
+        records: batch.records,
+        partitionBy: deps.partitionBy,
+        compression: deps.compression,
+        ...(deps.partialUpdates && { partialUpdates: deps.partialUpdates }),
+        outputs: batch.targets.map((t) => {
+          const schema = deps.tableSchema?.(t.target.route.tableUri);
+          return {
+            kind: t.target.kind,
+            fromIndex: t.fromIndex,
+            ...(schema !== undefined && { tableSchemaJson: schema }),
+          };
+        }),
+      }),
+    {
+      attempts: Number.POSITIVE_INFINITY,
+      initialMs: 500,
+      maxMs: 30_000,
+      signal,
+      ...(deps.onBuildRetry && { onRetry: deps.onBuildRetry }),
+    },
+  );
+}
+
+async function upload(
+  batch: SealedBatch,
+  t: TargetBatch,
+  file: BuiltFile,
+  deps: FlushDeps,
+  signal: AbortSignal,
+  now: () => number,
+): Promise<{ file: DataFile; rows?: MirrorRows }> {
+  const tablePath = t.target.route.tablePath;
+  const location = dataFileLocation(
+    partitionDirectory(deps.partitionBy, file.partitionValues),
+    dataFileName(batch.partition, deps.compression),
+  );
+  await deps.uploader.put(`${tablePath}/${location.relativeKey}`, file.parquet, signal);
+  let rows: MirrorRows | undefined;
+  if (file.mirrorRows) {
+    if (file.mirrorRows.byteLength <= INLINE_ROWS_MAX_BYTES) {
+      rows = { path: location.deltaPath, rows: { $case: 'arrowIpc', value: Buffer.from(file.mirrorRows) } };
+    } else {
+      // Beside its data file: never referenced by the table, so vacuum removes it after the retention.
+      const sidecar = `${location.relativeKey}.mirror-rows.arrows`;
+      await deps.uploader.put(`${tablePath}/${sidecar}`, file.mirrorRows, signal);
+      rows = { path: location.deltaPath, rows: { $case: 'sidecarPath', value: sidecar } };
+    }
+  }
+  return {
+    file: {
+      path: location.deltaPath,
+      sizeBytes: file.parquet.byteLength,
+      recordCount: file.numRecords,
+      partitionValues: deps.partitionBy.map((column) => {
+        const value = file.partitionValues[column];
+        return value === null || value === undefined ? { column } : { column, value };
+      }),
+      statsJson: file.statsJson,
+      modificationTimeMs: now(),
+    },
+    ...(rows && { rows }),
+  };
 }

@@ -5,110 +5,38 @@
  * Per owned partition it keeps an epoch. Everything done for a partition (sealed batches, commits) carries the epoch
  * it started in; revoking or resetting a partition starts a new epoch, so work from the old one is dropped instead
  * of committed, and its Kafka offsets are never committed by this process again.
+ *
+ * A sealed batch goes to each of the partition's tables (targets.ts: a changelog, a mirror, or both), through one
+ * commit queue per table; it is released once every table committed (or dropped) its part.
  */
-import type { CommitAck, CommitterClient, Refusal } from '@delta-writer/proto';
+import type { CommitAck, Refusal } from '@delta-writer/proto';
 import { refusalReasonName } from '@delta-writer/proto';
-import type { Logger } from 'pino';
-import type { ParquetCompression } from '../config/load.js';
-import type { Metrics } from '../ops/metrics.js';
-import { retry } from '../retry.js';
-import type { RouteResult, TableRoute } from '../routing.js';
-import type { Uploader } from '../storage/uploader.js';
-import type { FileBuilder } from './builder.js';
-import type { DeadLetterSink } from './dead-letter.js';
+import type { TableRoute } from '../routing.js';
+import { applyAck } from './acks.js';
+import { CommitQueues } from './commit-queues.js';
+import { type FetchedBatch, toBufferedRecord } from './fetched.js';
 import { prepareBatch } from './flush.js';
+import type { IngestorDeps } from './ingestor-deps.js';
+import { KafkaOffsets } from './kafka-offsets.js';
 import type { ReadyBatch } from './manifest.js';
-import { type FlushThresholds, PartitionBuffer } from './partition-buffer.js';
-import { choosePosition } from './position.js';
-import { TableQueue } from './table-queue.js';
-import {
-  type BufferedRecord,
-  type RecordHeaders,
-  type SealedBatch,
-  type TopicPartition,
-  tpKey,
-} from './types.js';
+import { checkMemory, usedMemory } from './memory-budget.js';
+import type { PartitionState } from './partition-state.js';
+import { positionPartitions } from './positioning.js';
+import { SchemaCache } from './schema-cache.js';
+import { splitForTargets, targetsFor } from './targets.js';
+import { type SealedBatch, type Target, type TopicPartition, tpKey } from './types.js';
 
-export interface ConsumerControl {
-  pause(tps: TopicPartition[]): void;
-  resume(tps: TopicPartition[]): void;
-  seek(tp: TopicPartition, offset: bigint): void;
-  commitOffsets(offsets: { topic: string; partition: number; offset: bigint }[]): Promise<void>;
-}
-
-export interface OffsetLookup {
-  /** The group's committed Kafka offsets (next offset to read) per partition. */
-  kafkaCommitted(topic: string): Promise<Map<number, bigint>>;
-  logRange(topic: string): Promise<Map<number, { low: bigint; high: bigint }>>;
-}
-
-export interface FetchedMessage {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: RecordHeaders;
-}
-
-export interface FetchedBatch extends TopicPartition {
-  highWatermark: string;
-  messages: FetchedMessage[];
-}
-
-export interface IngestorSettings {
-  consumerGroup: string;
-  ingestorId: string;
-  fromBeginning: boolean;
-  maxPollRecords: number;
-  flush: FlushThresholds;
-  memoryBudgetBytes: number;
-  maxRecordBytes: number;
-  partitionBy: string[];
-  compression: ParquetCompression;
-  schemaCacheTtlMs: number;
-  maxFilesPerCommit?: number;
-  stallRetryMs?: number;
-}
-
-export interface IngestorDeps {
-  settings: IngestorSettings;
-  route: (topic: string) => RouteResult;
-  consumer: ConsumerControl;
-  offsets: OffsetLookup;
-  committer: Pick<CommitterClient, 'commit' | 'getTableState'>;
-  builder: FileBuilder;
-  uploader: Pick<Uploader, 'put'>;
-  deadLetters: DeadLetterSink;
-  metrics: Metrics;
-  logger: Logger;
-  now?: () => number;
-}
-
-interface PartitionState extends TopicPartition {
-  key: string;
-  route: TableRoute;
-  epoch: number;
-  /** undefined while the start position is being looked up. */
-  buffer: PartitionBuffer | undefined;
-  inflightBytes: number;
-  memoryPaused: boolean;
-  highWatermark?: bigint;
-  /** Aborted when the partition is revoked or reset: stops its flushes and retries. */
-  abort: AbortController;
-}
-
-/** Headroom under the budget before paused partitions resume, so they do not flap. */
-const RESUME_FRACTION = 0.75;
+export type { FetchedBatch, FetchedMessage } from './fetched.js';
+export type { ConsumerControl, IngestorDeps, IngestorSettings } from './ingestor-deps.js';
+export type { OffsetLookup } from './positioning.js';
 
 export class Ingestor {
   private readonly states = new Map<string, PartitionState>();
-  private readonly queues = new Map<string, TableQueue>();
-  private readonly schemas = new Map<string, { json: string; at: number }>();
-  private readonly pendingKafkaCommits = new Map<
-    string,
-    { topic: string; partition: number; offset: bigint }
-  >();
-  private kafkaCommitRunning: Promise<void> | undefined;
+  private readonly queues: CommitQueues;
+  private readonly schemas: SchemaCache;
+  private readonly kafkaOffsets: KafkaOffsets;
+  /** Tables that still have to commit (or drop) their part of each in-flight batch. */
+  private readonly unfinished = new Map<SealedBatch, number>();
   private epochs = 0;
   private memberId: string | undefined;
   private inflightBytes = 0;
@@ -122,7 +50,33 @@ export class Ingestor {
 
   constructor(private readonly deps: IngestorDeps) {
     this.now = deps.now ?? Date.now;
-    deps.metrics.memoryBudget.set(deps.settings.memoryBudgetBytes);
+    this.schemas = new SchemaCache(deps.settings.schemaCacheTtlMs, this.now);
+    this.kafkaOffsets = new KafkaOffsets(deps.consumer, deps.metrics, deps.logger);
+    const { settings } = deps;
+    this.queues = new CommitQueues({
+      consumerGroup: settings.consumerGroup,
+      ingestorId: settings.ingestorId,
+      partitionBy: settings.partitionBy,
+      partialUpdates: settings.partialUpdates ?? 'skip',
+      maxFilesPerCommit: settings.maxFilesPerCommit ?? 200,
+      stallRetryMs: settings.stallRetryMs ?? 10_000,
+      committer: deps.committer,
+      deadLetters: deps.deadLetters,
+      schemas: this.schemas,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      now: this.now,
+      signal: this.shutdown.signal,
+      gate: () => this.rebalance?.promise,
+      isCurrent: (batch) => this.isCurrent(batch),
+      onCommitted: (target, group, ack) => this.onCommitted(target, group, ack),
+      onDropped: (batch) => this.release(batch),
+      onOffsetConflict: (group, refusal) => this.onOffsetConflict(group, refusal),
+      onStalled: () => {
+        this.stalledSince ??= this.now();
+      },
+    });
+    deps.metrics.memoryBudget.set(settings.memoryBudgetBytes);
   }
 
   get ownedPartitions(): TopicPartition[] {
@@ -130,9 +84,7 @@ export class Ingestor {
   }
 
   get memoryUsed(): { buffered: number; inflight: number } {
-    let buffered = 0;
-    for (const s of this.states.values()) buffered += s.buffer?.size.bytes ?? 0;
-    return { buffered, inflight: this.inflightBytes };
+    return usedMemory(this.states.values(), this.inflightBytes);
   }
 
   // ── assignment ───────────────────────────────────────────────────────────────────────────────────────────
@@ -203,6 +155,9 @@ export class Ingestor {
       ...tp,
       key: tpKey(tp.topic, tp.partition),
       route,
+      targets: targetsFor(route, this.deps.settings.writeMode ?? 'append'),
+      starts: new Map(),
+      acked: new Map(),
       epoch: ++this.epochs,
       buffer: undefined,
       inflightBytes: 0,
@@ -217,88 +172,24 @@ export class Ingestor {
   private revoke(state: PartitionState, why: 'revoked' | 'reset'): void {
     state.abort.abort(new Error(`partition ${state.key} ${why}`));
     this.states.delete(state.key);
-    this.pendingKafkaCommits.delete(state.key);
+    this.kafkaOffsets.forget(state.key);
     this.deps.metrics.consumerLag.remove(state.topic, String(state.partition));
     this.deps.metrics.committedLag.remove(state.topic, String(state.partition));
   }
 
-  /** Looks up where each partition starts (table first), seeks there and resumes it. */
-  private async position(states: PartitionState[]): Promise<void> {
-    const byTopic = new Map<string, PartitionState[]>();
-    for (const s of states) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
-    await Promise.all(
-      [...byTopic.entries()].map(async ([topic, list]) => {
-        const signal = AbortSignal.any(list.map((s) => s.abort.signal));
-        try {
-          const [tableOffsets, kafkaCommitted, range] = await retry(
-            () =>
-              Promise.all([
-                this.tableOffsets((list[0] as PartitionState).route, signal),
-                this.deps.offsets.kafkaCommitted(topic),
-                this.deps.offsets.logRange(topic),
-              ]),
-            {
-              attempts: Number.POSITIVE_INFINITY,
-              initialMs: 500,
-              maxMs: 15_000,
-              signal,
-              onRetry: (error) =>
-                this.deps.logger.warn({ topic, err: error }, 'cannot position partitions yet; retrying'),
-            },
-          );
-          for (const s of list) {
-            if (this.states.get(s.key) !== s) continue; // revoked meanwhile
-            const log = range.get(s.partition) ?? { low: 0n, high: 0n };
-            const deltaCommitted = tableOffsets.get(s.key);
-            const kafka = kafkaCommitted.get(s.partition);
-            const p = choosePosition({
-              ...log,
-              ...(deltaCommitted !== undefined && { deltaCommitted }),
-              ...(kafka !== undefined && { kafkaCommitted: kafka }),
-              fromBeginning: this.deps.settings.fromBeginning,
-            });
-            if (p.warning) this.deps.logger.warn({ topic, partition: s.partition }, p.warning);
-            if (p.gapAcknowledged) this.deps.metrics.offsetGaps.inc();
-            s.buffer = new PartitionBuffer(s.topic, s.partition, s.route, s.epoch, {
-              offset: p.offset,
-              ...(p.gapAcknowledged && { gapAcknowledged: true }),
-            });
-            this.deps.consumer.seek(s, p.offset);
-            if (!s.memoryPaused) this.deps.consumer.resume([s]);
-            this.deps.logger.info(
-              { topic, partition: s.partition, offset: p.offset.toString(), source: p.source },
-              'partition positioned',
-            );
-          }
-        } catch (error) {
-          if (!signal.aborted) this.deps.logger.error({ topic, err: error }, 'positioning failed');
-        }
-      }),
-    );
-  }
-
-  /** The table's committed offsets for our group, keyed by topic:partition. Also refreshes the schema cache. */
-  private async tableOffsets(route: TableRoute, signal: AbortSignal): Promise<Map<string, bigint>> {
-    const outcome = await this.deps.committer.getTableState(
-      {
-        table: { routingKey: route.routingKey, tableUri: route.tableUri },
-        consumerGroup: this.deps.settings.consumerGroup,
-      },
-      { signal },
-    );
-    if (outcome.$case === 'refusal') {
-      throw new Error(
-        `GetTableState refused: ${refusalReasonName(outcome.value.reason)}: ${outcome.value.message}`,
-      );
-    }
-    const state = outcome.value;
-    if (state.exists) this.schemas.set(route.tableUri, { json: state.deltaSchemaJson, at: this.now() });
-    const offsets = new Map<string, bigint>();
-    for (const c of state.committedOffsets) {
-      if (c.consumerGroup === this.deps.settings.consumerGroup)
-        offsets.set(tpKey(c.topic, c.partition), BigInt(c.lastOffset));
-    }
-    return offsets;
+  private position(states: PartitionState[]): Promise<void> {
+    const { settings, committer, offsets, consumer, metrics, logger } = this.deps;
+    return positionPartitions(states, {
+      consumerGroup: settings.consumerGroup,
+      fromBeginning: settings.fromBeginning,
+      committer,
+      offsets,
+      consumer,
+      schemas: this.schemas,
+      metrics,
+      logger,
+      isCurrent: (s) => this.states.get(s.key) === s,
+    });
   }
 
   // ── consuming ────────────────────────────────────────────────────────────────────────────────────────────
@@ -358,159 +249,91 @@ export class Ingestor {
   }
 
   private flush(state: PartitionState, reason: string): void {
-    const batch = state.buffer?.seal(this.now());
-    if (!batch) return;
+    const sealed = state.buffer?.seal(this.now());
+    if (!sealed) return;
+    const batch: SealedBatch = { ...sealed, targets: splitForTargets(sealed, state.targets, state.starts) };
     state.inflightBytes += batch.bytes;
     this.inflightBytes += batch.bytes;
+    this.unfinished.set(batch, batch.targets.length);
+    if (batch.targets.length === 0) {
+      // Every table already holds these offsets (a catch-up's skipped head): nothing to write.
+      this.release(batch);
+      return;
+    }
     const started = this.now();
+    const { settings, metrics, logger } = this.deps;
     const ready = prepareBatch(
       batch,
       {
         builder: this.deps.builder,
         uploader: this.deps.uploader,
         deadLetters: this.deps.deadLetters,
-        partitionBy: this.deps.settings.partitionBy,
-        compression: this.deps.settings.compression,
-        tableSchema: (uri) => this.cachedSchema(uri),
+        partitionBy: settings.partitionBy,
+        compression: settings.compression,
+        partialUpdates: settings.partialUpdates ?? 'skip',
+        tableSchema: (uri) => this.schemas.get(uri),
         onBuildRetry: (err, attempt) =>
-          this.deps.logger.error(
-            { err, attempt, partition: state.key },
-            'building data files failed; retrying',
-          ),
+          logger.error({ err, attempt, partition: state.key }, 'building data files failed; retrying'),
+        onMirrorStats: (s) => {
+          metrics.mirrorEvents.inc({ outcome: 'duplicate' }, s.duplicates);
+          metrics.mirrorEvents.inc({ outcome: 'folded' }, s.folded);
+          metrics.mirrorEvents.inc({ outcome: 'skipped' }, s.skipped);
+        },
         now: this.now,
       },
       state.abort.signal,
     ).then((r) => {
-      this.deps.metrics.flushSeconds.observe({ reason }, (this.now() - started) / 1000);
+      metrics.flushSeconds.observe({ reason }, (this.now() - started) / 1000);
       return r;
     });
-    ready.catch(() => undefined); // the queue observes the outcome
-    this.queueFor(batch.route).push({ batch, ready });
-  }
-
-  private cachedSchema(tableUri: string): string | undefined {
-    const cached = this.schemas.get(tableUri);
-    return cached && this.now() - cached.at <= this.deps.settings.schemaCacheTtlMs ? cached.json : undefined;
-  }
-
-  private queueFor(route: TableRoute): TableQueue {
-    let queue = this.queues.get(route.tableUri);
-    if (queue) return queue;
-    queue = new TableQueue(route, {
-      context: {
-        consumerGroup: this.deps.settings.consumerGroup,
-        ingestorId: this.deps.settings.ingestorId,
-        partitionColumns: this.deps.settings.partitionBy,
-      },
-      maxFilesPerCommit: this.deps.settings.maxFilesPerCommit ?? 200,
-      stallRetryMs: this.deps.settings.stallRetryMs ?? 10_000,
-      signal: this.shutdown.signal,
-      gate: () => this.rebalance?.promise,
-      send: async (request, signal) => {
-        const t0 = this.now();
-        const outcome = await this.deps.committer.commit(request, { signal });
-        this.deps.metrics.commitSeconds.observe({ table: route.routingKey }, (this.now() - t0) / 1000);
-        if (outcome.$case === 'refusal')
-          this.deps.metrics.refusals.inc({ reason: refusalReasonName(outcome.value.reason) });
-        return outcome;
-      },
-      isCurrent: (batch) => this.isCurrent(batch),
-      deadLetter: (batch, rejections, signal) => {
-        this.schemas.delete(route.tableUri); // the table's schema moved on: read it again
-        return this.deps.deadLetters.send(batch, rejections, signal);
-      },
-      onCommitted: (group, ack) => this.onCommitted(route, group, ack),
-      onDropped: (batch) => this.release(batch),
-      onOffsetConflict: (group, refusal) => this.onOffsetConflict(group, refusal),
-      onStalled: (r, refusal, error) => {
-        this.stalledSince ??= this.now();
-        this.deps.logger.error(
-          {
-            table: r.routingKey,
-            refusal: refusal && { reason: refusalReasonName(refusal.reason), message: refusal.message },
-            err: error,
-          },
-          'commit is stalled; retrying',
-        );
-      },
+    ready.catch(() => undefined); // the queues observe the outcome
+    batch.targets.forEach((t, i) => {
+      this.queues.push(t.target, { batch, ready: ready.then((all) => all[i]) });
     });
-    this.queues.set(route.tableUri, queue);
-    return queue;
   }
 
   private isCurrent(batch: SealedBatch): boolean {
     return this.states.get(tpKey(batch.topic, batch.partition))?.epoch === batch.epoch;
   }
 
+  /** One table is done with the batch; its memory is released when every table is. */
   private release(batch: SealedBatch): void {
+    const left = (this.unfinished.get(batch) ?? 1) - 1;
+    if (left > 0) {
+      this.unfinished.set(batch, left);
+      return;
+    }
+    this.unfinished.delete(batch);
     this.inflightBytes -= batch.bytes;
     const state = this.states.get(tpKey(batch.topic, batch.partition));
     if (state?.epoch === batch.epoch) state.inflightBytes -= batch.bytes;
     this.checkMemory();
   }
 
-  private onCommitted(route: TableRoute, group: ReadyBatch[], ack: CommitAck): void {
+  private onCommitted(target: Target, group: ReadyBatch[], ack: CommitAck): void {
     this.stalledSince = undefined;
-    const table = route.routingKey;
-    const tableLast = new Map<string, bigint>();
-    for (const c of ack.committedOffsets) {
-      if (c.consumerGroup === this.deps.settings.consumerGroup)
-        tableLast.set(tpKey(c.topic, c.partition), BigInt(c.lastOffset));
-    }
-    const behind: ReadyBatch[] = [];
-    let newest = 0;
-    for (const r of group) {
-      this.release(r.batch);
-      this.deps.metrics.filesWritten.inc({ table }, r.files.length);
-      for (const f of r.files) {
-        this.deps.metrics.rowsWritten.inc({ table }, f.recordCount);
-        this.deps.metrics.fileBytesWritten.inc({ table }, f.sizeBytes);
-      }
-      for (const rec of r.batch.records) newest = Math.max(newest, rec.timestampMs);
-      const state = this.states.get(tpKey(r.batch.topic, r.batch.partition));
-      if (state?.epoch !== r.batch.epoch) continue; // revoked since: its new owner commits its offsets
-      const committed = tableLast.get(state.key) ?? r.batch.range.last;
-      // A duplicate ack can show the table ahead of us (another member committed past this range): catch up at once.
-      if (committed > r.batch.range.last) behind.push(r);
-      // biome-ignore lint/complexity/useMathMinMax: bigint, Math.max does not take it
-      const next = (committed > r.batch.range.last ? committed : r.batch.range.last) + 1n;
-      this.pendingKafkaCommits.set(state.key, {
-        topic: state.topic,
-        partition: state.partition,
-        offset: next,
-      });
-      if (state.highWatermark !== undefined) {
-        this.deps.metrics.committedLag.set(
-          { topic: state.topic, partition: String(state.partition) },
-          Number(state.highWatermark - next),
-        );
-      }
-    }
-    if (newest > 0) this.deps.metrics.endToEndSeconds.observe(Math.max(0, this.now() - newest) / 1000);
+    for (const r of group) this.release(r.batch);
+    const behind = applyAck(target, group, ack, {
+      consumerGroup: this.deps.settings.consumerGroup,
+      stateOf: (batch) => {
+        const state = this.states.get(tpKey(batch.topic, batch.partition));
+        return state?.epoch === batch.epoch ? state : undefined;
+      },
+      kafkaOffsets: this.kafkaOffsets,
+      metrics: this.deps.metrics,
+      now: this.now,
+    });
     this.deps.logger.debug(
-      { table, version: ack.tableVersion, duplicate: ack.duplicate, batches: group.length },
+      {
+        table: target.route.routingKey,
+        version: ack.tableVersion,
+        duplicate: ack.duplicate,
+        batches: group.length,
+      },
       'committed',
     );
-    this.commitKafkaOffsets();
     if (behind.length > 0)
       void this.resetPartitions(behind, 'the table is ahead of this partition (duplicate ack)');
-  }
-
-  /** Kafka offset commits are an optimisation (the table is the truth): coalesced, never awaited by the pipeline. */
-  private commitKafkaOffsets(): void {
-    if (this.kafkaCommitRunning || this.pendingKafkaCommits.size === 0) return;
-    const offsets = [...this.pendingKafkaCommits.values()];
-    this.pendingKafkaCommits.clear();
-    this.kafkaCommitRunning = this.deps.consumer
-      .commitOffsets(offsets)
-      .catch((err) => {
-        this.deps.metrics.kafkaCommitFailures.inc();
-        this.deps.logger.warn({ err }, 'Kafka offset commit failed (the table keeps the committed offsets)');
-      })
-      .finally(() => {
-        this.kafkaCommitRunning = undefined;
-        this.commitKafkaOffsets();
-      });
   }
 
   /** The committer says a partition's ranges do not follow its committed offset: start the partition over. */
@@ -518,7 +341,7 @@ export class Ingestor {
     return this.resetPartitions(group, `${refusalReasonName(refusal.reason)}: ${refusal.message}`);
   }
 
-  /** Starts the partitions of `group` over from the table's committed offsets (a new epoch drops their batches). */
+  /** Starts the partitions of `group` over from the tables' committed offsets (a new epoch drops their batches). */
   private async resetPartitions(group: ReadyBatch[], why: string): Promise<void> {
     const reset = new Map<string, { tp: TopicPartition; route: TableRoute }>();
     for (const { batch } of group) {
@@ -534,46 +357,14 @@ export class Ingestor {
 
   // ── memory ───────────────────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * Over budget, the partitions holding memory (buffered or in flight) stop fetching and flush what they buffer;
-   * they resume once usage falls below 75 % of the budget. Partitions holding nothing keep fetching.
-   */
   private checkMemory(): void {
-    const { buffered, inflight } = this.memoryUsed;
-    const used = buffered + inflight;
-    const budget = this.deps.settings.memoryBudgetBytes;
-    this.deps.metrics.bufferedBytes.set(buffered);
-    this.deps.metrics.inflightBytes.set(inflight);
-    if (used > budget) {
-      const toPause = [...this.states.values()].filter(
-        (s) => !s.memoryPaused && s.buffer !== undefined && (s.inflightBytes > 0 || !s.buffer.isEmpty),
-      );
-      for (const s of toPause) {
-        s.memoryPaused = true;
-        this.flush(s, 'memory');
-      }
-      if (toPause.length > 0) {
-        this.deps.consumer.pause(toPause);
-        this.deps.logger.info(
-          { used, budget, paused: toPause.length },
-          'memory budget reached: pausing partitions',
-        );
-      }
-    } else if (used < budget * RESUME_FRACTION) {
-      const toResume = [...this.states.values()].filter((s) => s.memoryPaused);
-      for (const s of toResume) s.memoryPaused = false;
-      const positioned = toResume.filter((s) => s.buffer !== undefined);
-      if (positioned.length > 0) {
-        this.deps.consumer.resume(positioned);
-        this.deps.logger.info(
-          { used, budget, resumed: positioned.length },
-          'memory below budget: resuming partitions',
-        );
-      }
-    }
-    let paused = 0;
-    for (const s of this.states.values()) if (s.memoryPaused) paused++;
-    this.deps.metrics.pausedPartitions.set(paused);
+    checkMemory(this.states, this.inflightBytes, {
+      budgetBytes: this.deps.settings.memoryBudgetBytes,
+      consumer: this.deps.consumer,
+      flush: (s, reason) => this.flush(s, reason),
+      metrics: this.deps.metrics,
+      logger: this.deps.logger,
+    });
   }
 
   private updateLag(state: PartitionState): void {
@@ -601,31 +392,12 @@ export class Ingestor {
     }
     this.deps.consumer.pause(this.ownedPartitions);
     for (const state of this.states.values()) this.flush(state, 'shutdown');
-    const idle = Promise.all([...this.queues.values()].map((q) => q.idle())).then(() => true);
+    const idle = this.queues.idle().then(() => true);
     const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
     const done = await Promise.race([idle, timer]);
     this.shutdown.abort(new Error('shutting down'));
     for (const state of this.states.values()) state.abort.abort(new Error('shutting down'));
-    while (this.kafkaCommitRunning) await this.kafkaCommitRunning;
+    await this.kafkaOffsets.idle();
     return done;
   }
-}
-
-function toBufferedRecord(m: FetchedMessage): BufferedRecord {
-  // Copies: kafkajs hands out slices of whole fetch responses, and keeping a slice keeps the response alive.
-  const key = m.key ? Buffer.copyBytesFrom(m.key) : null;
-  const value = m.value ? Buffer.copyBytesFrom(m.value) : null;
-  const headers = m.headers ?? {};
-  let headerBytes = 0;
-  for (const [k, v] of Object.entries(headers))
-    headerBytes +=
-      k.length + (v === undefined ? 0 : Array.isArray(v) ? v.reduce((n, x) => n + x.length, 0) : v.length);
-  return {
-    offset: BigInt(m.offset),
-    timestampMs: Number(m.timestamp),
-    key,
-    value,
-    headers,
-    bytes: (key?.length ?? 0) + (value?.length ?? 0) + headerBytes + 64,
-  };
 }

@@ -3,24 +3,41 @@
  *
  * Batches of the same partition are merged into one source range (the request allows one range per partition);
  * that is only valid when they are contiguous, which the per-table queue guarantees by committing in seal order.
+ * A mirror table's request is an upsert (`WRITE_MODE_UPSERT`) carrying the row block of every data file.
  */
 import { randomUUID } from 'node:crypto';
-import { type CommitInput, type DataFile, type SourceRange, WriteMode } from '@delta-writer/proto';
-import type { TableRoute } from '../routing.js';
-import { type OffsetRange, type SealedBatch, tpKey } from './types.js';
+import {
+  type CommitInput,
+  type DataFile,
+  type MirrorRows,
+  PartialUpdates,
+  type SourceRange,
+  WriteMode,
+} from '@delta-writer/proto';
+import { MIRROR_ROWS_FORMAT } from '@delta-writer/proto/mirror';
+import type { PartialUpdatesMode } from './builder.js';
+import { type OffsetRange, type SealedBatch, type Target, tpKey } from './types.js';
 
-/** A sealed batch whose data files are written (or that has none): all a commit needs. */
+/** The part of a sealed batch one table takes, with its data files written (or none): all a commit needs. */
 export interface ReadyBatch {
   batch: SealedBatch;
+  target: Target;
+  /** The offsets this table commits (the batch's range, or its tail on a catch-up). */
+  range: OffsetRange;
   files: DataFile[];
   /** The Delta schema of the files; '' when there are none. */
   deltaSchemaJson: string;
+  /** Mirror tables: the row block of each file. */
+  mirrorRows?: MirrorRows[];
+  /** Mirror tables: the batch cannot be written safely (why, and what to change); never committed. */
+  unsafe?: string;
 }
 
 export interface ManifestContext {
   consumerGroup: string;
   ingestorId: string;
   partitionColumns: string[];
+  partialUpdates: PartialUpdatesMode;
 }
 
 /** Whether `next` may share a request with `group`: same schema (or no files on either side). */
@@ -45,7 +62,7 @@ export function mergeRanges(ranges: readonly OffsetRange[]): OffsetRange {
 }
 
 export function buildCommitRequest(
-  route: TableRoute,
+  target: Target,
   group: readonly ReadyBatch[],
   ctx: ManifestContext,
 ): CommitInput {
@@ -56,7 +73,7 @@ export function buildCommitRequest(
   }
   const sourceRanges: SourceRange[] = [...byPartition.values()].map((rs) => {
     const { topic, partition } = (rs[0] as ReadyBatch).batch;
-    const range = mergeRanges(rs.map((r) => r.batch.range));
+    const range = mergeRanges(rs.map((r) => r.range));
     return {
       consumerGroup: ctx.consumerGroup,
       topic,
@@ -66,14 +83,23 @@ export function buildCommitRequest(
       gapAcknowledged: range.gapAcknowledged === true,
     };
   });
+  const route = target.route;
+  const mirror = target.kind === 'mirror';
   return {
     table: { routingKey: route.routingKey, tableUri: route.tableUri },
     ingestorId: ctx.ingestorId,
     idempotencyId: randomUUID(),
-    writeMode: WriteMode.APPEND,
+    writeMode: mirror ? WriteMode.UPSERT : WriteMode.APPEND,
     deltaSchemaJson: group.find((r) => r.files.length > 0)?.deltaSchemaJson ?? '',
     partitionColumns: ctx.partitionColumns,
     files: group.flatMap((r) => r.files),
     sourceRanges,
+    ...(mirror && {
+      mirror: {
+        formatVersion: MIRROR_ROWS_FORMAT,
+        files: group.flatMap((r) => r.mirrorRows ?? []),
+        partialUpdates: ctx.partialUpdates === 'apply' ? PartialUpdates.APPLY : PartialUpdates.SKIP,
+      },
+    }),
   };
 }

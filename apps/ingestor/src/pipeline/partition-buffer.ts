@@ -87,6 +87,7 @@ export class PartitionBuffer implements TopicPartition {
       rejected: this.rejected,
       bytes: this.bytes,
       sealedAt: now,
+      targets: [],
     };
     this.next = this.last + 1n;
     this.last = undefined;

@@ -4,6 +4,8 @@
  * head is ready, every batch behind it that is also ready and has the same schema joins the same request.
  *
  * What a refusal means for the batches is decided here; what it means for partitions (reset, seek) is the owner's.
+ * A mirror table's batch that cannot be written safely (build/mirror-rows.ts) stops the queue at that batch, with the
+ * reason reported as a MIRROR_UNSAFE stall, until an operator changes the source's settings.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,11 +15,12 @@ import {
   type CommitOutcome,
   type Refusal,
   RefusalReason,
+  refuse,
 } from '@delta-writer/proto';
 import { retry } from '../retry.js';
 import type { TableRoute } from '../routing.js';
 import { buildCommitRequest, compatible, type ManifestContext, type ReadyBatch } from './manifest.js';
-import type { Rejection, SealedBatch } from './types.js';
+import type { Rejection, SealedBatch, Target } from './types.js';
 
 export interface QueuedBatch {
   batch: SealedBatch;
@@ -59,10 +62,14 @@ export class TableQueue {
   private readonly slots: Slot[] = [];
   private running: Promise<void> | undefined;
 
+  readonly route: TableRoute;
+
   constructor(
-    readonly route: TableRoute,
+    readonly target: Target,
     private readonly deps: TableQueueDeps,
-  ) {}
+  ) {
+    this.route = target.route;
+  }
 
   get length(): number {
     return this.slots.length;
@@ -106,6 +113,14 @@ export class TableQueue {
       await this.deps.gate?.();
       const group = this.takeGroup();
       if (group.length === 0) continue;
+      const unsafe = group[0]?.unsafe;
+      if (unsafe !== undefined) {
+        // Retrying cannot help (the same records give the same answer), but the batch must not be dropped either.
+        this.requeue(group);
+        this.deps.onStalled(this.route, refuse.mirrorUnsafe(unsafe));
+        await sleep(this.deps.stallRetryMs, undefined, { signal: this.deps.signal }).catch(() => undefined);
+        continue;
+      }
       await this.commit(group);
     }
   }
@@ -124,7 +139,10 @@ export class TableQueue {
       }
       if (
         group.length > 0 &&
-        (!compatible(group, slot.result) || files + slot.result.files.length > this.deps.maxFilesPerCommit)
+        (!compatible(group, slot.result) ||
+          files + slot.result.files.length > this.deps.maxFilesPerCommit ||
+          slot.result.unsafe !== undefined ||
+          group[0]?.unsafe !== undefined)
       ) {
         break;
       }
@@ -144,7 +162,7 @@ export class TableQueue {
 
   private async commit(group: ReadyBatch[]): Promise<void> {
     const { deps } = this;
-    const request = buildCommitRequest(this.route, group, deps.context);
+    const request = buildCommitRequest(this.target, group, deps.context);
     let outcome: CommitOutcome;
     try {
       outcome = await retry(() => deps.send(request, deps.signal), {
@@ -171,11 +189,20 @@ export class TableQueue {
           if (r.files.length === 0) continue;
           await deps.deadLetter(
             r.batch,
-            r.batch.records.map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
+            r.batch.records
+              .filter((record) => record.offset >= r.range.first)
+              .map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
             deps.signal,
           );
         }
-        this.requeue(group.map((r) => ({ ...r, files: [], deltaSchemaJson: '' })));
+        this.requeue(
+          group.map((r) => ({
+            ...r,
+            files: [],
+            deltaSchemaJson: '',
+            ...(r.mirrorRows && { mirrorRows: [] }),
+          })),
+        );
         return;
       }
       case RefusalReason.OFFSET_GAP:

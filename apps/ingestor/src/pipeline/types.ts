@@ -1,5 +1,6 @@
 /** The data that flows through the ingest pipeline, from a fetched Kafka record to a committed manifest. */
 import type { TableRoute } from '../routing.js';
+import type { TableKind } from './builder.js';
 
 export interface TopicPartition {
   topic: string;
@@ -37,6 +38,23 @@ export interface Rejection {
   message: string;
 }
 
+/** A table a partition's records go to: a changelog table, a mirror table (DELTA_WRITE_MODE both: one of each). */
+export interface Target {
+  /** The table's URI: one commit queue per target. */
+  key: string;
+  kind: TableKind;
+  route: TableRoute;
+}
+
+/** The part of a sealed batch one target takes: the table may already hold its first records (catch-up). */
+export interface TargetBatch {
+  target: Target;
+  /** The range this target commits; ends where the batch ends. */
+  range: OffsetRange;
+  /** Index of the first of the batch's records inside `range`. */
+  fromIndex: number;
+}
+
 /** One partition's buffer, closed for appends and on its way to a data file. */
 export interface SealedBatch extends TopicPartition {
   route: TableRoute;
@@ -49,4 +67,6 @@ export interface SealedBatch extends TopicPartition {
   rejected: Rejection[];
   bytes: number;
   sealedAt: number;
+  /** The tables this batch goes to (set when sealed; empty only in tests that never commit it). */
+  targets: TargetBatch[];
 }

@@ -7,9 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { packRecords, unpackRecord } from '../../src/build/pack.js';
 import { createWorkerBuilder } from '../../src/build/worker-builder.js';
 import { createEncoderPool } from '../../src/parquet/pool.js';
+import type { BuildResult, BuiltOutput } from '../../src/pipeline/builder.js';
 import type { BufferedRecord } from '../../src/pipeline/types.js';
 import { mongoRecord } from '../support/mongo-events.js';
 import { sharedDir } from '../support/paths.js';
+
+const CHANGELOG = [{ kind: 'changelog' as const, fromIndex: 0 }];
+const only = (r: BuildResult) => r.outputs[0] as BuiltOutput;
 
 const record = (offset: number, key: string | null, value: string | null): BufferedRecord => ({
   offset: BigInt(offset),
@@ -75,18 +79,19 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       records,
       partitionBy: [],
       compression: 'zstd',
+      outputs: CHANGELOG,
     });
     expect(result.failures.map((f) => [f.index, f.reason])).toEqual([
       [3, 'not_debezium'],
       [4, 'invalid_json'],
     ]);
-    expect(result.files).toHaveLength(1);
-    const file = result.files[0];
+    expect(only(result).files).toHaveLength(1);
+    const file = only(result).files[0];
     expect(file?.numRecords).toBe(3);
     const table = tableFromIPC(readParquet(file?.parquet as Uint8Array).intoIPCStream());
     expect(table.getChild('_kafka_offset')?.toArray()).toEqual(BigInt64Array.from([0n, 1n, 5n]));
     expect(table.getChild('_cdc_op')?.toArray()).toEqual(['c', 'c', 'c']);
-    const schema = JSON.parse(result.deltaSchemaJson);
+    const schema = JSON.parse(only(result).deltaSchemaJson);
     const names = schema.fields.map((f: { name: string }) => f.name);
     expect(names).toEqual(
       expect.arrayContaining(['_id', 'customer', 'address', '_cdc_op', '_cdc_key', '_kafka_offset']),
@@ -107,13 +112,14 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       records,
       partitionBy: ['_cdc_op'],
       compression: 'snappy',
+      outputs: CHANGELOG,
     });
-    expect(result.files.map((f) => [f.partitionValues, f.numRecords])).toEqual([
+    expect(only(result).files.map((f) => [f.partitionValues, f.numRecords])).toEqual([
       [{ _cdc_op: 'c' }, 2],
       [{ _cdc_op: 'r' }, 2],
     ]);
     expect(
-      JSON.parse(result.deltaSchemaJson).fields.some((f: { name: string }) => f.name === '_cdc_op'),
+      JSON.parse(only(result).deltaSchemaJson).fields.some((f: { name: string }) => f.name === '_cdc_op'),
     ).toBe(true);
   });
 
@@ -133,11 +139,12 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       records,
       partitionBy: [],
       compression: 'zstd',
+      outputs: CHANGELOG,
     });
-    expect(result.files.length).toBeGreaterThan(1);
-    expect(result.files.reduce((n, f) => n + f.numRecords, 0)).toBe(4);
+    expect(only(result).files.length).toBeGreaterThan(1);
+    expect(only(result).files.reduce((n, f) => n + f.numRecords, 0)).toBe(4);
     expect(result.failures.map((f) => f.index)).toEqual([3]);
-    const fields = JSON.parse(result.deltaSchemaJson).fields.map((f: { name: string }) => f.name);
+    const fields = JSON.parse(only(result).deltaSchemaJson).fields.map((f: { name: string }) => f.name);
     expect(fields).toContain('coupon');
     expect(fields).toContain('customer');
   });
@@ -156,10 +163,11 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
         records,
         partitionBy: [],
         compression: 'zstd',
+        outputs: CHANGELOG,
       });
       expect(result.failures).toEqual([]);
-      expect(result.files.length).toBeGreaterThan(1);
-      expect(result.files.reduce((n, f) => n + f.numRecords, 0)).toBe(12_000);
+      expect(only(result).files.length).toBeGreaterThan(1);
+      expect(only(result).files.reduce((n, f) => n + f.numRecords, 0)).toBe(12_000);
     } finally {
       await tight.close();
     }
@@ -173,6 +181,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       records: [record(0, first.key, first.value)],
       partitionBy: [],
       compression: 'zstd',
+      outputs: CHANGELOG,
     });
     // the same field now holds a string: the table keeps `n` as a number and the value goes to an overflow column
     const doc = new Map([...(await import('../support/mongo-events.js')).orderDocument(2)]);
@@ -184,13 +193,13 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       records: [record(1, second.key, second.value)],
       partitionBy: [],
       compression: 'zstd',
-      tableSchemaJson: a.deltaSchemaJson,
+      outputs: [{ kind: 'changelog', fromIndex: 0, tableSchemaJson: only(a).deltaSchemaJson }],
     });
     const fieldOf = (json: string, name: string) =>
       JSON.parse(json).fields.find((f: { name: string }) => f.name === name);
-    expect(fieldOf(b.deltaSchemaJson, 'n').type).toBe(fieldOf(a.deltaSchemaJson, 'n').type);
+    expect(fieldOf(only(b).deltaSchemaJson, 'n').type).toBe(fieldOf(only(a).deltaSchemaJson, 'n').type);
     expect(
-      JSON.parse(b.deltaSchemaJson).fields.some(
+      JSON.parse(only(b).deltaSchemaJson).fields.some(
         (f: { metadata: Record<string, string> }) => f.metadata['bson.overflow_of'] === 'n',
       ),
     ).toBe(true);

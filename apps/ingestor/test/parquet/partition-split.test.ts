@@ -15,7 +15,7 @@ import { PartitionColumnError, splitByPartition } from '../../src/parquet/partit
 describe('splitByPartition', () => {
   it('returns the batch unchanged without partition columns', () => {
     const t = new Table({ a: vectorFromArray([1, 2]) });
-    expect(splitByPartition(t, [])).toEqual([{ values: {}, table: t }]);
+    expect(splitByPartition(t, [])).toEqual([{ values: {}, table: t, runs: [[0, 2]] }]);
   });
 
   it('groups rows by value, drops the partition columns, keeps row order', () => {

@@ -1,10 +1,18 @@
-import { type CommitInput, type CommitOutcome, RefusalReason, refuse } from '@delta-writer/proto';
+import {
+  type CommitInput,
+  type CommitOutcome,
+  PartialUpdates,
+  RefusalReason,
+  refuse,
+  WriteMode,
+} from '@delta-writer/proto';
 import { describe, expect, it } from 'vitest';
 import type { ReadyBatch } from '../../src/pipeline/manifest.js';
 import { TableQueue, type TableQueueDeps } from '../../src/pipeline/table-queue.js';
-import type { Rejection, SealedBatch } from '../../src/pipeline/types.js';
+import type { Rejection, SealedBatch, Target } from '../../src/pipeline/types.js';
 
 const route = { routingKey: 'db.c', tablePath: 'delta/db/c', tableUri: 's3://b/delta/db/c' };
+const target: Target = { key: route.tableUri, kind: 'changelog', route };
 
 function batch(partition: number, first: number, last: number, epoch = 1): SealedBatch {
   return {
@@ -19,12 +27,15 @@ function batch(partition: number, first: number, last: number, epoch = 1): Seale
     rejected: [],
     bytes: 1,
     sealedAt: 0,
+    targets: [],
   };
 }
 
 function ready(b: SealedBatch, schema = 's1', files = 1): ReadyBatch {
   return {
     batch: b,
+    target,
+    range: b.range,
     deltaSchemaJson: files ? schema : '',
     files: Array.from({ length: files }, (_, i) => ({
       path: `p${b.partition}-${b.range.first}-${i}.parquet`,
@@ -59,7 +70,7 @@ function harness(answers: ((req: CommitInput) => CommitOutcome | Promise<CommitO
   const stale = new Set<number>();
   const controller = new AbortController();
   const deps: TableQueueDeps = {
-    context: { consumerGroup: 'g', ingestorId: 'i', partitionColumns: [] },
+    context: { consumerGroup: 'g', ingestorId: 'i', partitionColumns: [], partialUpdates: 'skip' },
     maxFilesPerCommit: 10,
     send: async (req) => {
       sent.push(req);
@@ -80,7 +91,8 @@ function harness(answers: ((req: CommitInput) => CommitOutcome | Promise<CommitO
     signal: controller.signal,
   };
   return {
-    queue: new TableQueue(route, deps),
+    deps,
+    queue: new TableQueue(target, deps),
     sent,
     committed,
     dropped,
@@ -184,6 +196,40 @@ describe('TableQueue', () => {
     expect(h.stalled).toEqual([undefined, RefusalReason.PARTITIONING_MISMATCH]);
     expect(h.sent).toHaveLength(3);
     expect(h.committed).toHaveLength(1);
+  });
+
+  it('stops at a mirror batch that cannot be written safely, reporting it as MIRROR_UNSAFE, and never sends it', async () => {
+    const h = harness();
+    const b1 = batch(0, 0, 0);
+    const b2 = batch(0, 1, 1);
+    h.queue.push({
+      batch: b1,
+      ready: Promise.resolve({ ...ready(b1, 's1', 0), unsafe: 'cannot mirror key k: set capture.mode' }),
+    });
+    h.queue.push({ batch: b2, ready: Promise.resolve(ready(b2)) });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(h.sent).toEqual([]);
+    expect(h.stalled.length).toBeGreaterThan(1); // retried: an operator may have fixed the source meanwhile
+    expect(new Set(h.stalled)).toEqual(new Set([RefusalReason.MIRROR_UNSAFE]));
+    expect(h.queue.length).toBe(2);
+    h.controller.abort();
+  });
+
+  it('sends the batches of a mirror table as upserts with the row block of each file', async () => {
+    const h = harness();
+    const mirror: Target = { ...target, kind: 'mirror' };
+    const queue = new TableQueue(mirror, {
+      ...h.deps,
+      context: { ...h.deps.context, partialUpdates: 'apply' },
+    });
+    const b1 = batch(0, 0, 4);
+    const rows = { path: 'p0-0-0.parquet', rows: { $case: 'arrowIpc' as const, value: Buffer.from([1, 2]) } };
+    queue.push({ batch: b1, ready: Promise.resolve({ ...ready(b1), target: mirror, mirrorRows: [rows] }) });
+    await queue.idle();
+    expect(h.sent[0]).toMatchObject({
+      writeMode: WriteMode.UPSERT,
+      mirror: { formatVersion: 1, partialUpdates: PartialUpdates.APPLY, files: [rows] },
+    });
   });
 
   it('stops on abort, keeping what is not committed', async () => {

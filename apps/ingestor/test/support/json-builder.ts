@@ -54,7 +54,7 @@ export function createJsonBuilder(
     builds: 0,
     async build(request: BuildRequest): Promise<BuildResult> {
       self.builds++;
-      const rows: Row[] = [];
+      const rows: (Row & { index: number })[] = [];
       const failures: BuildResult['failures'] = [];
       request.records.forEach((record, index) => {
         if (record.value === null) return;
@@ -62,32 +62,39 @@ export function createJsonBuilder(
           const parsed = JSON.parse(record.value.toString('utf8')) as unknown;
           if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
             throw new Error('not an object');
-          rows.push({ ...(parsed as Row), _kafka_offset: Number(record.offset) });
+          rows.push({ ...(parsed as Row), _kafka_offset: Number(record.offset), index });
         } catch (e) {
           failures.push({ index, reason: 'invalid_json', message: (e as Error).message });
         }
       });
-      if (rows.length === 0) return { files: [], deltaSchemaJson: '', failures };
-      const table = jsonRowsTable(rows);
-      const files = await Promise.all(
-        splitByPartition(table, request.partitionBy).map(async (group) => {
-          const encoded = await pool.encode({
-            ipc: tableToIPC(group.table, 'stream'),
-            compression: request.compression,
-          });
+      const outputs = await Promise.all(
+        request.outputs.map(async (output) => {
+          if (output.kind !== 'changelog') throw new Error('the JSON test builder writes changelogs only');
+          const selected = rows.filter((r) => r.index >= output.fromIndex).map(({ index: _, ...r }) => r);
+          if (selected.length === 0) return { kind: output.kind, files: [], deltaSchemaJson: '' };
+          const table = jsonRowsTable(selected);
+          const files = await Promise.all(
+            splitByPartition(table, request.partitionBy).map(async (group) => {
+              const encoded = await pool.encode({
+                ipc: tableToIPC(group.table, 'stream'),
+                compression: request.compression,
+              });
+              return {
+                parquet: encoded.parquet,
+                statsJson: encoded.statsJson,
+                numRecords: encoded.numRecords,
+                partitionValues: group.values,
+              };
+            }),
+          );
           return {
-            parquet: encoded.parquet,
-            statsJson: encoded.statsJson,
-            numRecords: encoded.numRecords,
-            partitionValues: group.values,
+            kind: output.kind,
+            files,
+            deltaSchemaJson: deltaSchemaOf(table.schema, { ensureColumns: request.partitionBy }),
           };
         }),
       );
-      return {
-        files,
-        deltaSchemaJson: deltaSchemaOf(table.schema, { ensureColumns: request.partitionBy }),
-        failures,
-      };
+      return { outputs, failures };
     },
     close: () => pool.close(),
   };

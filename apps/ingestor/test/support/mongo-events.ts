@@ -8,6 +8,7 @@ import {
   DateTime,
   encodeMongoEvent,
   encodeMongoKey,
+  type MongoPatch,
   ObjectId,
 } from '@delta-writer/bson-arrow';
 
@@ -45,7 +46,17 @@ export function orderDocument(i: number): BsonDocument {
 
 export function mongoRecord(
   i: number,
-  options: { db?: string; collection?: string; op?: 'c' | 'u' | 'd' | 'r'; doc?: BsonDocument } = {},
+  options: {
+    db?: string;
+    collection?: string;
+    op?: 'c' | 'u' | 'd' | 'r';
+    doc?: BsonDocument;
+    /** An update description; with `after: null` unless `lookup` (update_full with a looked-up document). */
+    patch?: MongoPatch;
+    before?: BsonDocument;
+    /** Send no `after` (a change-stream update without a looked-up document). */
+    noAfter?: boolean;
+  } = {},
 ): MongoRecord {
   const doc = options.doc ?? orderDocument(i);
   const op = options.op ?? 'c';
@@ -54,8 +65,9 @@ export function mongoRecord(
     key: encodeMongoKey(doc.get('_id') ?? orderId(i)),
     value: encodeMongoEvent({
       op,
-      after: op === 'd' ? null : doc,
-      before: null,
+      after: op === 'd' || options.noAfter ? null : doc,
+      before: options.before ?? null,
+      ...(options.patch && { patch: options.patch }),
       tsMs: ts,
       source: {
         name: 'mongodb',
