@@ -72,59 +72,66 @@ export class KafkaHelper {
    * once the partitions' end offsets show it did not land.
    */
   async produce(topic: string, records: OutRecord[]): Promise<bigint[]> {
-    const offsets: bigint[] = [];
-    // one request per chunk; within a partition the records of a chunk get consecutive offsets in order
-    for (let i = 0; i < records.length; ) {
-      const chunk: OutRecord[] = [];
-      let bytes = 0;
-      while (i < records.length && chunk.length < 500 && bytes < 4 << 20) {
-        const r = records[i++] as OutRecord;
-        chunk.push(r);
-        bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
-      }
-      const start = await this.sendChunk(topic, chunk);
-      const next = new Map(start);
-      for (const r of chunk) {
-        const offset = next.get(r.partition);
-        if (offset === undefined)
-          throw new Error(`no offset for ${topic}/${r.partition} in the produce answer`);
-        offsets.push(offset);
-        next.set(r.partition, offset + 1n);
+    const offsets: bigint[] = new Array(records.length);
+    // one partition per request, so a request that failed either landed whole or not at all
+    const byPartition = new Map<number, number[]>();
+    records.forEach((r, i) => {
+      const list = byPartition.get(r.partition) ?? [];
+      list.push(i);
+      byPartition.set(r.partition, list);
+    });
+    for (const [partition, indexes] of byPartition) {
+      for (let i = 0; i < indexes.length; ) {
+        const chunk: number[] = [];
+        let bytes = 0;
+        while (i < indexes.length && chunk.length < 500 && bytes < 4 << 20) {
+          const r = records[indexes[i] as number] as OutRecord;
+          chunk.push(indexes[i++] as number);
+          bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
+        }
+        const first = await this.sendChunk(
+          topic,
+          partition,
+          chunk.map((k) => records[k] as OutRecord),
+        );
+        chunk.forEach((k, j) => {
+          offsets[k] = first + BigInt(j);
+        });
       }
     }
     return offsets;
   }
 
-  /** Sends one chunk until it is in; returns the first offset it got in each partition. */
-  private async sendChunk(topic: string, chunk: OutRecord[]): Promise<Map<number, bigint>> {
+  /** Sends records of one partition until they are in; returns the offset of the first. */
+  private async sendChunk(topic: string, partition: number, chunk: OutRecord[]): Promise<bigint> {
     const deadline = Date.now() + 180_000;
-    // the end offsets before the first attempt: a later attempt is safe only while they have not moved
-    let baseline: Map<number, bigint> | undefined;
+    // the partition's end before the first attempt: after a failed attempt, whether it landed is read from it
+    let before: bigint | undefined;
     for (let attempt = 0; ; attempt++) {
-      baseline ??= await this.endOffsets(topic).catch(() => undefined);
-      if (baseline && attempt > 0) {
-        const now = await this.endOffsets(topic).catch(() => undefined);
+      before ??= (await this.endOffsets(topic).catch(() => undefined))?.get(partition);
+      if (before !== undefined && attempt > 0) {
+        const now = (await this.endOffsets(topic).catch(() => undefined))?.get(partition);
         if (now === undefined) {
           await new Promise((r) => setTimeout(r, 2000));
           continue; // the broker is still away
         }
-        if ([...now].some(([p, end]) => end !== baseline?.get(p))) {
-          throw new Error(`a failed send to ${topic} landed (in part); its offsets cannot be attributed`);
-        }
+        if (now === before + BigInt(chunk.length)) return before; // it landed; only the answer was lost
+        if (now !== before)
+          throw new Error(`${topic}/${partition} moved from ${before} to ${now} during a failed send`);
       }
       try {
         const producer = await this.connectedProducer();
-        const meta = await producer.send({
+        const [meta] = await producer.send({
           topic,
           acks: -1,
           messages: chunk.map((r) => ({
-            partition: r.partition,
+            partition,
             key: r.key,
             value: r.value,
             ...(r.headers ? { headers: r.headers } : {}),
           })),
         });
-        return new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
+        return BigInt(meta?.baseOffset ?? '0');
       } catch (err) {
         if (Date.now() > deadline) throw err;
         // reconnect: a kafkajs producer does not always recover from a broker restart

@@ -106,20 +106,28 @@ export class Pipeline {
   async startIngestor(id: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
     const previous = this.ingestors.get(id);
     if (previous?.running) throw new Error(`ingestor ${id} is already running`);
-    const proc = new ManagedProcess(
-      id,
-      entryPoint('ingestor'),
-      ingestorEnv(this.config, id, this.committerAddresses(), await freePort(), {
-        ...this.options.ingestorEnv,
-        ...(await this.gateEnv(id)),
-        ...this.processEnv.get(id),
-        ...env,
-      }),
-      this.logs,
-    );
-    this.ingestors.set(id, proc);
-    await proc.waitFor('ingestor running');
-    return proc;
+    const gate = await this.gateEnv(id);
+    // the metrics port was free a moment ago; if another process took it since, try another one
+    for (let attempt = 1; ; attempt++) {
+      const proc = new ManagedProcess(
+        id,
+        entryPoint('ingestor'),
+        ingestorEnv(this.config, id, this.committerAddresses(), await freePort(), {
+          ...this.options.ingestorEnv,
+          ...gate,
+          ...this.processEnv.get(id),
+          ...env,
+        }),
+        this.logs,
+      );
+      this.ingestors.set(id, proc);
+      try {
+        await proc.waitFor('ingestor running');
+        return proc;
+      } catch (err) {
+        if (attempt >= 3 || !proc.tail(5).includes('EADDRINUSE')) throw err;
+      }
+    }
   }
 
   /** The S3 gate of a process (with `gates: true`), the same across its restarts. */
