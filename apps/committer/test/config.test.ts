@@ -68,6 +68,39 @@ describe('configuration', () => {
     expect(url).not.toContain('hunter2');
   });
 
+  it('reads secrets from <NAME>_FILE (one trailing newline dropped) and refuses both or an empty file', () => {
+    const files: Record<string, string> = {
+      '/run/secrets/token': 'a-token-of-twenty-chars\n',
+      '/run/secrets/redis': 'redis://:pw@10.0.0.1:6379',
+      '/run/secrets/empty': '\n',
+    };
+    const read = (path: string) => {
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      return Buffer.from(text);
+    };
+    const c = loadConfig(
+      {
+        MINIO_BUCKET: 'lake',
+        REDIS_URL_FILE: '/run/secrets/redis',
+        COMMITTER_TOKEN_FILE: '/run/secrets/token',
+      },
+      read,
+    );
+    expect(c.grpc.tokens).toEqual(['a-token-of-twenty-chars']);
+    expect(c.lease.redisUrl).toBe('redis://:pw@10.0.0.1:6379');
+    const refused = (env: Record<string, string>) => () => loadConfig({ ...minimal, ...env }, read);
+    expect(refused({ COMMITTER_TOKEN: 'x'.repeat(16), COMMITTER_TOKEN_FILE: '/run/secrets/token' })).toThrow(
+      'COMMITTER_TOKEN_FILE and COMMITTER_TOKEN are both set',
+    );
+    expect(refused({ COMMITTER_TOKEN_FILE: '/run/secrets/empty' })).toThrow('names an empty file');
+    expect(refused({ COMMITTER_TOKEN_FILE: '/run/secrets/nope' })).toThrow('cannot be read (ENOENT)');
+    // only secrets have a file variant
+    expect(loadConfig({ ...minimal, MINIO_BUCKET_FILE: '/run/secrets/token' }, read).storage.bucket).toBe(
+      'lake',
+    );
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ ...minimal, COMMITTER_TOKEN: '', METRICS_PORT: '' }).metricsPort).toBe(8002);
   });

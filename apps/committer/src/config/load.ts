@@ -88,6 +88,28 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * `<NAME>_FILE` names a file holding a secret (a mounted Kubernetes or Docker secret), so the value never sits in
+ * the process environment; one trailing newline is dropped, as `echo` and `kubectl create secret` leave one.
+ */
+function secretFromFile(
+  name: string,
+  direct: string | undefined,
+  path: string,
+  readFile: (path: string) => Buffer,
+): string {
+  if (direct !== undefined) throw new ConfigError(`${name}_FILE`, `and ${name} are both set; use one`);
+  let text: string;
+  try {
+    text = readFile(path).toString('utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE`, `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw new ConfigError(`${name}_FILE`, `names an empty file: ${path}`);
+  return value;
+}
+
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   readFile: (path: string) => Buffer = readFileSync,
@@ -97,6 +119,8 @@ export function loadConfig(
   for (const name of Object.keys(EnvSchema.shape)) {
     const value = env[name];
     if (value !== undefined && value !== '') input[name] = value;
+    const file = secretVariables.has(name) ? env[`${name}_FILE`] : undefined;
+    if (file !== undefined && file !== '') input[name] = secretFromFile(name, input[name], file, readFile);
   }
   const parsed = EnvSchema.safeParse(input);
   if (!parsed.success) {

@@ -32,7 +32,7 @@ export function renderConfigReference(): string {
     const required = property.default === undefined && !schema.safeParse(undefined).success;
     const dflt =
       property.default !== undefined ? `\`${String(property.default)}\`` : required ? '**required**' : '—';
-    const meaning = `${m.description ?? ''}${m.secret ? ' _Secret: never logged._' : ''}`;
+    const meaning = `${m.description ?? ''}${m.secret ? ` _Secret: never logged; or read from the file named by \`${name}_FILE\`._` : ''}`;
     return [`\`${name}\``, format, dflt, meaning.replace(/\|/g, '\\|')];
   });
   return [REFERENCE_START, ...table(['variable', 'format', 'default', 'meaning'], rows), REFERENCE_END].join(
