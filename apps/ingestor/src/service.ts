@@ -193,6 +193,8 @@ export class IngestorService {
         partitionBy: config.delta.partitionBy,
         compression: config.delta.compression,
         schemaCacheTtlMs: config.delta.schemaCacheTtlMs,
+        writeMode: config.delta.writeMode,
+        partialUpdates: config.delta.partialUpdates,
       },
       route: this.route,
       consumer: consumerControl(consumer),

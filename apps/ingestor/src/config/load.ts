@@ -35,7 +35,8 @@ export interface IngestorConfig {
   delta: {
     basePath: string;
     routes: Record<string, string>;
-    writeMode: 'append';
+    writeMode: Env['DELTA_WRITE_MODE'];
+    partialUpdates: Env['DELTA_MIRROR_PARTIAL_UPDATES'];
     partitionBy: string[];
     schemaCacheTtlMs: number;
     compression: ParquetCompression;
@@ -115,12 +116,6 @@ function withMore(e: ConfigError, error: z.ZodError): ConfigError {
 }
 
 function toConfig(e: Env): IngestorConfig {
-  if (e.DELTA_WRITE_MODE === 'upsert') {
-    throw new ConfigError(
-      'DELTA_WRITE_MODE',
-      'is "upsert", which this version does not implement yet; use "append"',
-    );
-  }
   if ((e.MINIO_ACCESS_KEY === undefined) !== (e.MINIO_SECRET_KEY === undefined)) {
     const missing = e.MINIO_ACCESS_KEY === undefined ? 'MINIO_ACCESS_KEY' : 'MINIO_SECRET_KEY';
     throw new ConfigError(missing, 'is required when the other MinIO key is set');
@@ -167,7 +162,8 @@ function toConfig(e: Env): IngestorConfig {
     delta: {
       basePath: e.DELTA_TABLE_BASE_PATH.replace(/^\/+|\/+$/g, ''),
       routes: e.DELTA_TABLE_ROUTES,
-      writeMode: 'append',
+      writeMode: e.DELTA_WRITE_MODE,
+      partialUpdates: e.DELTA_MIRROR_PARTIAL_UPDATES,
       partitionBy: e.DELTA_PARTITION_BY,
       schemaCacheTtlMs: e.DELTA_SCHEMA_CACHE_TTL * 1000,
       compression: e.PARQUET_COMPRESSION,

@@ -177,9 +177,13 @@ export const EnvSchema = z.object({
       'Overrides of the topic → table routing: `topic=path` pairs, comma separated; the path is relative to the base path.',
     format: 'topic=path[,…]',
   }),
-  DELTA_WRITE_MODE: meta(z.enum(['append', 'upsert']).prefault('append'), {
+  DELTA_WRITE_MODE: meta(z.enum(['append', 'upsert', 'both']).prefault('append'), {
     description:
-      '`append` writes a changelog table. `upsert` (mirror tables) is not implemented yet and is refused.',
+      '`append` writes a changelog table (every event, with CDC columns). `upsert` writes a mirror table: one row per document key with its latest state, deletes remove it, older events never replace newer ones (docs/mirror-tables.md). `both` writes the mirror at `<table>` and the changelog at `<table>_changelog`. A table keeps the mode it was created with.',
+  }),
+  DELTA_MIRROR_PARTIAL_UPDATES: meta(z.enum(['skip', 'apply']).prefault('skip'), {
+    description:
+      'Mirror tables: what an update without the full document does. `skip` (for Debezium MongoDB `capture.mode` `*_update_full*`) drops it (a looked-up document or a delete follows). `apply` (for `change_streams*`) applies its update description onto the document earlier in the batch or its pre-image; a batch where neither exists stops the partition with a message naming the Debezium setting to change. Must match the table (fixed when it is created).',
   }),
   DELTA_PARTITION_BY: meta(list().prefault(''), {
     description: 'Top-level columns to partition new tables by, comma separated; empty for none.',

@@ -120,11 +120,26 @@ describe('loadConfig', () => {
     expect(
       errorOf({ ...minimal, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u' }).variable,
     ).toBe('KAFKA_SASL_PASSWORD');
-    expect(errorOf({ ...minimal, DELTA_WRITE_MODE: 'upsert' }).variable).toBe('DELTA_WRITE_MODE');
     expect(errorOf({ ...minimal, UPLOAD_PART_BYTES: '1MiB' }).variable).toBe('UPLOAD_PART_BYTES');
     expect(
       errorOf({ ...minimal, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem' }).variable,
     ).toBe('KAFKA_SSL_CA_FILE');
+  });
+
+  it('accepts the mirror write modes and their partial-update setting', () => {
+    expect(load(minimal).delta).toMatchObject({ writeMode: 'append', partialUpdates: 'skip' });
+    for (const mode of ['upsert', 'both'] as const)
+      expect(load({ ...minimal, DELTA_WRITE_MODE: mode }).delta.writeMode).toBe(mode);
+    expect(
+      load({ ...minimal, DELTA_WRITE_MODE: 'upsert', DELTA_MIRROR_PARTIAL_UPDATES: 'apply' }).delta
+        .partialUpdates,
+    ).toBe('apply');
+    expect(errorOf({ ...minimal, DELTA_WRITE_MODE: 'merge' }).message).toContain(
+      'DELTA_WRITE_MODE must be one of append, upsert, both',
+    );
+    expect(errorOf({ ...minimal, DELTA_MIRROR_PARTIAL_UPDATES: 'guess' }).variable).toBe(
+      'DELTA_MIRROR_PARTIAL_UPDATES',
+    );
   });
 
   it('treats empty values as unset', () => {

@@ -108,6 +108,7 @@ export function ingestorConfig(
       basePath: o.basePath,
       routes: {},
       writeMode: 'append',
+      partialUpdates: 'skip',
       partitionBy: [],
       schemaCacheTtlMs: 60_000,
       compression: 'zstd',
