@@ -1,0 +1,348 @@
+/**
+ * `pnpm bench`: the end-to-end benchmark report on the local stack (`./dw stack up`). Prints progress on stderr and
+ * a summary table on stdout, and writes bench/results/<date>.md and .png. Settings: bench/src/config.ts (README).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KafkaHelper } from '@delta-writer/e2e/src/harness/kafka.js';
+import { entryPoint } from '@delta-writer/e2e/src/harness/paths.js';
+import { endpointsOf, s3Client } from '@delta-writer/e2e/src/harness/s3.js';
+import { parseEnvFile, stackEnv } from '@delta-writer/e2e/src/stack.js';
+import { runAppend } from './append.js';
+import { decodeFloor, rawConsumer } from './baselines.js';
+import { drawChart } from './chart.js';
+import { flagsToEnv, loadConfig } from './config.js';
+import { Deployment } from './deployment.js';
+import { generateEvents, topicOf } from './events.js';
+import { runLatency } from './latency.js';
+import { machineFacts } from './machine.js';
+import { Progress } from './progress.js';
+import { type BenchReport, type Figure, renderMarkdown, summaryTable } from './report.js';
+import { parseGroupCommit, parseMirrorUpsert, runCommitterBench } from './reused.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// The stack's endpoints: the environment wins over .data/stack/env, as in the e2e suite; children inherit them.
+try {
+  const file = parseEnvFile(readFileSync(join(ROOT, '.data', 'stack', 'env'), 'utf8'));
+  for (const [k, v] of Object.entries(file)) process.env[k] ??= v;
+} catch {
+  // no stack file: stackEnv() below names the missing variable
+}
+const config = loadConfig({ ...process.env, ...flagsToEnv(process.argv.slice(2)) });
+const stack = stackEnv();
+const endpoints = endpointsOf(stack);
+entryPoint('committer');
+entryPoint('ingestor');
+
+const started = Date.now();
+const date = new Date().toISOString().slice(0, 10);
+const machine = machineFacts(ROOT, date);
+const steps =
+  3 +
+  (config.skip.has('append') ? 0 : config.ingestors.length) +
+  ['latency', 'committer', 'upsert'].filter((s) => !config.skip.has(s)).length;
+const progress = new Progress(steps);
+const figures: Figure[] = [];
+const notes: string[] = [];
+const s3 = s3Client(endpoints);
+const kafka = new KafkaHelper(stack.kafkaBrokers);
+const dlqTopics: string[] = [];
+const eventsLabel = `${config.events} events`;
+let failures = 0;
+
+/** A step that fails is reported (notes, exit code) and the run goes on with the next one. */
+async function attempt(what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    failures++;
+    const text = err instanceof Error ? err.message : String(err);
+    progress.log(`${what} FAILED: ${text.split('\n')[0]}`);
+    process.stderr.write(`${text}\n`);
+    notes.push(`${what} failed: ${text.split('\n').slice(0, 4).join(' ')}`);
+  }
+}
+
+try {
+  await kafka.connect();
+  // 1. The events, pre-loaded in Kafka.
+  progress.begin(`generating and producing ${eventsLabel}`);
+  const set = generateEvents(config.events, config.partitions, config.pool);
+  const prefix = `bench-${Date.now().toString(36)}`;
+  const topic = topicOf(prefix);
+  await kafka.createTopic(topic, config.partitions);
+  progress.update(`producing ${set.records.length} records to ${topic}`);
+  await kafka.produce(topic, set.records);
+  const lastOffsets = new Map(
+    [...(await kafka.endOffsets(topic))].filter(([, end]) => end > 0n).map(([p, end]) => [p, end - 1n]),
+  );
+  progress.log(
+    `${set.events} change events (+ ${set.records.length - set.events} tombstones), mean value ${Math.round(set.meanValueBytes)} B, ${config.partitions} partitions`,
+  );
+
+  // 2. Baselines.
+  progress.begin('baselines: decode floor and raw kafkajs consumer');
+  await attempt('baselines', async () => {
+    const floor = decodeFloor(set.records, set.events);
+    figures.push({
+      name: 'Decode floor (JSON.parse, 1 core)',
+      value: floor,
+      unit: 'events/s',
+      group: 'baseline',
+    });
+    const raw = await rawConsumer(kafka.kafka, topic, lastOffsets, set.events, progress);
+    figures.push({ name: 'Raw kafkajs consumer', value: raw, unit: 'events/s', group: 'baseline' });
+    progress.log(`decode floor ${floor} events/s, raw consumer ${raw} events/s`);
+  });
+
+  // 3. Append throughput, per ingestor count.
+  for (const n of config.skip.has('append') ? [] : config.ingestors) {
+    progress.begin(`append, ${n} ingestor${n > 1 ? 's' : ''}, ${eventsLabel} end to end`);
+    await attempt(`append with ${n} ingestors`, async () => {
+      const deployment = new Deployment(endpoints, {
+        name: `bench-append${n}`,
+        topic,
+        ingestors: n,
+        ingestorEnv: config.ingestorEnv,
+      });
+      dlqTopics.push(deployment.pipeline.config.dlqTopic);
+      const r = await runAppend(
+        deployment,
+        {
+          topic,
+          lastOffsets,
+          events: set.events,
+          ingestors: n,
+          ingestorEnv: config.ingestorEnv,
+          timeoutMs: config.timeoutSeconds * 1000,
+          s3,
+          keepTables: config.keepTables,
+        },
+        progress,
+      );
+      const label = `${n} ingestor${n > 1 ? 's' : ''}`;
+      figures.push({
+        name: `Append throughput, ${label}`,
+        value: r.eventsPerSecond,
+        unit: 'events/s',
+        group: 'append',
+        goal: { kind: 'min', value: 100_000 * n },
+      });
+      figures.push({
+        name: `Append throughput after the first commit, ${label}`,
+        value: r.steadyEventsPerSecond,
+        unit: 'events/s',
+        group: 'append',
+      });
+      for (const [proc, mib] of [...r.peakRssMiB].sort()) {
+        const committer = proc.startsWith('committer');
+        figures.push({
+          name: `Peak RSS, ${proc} (append, ${label})`,
+          value: mib,
+          unit: 'MiB',
+          group: 'memory',
+          goal: { kind: 'max', value: committer ? 2048 : 512 },
+        });
+      }
+      const seconds = r.ms / 1000;
+      figures.push(
+        {
+          name: `Committer manifests/s during append, ${label}`,
+          value: r.manifests / seconds,
+          unit: 'manifests/s',
+          group: 'committer',
+        },
+        {
+          name: `Committer commits/s during append, ${label}`,
+          value: r.commits / seconds,
+          unit: 'commits/s',
+          group: 'committer',
+        },
+      );
+      progress.log(
+        `${label}: ${r.eventsPerSecond} events/s (${seconds.toFixed(1)} s, first commit after ${(r.firstCommitMs / 1000).toFixed(1)} s, then ${r.steadyEventsPerSecond} events/s, ${r.manifests} manifests in ${r.commits} commits); logs ${r.logs}`,
+      );
+      notes.push(
+        `Append, ${label}: ${seconds.toFixed(1)} s from spawning the ingestors to the last offset committed; the first commit was visible after ${(r.firstCommitMs / 1000).toFixed(1)} s (process start, group join, first flush); ${r.manifests} manifests in ${r.commits} Delta commits. Process logs: ${r.logs}`,
+      );
+    });
+  }
+
+  // 4. Latency at a steady rate.
+  if (!config.skip.has('latency'))
+    await attempt('latency', async () => {
+      const n = config.latencyIngestors;
+      progress.begin(
+        `latency at ${config.latencyRate} events/s for ${config.latencySeconds} s, ${n} ingestors`,
+      );
+      const latencyTopic = topicOf(`${prefix}-latency`);
+      await kafka.createTopic(latencyTopic, config.partitions);
+      const deployment = new Deployment(endpoints, {
+        name: 'bench-latency',
+        topic: latencyTopic,
+        ingestors: n,
+        ingestorEnv: config.ingestorEnv,
+      });
+      dlqTopics.push(deployment.pipeline.config.dlqTopic);
+      try {
+        progress.update('starting the services');
+        await deployment.startCommitter();
+        await deployment.startIngestors();
+        const r = await runLatency(
+          deployment,
+          kafka.kafka,
+          {
+            topic: latencyTopic,
+            records: set.records,
+            rate: config.latencyRate,
+            seconds: config.latencySeconds,
+            drainMs: config.latencyDrainSeconds * 1000,
+            s3Env: { ...process.env } as Record<string, string>,
+          },
+          progress,
+        );
+        const at = `at ${config.latencyRate} events/s`;
+        figures.push(
+          { name: `Latency P50 ${at}`, value: r.p50, unit: 'ms', group: 'latency' },
+          {
+            name: `Latency P95 ${at}`,
+            value: r.p95,
+            unit: 'ms',
+            group: 'latency',
+            goal: { kind: 'max', value: 5000 },
+          },
+          { name: `Latency P99 ${at}`, value: r.p99, unit: 'ms', group: 'latency' },
+          { name: `Latency producer rate achieved`, value: r.achievedRate, unit: 'events/s', group: 'info' },
+        );
+        progress.log(
+          `P50 ${r.p50} ms, P95 ${r.p95} ms, P99 ${r.p99} ms, max ${r.max} ms; ${r.visible}/${r.sent} visible`,
+        );
+        notes.push(
+          `Latency: ${n} ingestors and one committer (service defaults: FLUSH_MAX_AGE_MS 3000), ${r.sent} events sent in ${config.latencySeconds} s (achieved ${r.achievedRate} events/s), a batch every 100 ms; a delta-log reader polling the table every 200 ms; max ${r.max} ms.` +
+            (r.late > 0
+              ? ` ${r.late} events were still not visible ${config.latencyDrainSeconds} s after the last send: they count with the time waited, so the percentiles are lower bounds (the pipeline did not keep up with the rate).`
+              : ' Every event became visible.'),
+        );
+      } finally {
+        await deployment.stop().catch(() => undefined);
+        await deployment.pipeline.kill();
+      }
+    });
+
+  // 5. Committer group commit (its own bench).
+  if (!config.skip.has('committer')) {
+    progress.begin(
+      `committer: 16 gRPC clients, 4 tables, group commit off/on, ${config.committerSeconds} s each`,
+    );
+    await attempt('committer bench', async () => {
+      const out = await runCommitterBench(
+        ROOT,
+        'bench/run.ts',
+        { BENCH_SECONDS: String(config.committerSeconds) },
+        progress,
+        300_000,
+      );
+      for (const row of parseGroupCommit(out)) {
+        figures.push(
+          {
+            name: `Committer manifests/s, ${row.mode} (16 clients)`,
+            value: row.manifestsPerSecond,
+            unit: 'manifests/s',
+            group: 'committer',
+          },
+          {
+            name: `Committer commits/s, ${row.mode} (16 clients)`,
+            value: row.commitsPerSecond,
+            unit: 'commits/s',
+            group: 'committer',
+          },
+        );
+      }
+    });
+  }
+
+  // 6. Mirror upserts (the committer's path: the ingestor's upsert side is not in the built app yet).
+  if (!config.skip.has('upsert')) {
+    progress.begin(`upsert: mirror tables of ${config.upsertSizes.join(' and ')} rows (committer path)`);
+    await attempt('upsert bench', async () => {
+      const out = await runCommitterBench(
+        ROOT,
+        'bench/mirror-upsert.ts',
+        { BENCH_SIZES: config.upsertSizes.join(','), BENCH_COMMITS: String(config.upsertCommits) },
+        progress,
+        900_000,
+      );
+      for (const row of parseMirrorUpsert(out)) {
+        figures.push({
+          name: `Upsert throughput, ${row.tableRows}-row mirror table (committer path)`,
+          value: row.rowsPerSecond,
+          unit: 'events/s',
+          group: 'upsert',
+          goal: row.tableRows >= 1_000_000 ? { kind: 'min', value: 20_000 } : undefined,
+        });
+        notes.push(
+          `Upsert, ${row.tableRows}-row table: ${row.commitMs} ms per 2000-event commit (prepare ${row.prepareMs} ms), index rebuild ${row.indexRebuildSeconds} s.`,
+        );
+      }
+    });
+  }
+} finally {
+  progress.end();
+  await kafka.admin.deleteTopics({ topics: dlqTopics }).catch(() => undefined);
+  await kafka.close();
+}
+
+const ratios = config.ingestors.flatMap((n) => {
+  const append = `Append throughput, ${n} ingestor${n > 1 ? 's' : ''}`;
+  return [
+    {
+      name: `${append} / decode floor`,
+      numerator: append,
+      denominator: 'Decode floor (JSON.parse, 1 core)',
+      goal: n === 1 ? { kind: 'min' as const, value: 0.5 } : undefined,
+    },
+    { name: `${append} / raw consumer`, numerator: append, denominator: 'Raw kafkajs consumer' },
+  ];
+});
+notes.push(
+  `Events: MongoDB orders (e2e generator), Debezium 2.7 legacy JSON without schemas, capture mode change_streams_update_full; inserts, partial updates, replaces and deletes (+ tombstones); a pool of ${config.pool} distinct events repeated.`,
+  "Upsert figures come from apps/committer/bench/mirror-upsert.ts (the committer's mirror commit path with the key index in Redis, local files): the ingestor's upsert side was not in the built app when this ran, so they are not end to end.",
+  'Committer figures "(16 clients)" come from apps/committer/bench/run.ts (manifests of one unuploaded file each); "during append" are the real committer\'s counters over the append runs.',
+);
+machine.loadEnd = loadavg();
+const report: BenchReport = {
+  machine,
+  settings: {
+    events: config.events,
+    partitions: config.partitions,
+    'distinct events': config.pool,
+    'append ingestors': config.ingestors.join(', '),
+    'latency rate': `${config.latencyRate} events/s for ${config.latencySeconds} s, ${config.latencyIngestors} ingestors`,
+    'upsert table sizes': config.upsertSizes.join(', '),
+    'extra ingestor settings':
+      Object.entries(config.ingestorEnv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'none',
+  },
+  figures,
+  ratios,
+  notes,
+  durationMs: Date.now() - started,
+};
+const outDir = config.out ?? join(ROOT, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const png = join(outDir, `${date}.png`);
+let chart: string | undefined = `${date}.png`;
+try {
+  drawChart(ROOT, report, join(outDir, `${date}.chart.json.tmp`), png);
+} catch (err) {
+  chart = undefined;
+  process.stderr.write(`bench: no chart: ${(err as Error).message}\n`);
+}
+writeFileSync(join(outDir, `${date}.md`), renderMarkdown(report, chart));
+console.log(`\n${summaryTable(report)}\n`);
+console.log(`report: ${join(outDir, `${date}.md`)}${chart ? `, chart: ${png}` : ''}`);
+process.exit(failures > 0 ? 1 : 0);
