@@ -1,0 +1,195 @@
+/**
+ * Mirror tables end to end on the local stack: a randomized MongoDB change stream (inserts, updates, replacements,
+ * deletes with tombstones, duplicates, connector replays, late events on another partition; test/support/mirror-
+ * stream.ts) goes through the real Kafka into the ingestor (DELTA_WRITE_MODE=both, restarted half-way) and the real
+ * committer (a child process with Redis and S3, compacting as it goes). delta-rs must then read a mirror table equal
+ * to the model of the collection, and a changelog holding every change event exactly once.
+ *
+ * The seed is random per run and named in every failure; DW_MIRROR_SEED replays one.
+ */
+import type { Admin, Producer } from 'kafkajs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createWorkerBuilder } from '../../src/build/worker-builder.js';
+import type { IngestorConfig } from '../../src/config/load.js';
+import { createEncoderPool } from '../../src/parquet/pool.js';
+import { IngestorService } from '../../src/service.js';
+import { readWithDeltaRs } from '../support/delta-rs.js';
+import { type ModelRow, mirrorStream, type StreamRecord } from '../support/mirror-stream.js';
+import { type RealCommitter, startRealCommitter } from '../support/real-committer.js';
+import { ingestorConfig, stackEnv, testKafka, uniqueName } from '../support/stack.js';
+
+const SEED = Number(process.env.DW_MIRROR_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const PARTITIONS = 3;
+const stream = mirrorStream({ seed: SEED, steps: 2400, keys: 300, partitions: PARTITIONS });
+const why = `seed ${SEED} (DW_MIRROR_SEED=${SEED} replays it)`;
+
+const env = stackEnv();
+const prefix = uniqueName('mirror');
+const topic = `${prefix}.shop.items`;
+const basePath = `it/${prefix}`;
+const group = `${prefix}-group`;
+const tableUri = `s3://${env.DW_S3_BUCKET}/${basePath}/shop/items`;
+
+let admin: Admin;
+let producer: Producer;
+let committer: RealCommitter;
+const services: IngestorService[] = [];
+
+beforeAll(async () => {
+  const kafka = testKafka(env);
+  admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  committer = await startRealCommitter(env, {
+    basePath,
+    leaseKey: `it:${prefix}`,
+    // Compaction folds deletion vectors away while mirror commits go on.
+    settings: { COMMITTER_COMPACTION_INTERVAL_MS: '2000', COMMITTER_COMPACTION_MIN_FILES: '2' },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
+  await committer?.stop();
+  await producer?.disconnect();
+  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin?.disconnect();
+});
+
+async function startService(): Promise<IngestorService> {
+  const base = ingestorConfig(env, {
+    group,
+    pattern: new RegExp(`^${prefix.replace(/[.]/g, '\\.')}\\..*$`),
+    basePath,
+    committer: committer.address,
+    dlqTopic: `${prefix}-dlq`,
+  });
+  const config: IngestorConfig = {
+    ...base,
+    delta: { ...base.delta, writeMode: 'both' },
+    flush: { maxBytes: 1 << 20, maxRows: 150, maxAgeMs: 300 },
+  };
+  const service = new IngestorService({
+    config,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    builder: createWorkerBuilder({ pool: createEncoderPool({ threads: 1 }), maxRecordBytes: 1 << 20 }),
+    topicRefreshMs: 2000,
+    tickMs: 100,
+  });
+  await service.start();
+  services.push(service);
+  return service;
+}
+
+async function produce(records: readonly StreamRecord[]) {
+  for (let i = 0; i < records.length; i += 500) {
+    const messages = records
+      .slice(i, i + 500)
+      .map((r) => ({ partition: r.partition, key: r.key, value: r.value }));
+    await producer.send({ topic, acks: -1, messages });
+  }
+}
+
+/** Kafka offsets the group committed (the ingestor commits them after both tables acknowledged). */
+async function committedOffsets(): Promise<number[]> {
+  const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return (t?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+}
+
+async function endOffsets(): Promise<number[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
+}
+
+/** Compactions of the mirror table the committer committed (from its log). */
+function mirrorCompactions(): number {
+  let n = 0;
+  for (const line of committer.output().split('\n')) {
+    if (!line.includes('"kind":"compaction"') || !line.includes('/shop/items"')) continue;
+    n += (JSON.parse(line) as { committed?: number }).committed ?? 0;
+  }
+  return n;
+}
+
+function rowOf(r: Record<string, unknown>): ModelRow {
+  const nested = r.nested as { a: number | string; b: string };
+  return {
+    n: Number(r.n),
+    name: r.name as string,
+    tags: (r.tags as string[] | null) ?? [],
+    nested: { a: Number(nested.a), b: nested.b },
+    note: (r.note as string | null | undefined) ?? null,
+  };
+}
+
+/** Keys missing, extra or different, at most 10 of each kind: readable where a whole-table diff is not. */
+function differences(actual: Map<string, ModelRow>, expected: Map<string, ModelRow>): string[] {
+  const out: string[] = [];
+  for (const [k, row] of expected) {
+    const got = actual.get(k);
+    if (!got) out.push(`missing ${k}: ${JSON.stringify(row)}`);
+    else if (JSON.stringify(got) !== JSON.stringify(row))
+      out.push(`differs ${k}: ${JSON.stringify(got)} ≠ expected ${JSON.stringify(row)}`);
+  }
+  for (const [k, row] of actual) if (!expected.has(k)) out.push(`extra ${k}: ${JSON.stringify(row)}`);
+  return out.slice(0, 30);
+}
+
+// Real Kafka, S3, Redis and a committer process on a shared 2-core machine: waits inside the test bound each step.
+describe('mirror tables end to end', { timeout: 240_000 }, () => {
+  it('leave a mirror equal to the collection and a changelog of every event, across a restart', async () => {
+    const half = Math.floor(stream.records.length * 0.6);
+    await produce(stream.records.slice(0, half));
+    const first = await startService();
+    // Stop once some batches are in, with more on the way: the next ingestor resumes from the tables.
+    await vi.waitFor(async () => expect((await committedOffsets()).some((o) => o > 0)).toBe(true), {
+      timeout: 90_000,
+      interval: 200,
+    });
+    expect(await first.stop()).toBe(true);
+    await startService();
+    // The rest in slices, each committed before the next is sent: many commits, with compaction in between.
+    const rest = stream.records.slice(half);
+    const slice = Math.ceil(rest.length / 8);
+    for (let i = 0; i < rest.length; i += slice) {
+      if (i + slice >= rest.length) {
+        // Before the last slice, a quiet moment: compaction rewrites the mirror's files (live rows and the
+        // tombstones still needed into clean files), and the last commits go on top of that.
+        await vi.waitFor(() => expect(mirrorCompactions(), why).toBeGreaterThan(0), {
+          timeout: 60_000,
+          interval: 200,
+        });
+      }
+      await produce(rest.slice(i, i + slice));
+      const target = await endOffsets();
+      await vi.waitFor(async () => expect(await committedOffsets(), why).toEqual(target), {
+        timeout: 60_000,
+        interval: 200,
+      });
+    }
+    const end = await endOffsets();
+    await vi.waitFor(async () => expect(await committedOffsets(), why).toEqual(end), {
+      timeout: 150_000,
+      interval: 500,
+    });
+
+    const mirror = await readWithDeltaRs(tableUri, env);
+    const actual = new Map(mirror.rows.map((r) => [r._cdc_key as string, rowOf(r)]));
+    expect(mirror.rows.length, why).toBe(actual.size); // one row per key
+    expect(differences(actual, stream.model), why).toEqual([]);
+
+    // The changelog holds every change event (tombstones are not events) exactly once, duplicates included.
+    const changelog = await readWithDeltaRs(`${tableUri}_changelog`, env);
+    const positions = changelog.rows.map((r) => `${r._kafka_partition}:${r._kafka_offset}`);
+    expect(new Set(positions).size, why).toBe(positions.length);
+    expect(positions.length, why).toBe(stream.records.filter((r) => r.value !== null).length);
+
+    const metrics = await committer.metrics();
+    expect(metrics).not.toMatch(/^deltawriter_committer_mirror_violations_total(\{[^}]*\})? [1-9]/m);
+    // Replays and late events reached the committer and lost there (the stream always has some).
+    expect(metrics).toMatch(/^deltawriter_committer_mirror_rows_total\{[^}]*outcome="stale"[^}]*\} [1-9]/m);
+  });
+});
