@@ -1,9 +1,10 @@
 /**
  * Mirror tables end to end on the local stack: a randomized MongoDB change stream (inserts, updates, replacements,
  * deletes with tombstones, duplicates, connector replays, late events on another partition; test/support/mirror-
- * stream.ts) goes through the real Kafka into the ingestor (DELTA_WRITE_MODE=both, restarted half-way) and the real
- * committer (a child process with Redis and S3, compacting as it goes). delta-rs must then read a mirror table equal
- * to the model of the collection, and a changelog holding every change event exactly once.
+ * stream.ts) goes through the real Kafka into the ingestor (DELTA_WRITE_MODE=both, restarted; a spell of `upsert`
+ * only in between, which the changelog then catches up on) and the real committer (a child process with Redis and
+ * S3, compacting as it goes). delta-rs must then read a mirror table equal to the model of the collection, and a
+ * changelog holding every change event exactly once.
  *
  * The seed is random per run and named in every failure; DW_MIRROR_SEED replays one.
  */
@@ -59,7 +60,7 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
-async function startService(): Promise<IngestorService> {
+async function startService(writeMode: 'both' | 'upsert'): Promise<IngestorService> {
   const base = ingestorConfig(env, {
     group,
     pattern: new RegExp(`^${prefix.replace(/[.]/g, '\\.')}\\..*$`),
@@ -69,7 +70,7 @@ async function startService(): Promise<IngestorService> {
   });
   const config: IngestorConfig = {
     ...base,
-    delta: { ...base.delta, writeMode: 'both' },
+    delta: { ...base.delta, writeMode },
     flush: { maxBytes: 1 << 20, maxRows: 150, maxAgeMs: 300 },
   };
   const service = new IngestorService({
@@ -140,19 +141,31 @@ function differences(actual: Map<string, ModelRow>, expected: Map<string, ModelR
 
 // Real Kafka, S3, Redis and a committer process on a shared 2-core machine: waits inside the test bound each step.
 describe('mirror tables end to end', { timeout: 240_000 }, () => {
-  it('leave a mirror equal to the collection and a changelog of every event, across a restart', async () => {
-    const half = Math.floor(stream.records.length * 0.6);
-    await produce(stream.records.slice(0, half));
-    const first = await startService();
+  it('leave a mirror equal to the collection and a changelog of every event, across restarts and a catch-up', async () => {
+    const [a, b] = [0.4, 0.6].map((f) => Math.floor(stream.records.length * f));
+    await produce(stream.records.slice(0, a));
+    const first = await startService('both');
     // Stop once some batches are in, with more on the way: the next ingestor resumes from the tables.
     await vi.waitFor(async () => expect((await committedOffsets()).some((o) => o > 0)).toBe(true), {
       timeout: 90_000,
       interval: 200,
     });
     expect(await first.stop()).toBe(true);
-    await startService();
+
+    // A while with the mirror only: the changelog falls behind, and the group's Kafka offsets move past it.
+    const mirrorOnly = await startService('upsert');
+    await produce(stream.records.slice(a, b));
+    const mid = await endOffsets();
+    await vi.waitFor(async () => expect(await committedOffsets(), why).toEqual(mid), {
+      timeout: 90_000,
+      interval: 200,
+    });
+    expect(await mirrorOnly.stop()).toBe(true);
+
+    // Both again: the changelog catches up from its own offsets while the mirror skips what it has.
+    await startService('both');
     // The rest in slices, each committed before the next is sent: many commits, with compaction in between.
-    const rest = stream.records.slice(half);
+    const rest = stream.records.slice(b);
     const slice = Math.ceil(rest.length / 8);
     for (let i = 0; i < rest.length; i += slice) {
       if (i + slice >= rest.length) {
