@@ -60,30 +60,17 @@ export async function runAppend(
     const started = Date.now();
     progress.update('starting the ingestors');
     const rss = setInterval(() => deployment.sampleRss(), 250);
-    let done: number | undefined;
+    let done = 0;
     try {
       await deployment.startIngestors();
-      while (done === undefined) {
-        if (Date.now() - started > options.timeoutMs)
-          throw new Error(`append run not done after ${options.timeoutMs} ms; logs in ${deployment.logs}`);
-        const failed = deployment.failure();
-        if (failed) throw new Error(failed);
-        await watcher.poll().catch(() => undefined);
-        let committed = 0;
-        let behind = 0;
-        for (const [partition, last] of options.lastOffsets) {
-          const have = watcher.txns.get(deployment.appId(partition));
-          committed += have === undefined ? 0 : Number(have) + 1;
-          if (have === undefined || have < last) behind++;
-        }
-        if (behind === 0) done = Date.now();
-        else {
-          progress.update(
-            `${Math.round((100 * committed) / totalRecords)} % committed (${committed}/${totalRecords} records), Delta version ${watcher.version}`,
-          );
-          await sleep(200);
-        }
-      }
+      done = await awaitCommitted(
+        deployment,
+        watcher,
+        options.lastOffsets,
+        started,
+        options.timeoutMs,
+        progress,
+      );
     } finally {
       clearInterval(rss);
       deployment.sampleRss();
@@ -120,5 +107,36 @@ export async function runAppend(
       await deletePrefix(options.s3, endpoints.s3.bucket, `${deployment.pipeline.config.basePath}/`).catch(
         () => undefined,
       );
+  }
+}
+
+/** Polls the table's log until every partition's txn is at its last offset; returns when that was seen. */
+export async function awaitCommitted(
+  deployment: Deployment,
+  watcher: TableWatcher,
+  lastOffsets: Map<number, bigint>,
+  started: number,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<number> {
+  const totalRecords = [...lastOffsets.values()].reduce((n, o) => n + Number(o) + 1, 0);
+  for (;;) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`not everything committed after ${timeoutMs} ms; logs in ${deployment.logs}`);
+    const failed = deployment.failure();
+    if (failed) throw new Error(failed);
+    await watcher.poll().catch(() => undefined);
+    let committed = 0;
+    let behind = 0;
+    for (const [partition, last] of lastOffsets) {
+      const have = watcher.txns.get(deployment.appId(partition));
+      committed += have === undefined ? 0 : Number(have) + 1;
+      if (have === undefined || have < last) behind++;
+    }
+    if (behind === 0) return Date.now();
+    progress.update(
+      `${Math.round((100 * committed) / totalRecords)} % committed (${committed}/${totalRecords} records), Delta version ${watcher.version}`,
+    );
+    await sleep(200);
   }
 }

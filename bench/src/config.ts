@@ -14,10 +14,14 @@ export interface BenchConfig {
   latencySeconds: number;
   latencyIngestors: number;
   latencyDrainSeconds: number;
+  /** End-to-end upsert: mirror table size loaded through the pipeline, then change events measured. */
+  upsertE2eRows: number;
+  upsertE2eEvents: number;
+  /** Committer-path upsert bench: table sizes. */
   upsertSizes: number[];
   upsertCommits: number;
   committerSeconds: number;
-  /** Steps to leave out: append, latency, upsert, committer. */
+  /** Steps to leave out: append, latency, upsert-e2e, committer, upsert. */
   skip: Set<string>;
   /** Extra settings for every ingestor: `KEY=value,KEY=value`. */
   ingestorEnv: Record<string, string>;
@@ -70,6 +74,8 @@ export function loadConfig(env: Record<string, string | undefined>): BenchConfig
     latencySeconds: int('LATENCY_SECONDS', 20),
     latencyIngestors: int('LATENCY_INGESTORS', 2),
     latencyDrainSeconds: int('LATENCY_DRAIN_SECONDS', 60),
+    upsertE2eRows: int('UPSERT_E2E_ROWS', 10_000),
+    upsertE2eEvents: int('UPSERT_E2E_EVENTS', 20_000),
     upsertSizes: list(env.BENCH_UPSERT_SIZES ?? '10000,1000000'),
     upsertCommits: int('UPSERT_COMMITS', 30),
     committerSeconds: int('COMMITTER_SECONDS', 5),

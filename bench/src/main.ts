@@ -11,6 +11,7 @@ import { entryPoint } from '@delta-writer/e2e/src/harness/paths.js';
 import { endpointsOf, s3Client } from '@delta-writer/e2e/src/harness/s3.js';
 import { parseEnvFile, stackEnv } from '@delta-writer/e2e/src/stack.js';
 import { runAppend } from './append.js';
+import { assembleReport } from './assemble.js';
 import { decodeFloor, rawConsumer } from './baselines.js';
 import { drawChart } from './chart.js';
 import { flagsToEnv, loadConfig } from './config.js';
@@ -19,8 +20,9 @@ import { generateEvents, topicOf } from './events.js';
 import { runLatency } from './latency.js';
 import { machineFacts } from './machine.js';
 import { Progress } from './progress.js';
-import { type BenchReport, type Figure, renderMarkdown, summaryTable } from './report.js';
+import { type Figure, renderMarkdown, summaryTable } from './report.js';
 import { parseGroupCommit, parseMirrorUpsert, runCommitterBench } from './reused.js';
+import { runUpsert } from './upsert.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -41,9 +43,9 @@ const started = Date.now();
 const date = new Date().toISOString().slice(0, 10);
 const machine = machineFacts(ROOT, date);
 const steps =
-  3 +
+  2 +
   (config.skip.has('append') ? 0 : config.ingestors.length) +
-  ['latency', 'committer', 'upsert'].filter((s) => !config.skip.has(s)).length;
+  ['latency', 'upsert-e2e', 'committer', 'upsert'].filter((s) => !config.skip.has(s)).length;
 const progress = new Progress(steps);
 const figures: Figure[] = [];
 const notes: string[] = [];
@@ -232,7 +234,51 @@ try {
       }
     });
 
-  // 5. Committer group commit (its own bench).
+  // 5. Mirror upserts end to end (ingestor upsert mode + committer).
+  if (!config.skip.has('upsert-e2e')) {
+    const rows = config.upsertE2eRows;
+    progress.begin(
+      `upsert end to end: ${config.upsertE2eEvents} changes into a ${rows}-row mirror table, 1 ingestor`,
+    );
+    await attempt('upsert end to end', async () => {
+      const deployment = new Deployment(endpoints, {
+        name: 'bench-upsert',
+        topic: topicOf(`${prefix}-upsert`),
+        ingestors: 1,
+        ingestorEnv: { ...config.ingestorEnv, DELTA_WRITE_MODE: 'upsert' },
+      });
+      dlqTopics.push(deployment.pipeline.config.dlqTopic);
+      const r = await runUpsert(
+        deployment,
+        kafka,
+        {
+          prefix: `${prefix}-upsert`,
+          rows,
+          events: config.upsertE2eEvents,
+          partitions: config.partitions,
+          timeoutMs: config.timeoutSeconds * 1000,
+          s3,
+          keepTables: config.keepTables,
+        },
+        progress,
+      );
+      figures.push({
+        name: `Upsert throughput, ${rows}-row mirror table (end to end, 1 ingestor)`,
+        value: r.eventsPerSecond,
+        unit: 'events/s',
+        group: 'upsert',
+        goal: rows >= 1_000_000 ? { kind: 'min', value: 20_000 } : undefined,
+      });
+      progress.log(
+        `${r.eventsPerSecond} events/s (${(r.ms / 1000).toFixed(1)} s; loading the table took ${(r.loadMs / 1000).toFixed(1)} s)`,
+      );
+      notes.push(
+        `Upsert end to end, ${rows}-row table: the table was loaded through the pipeline (${rows} snapshot events, ${(r.loadMs / 1000).toFixed(1)} s), then ${r.events} changes (inserts, full-document updates, replaces, deletes) pre-loaded in Kafka took ${(r.ms / 1000).toFixed(1)} s from spawning the ingestor (DELTA_WRITE_MODE=upsert) to committed, process start and group join included. Logs: ${deployment.logs}`,
+      );
+    });
+  }
+
+  // 6. Committer group commit (its own bench).
   if (!config.skip.has('committer')) {
     progress.begin(
       `committer: 16 gRPC clients, 4 tables, group commit off/on, ${config.committerSeconds} s each`,
@@ -264,7 +310,7 @@ try {
     });
   }
 
-  // 6. Mirror upserts (the committer's path: the ingestor's upsert side is not in the built app yet).
+  // 7. Mirror upserts on the committer's path alone, where a 1M-row table is affordable.
   if (!config.skip.has('upsert')) {
     progress.begin(`upsert: mirror tables of ${config.upsertSizes.join(' and ')} rows (committer path)`);
     await attempt('upsert bench', async () => {
@@ -295,43 +341,8 @@ try {
   await kafka.close();
 }
 
-const ratios = config.ingestors.flatMap((n) => {
-  const append = `Append throughput, ${n} ingestor${n > 1 ? 's' : ''}`;
-  return [
-    {
-      name: `${append} / decode floor`,
-      numerator: append,
-      denominator: 'Decode floor (JSON.parse, 1 core)',
-      goal: n === 1 ? { kind: 'min' as const, value: 0.5 } : undefined,
-    },
-    { name: `${append} / raw consumer`, numerator: append, denominator: 'Raw kafkajs consumer' },
-  ];
-});
-notes.push(
-  `Events: MongoDB orders (e2e generator), Debezium 2.7 legacy JSON without schemas, capture mode change_streams_update_full; inserts, partial updates, replaces and deletes (+ tombstones); a pool of ${config.pool} distinct events repeated.`,
-  "Upsert figures come from apps/committer/bench/mirror-upsert.ts (the committer's mirror commit path with the key index in Redis, local files): the ingestor's upsert side was not in the built app when this ran, so they are not end to end.",
-  'Committer figures "(16 clients)" come from apps/committer/bench/run.ts (manifests of one unuploaded file each); "during append" are the real committer\'s counters over the append runs.',
-);
 machine.loadEnd = loadavg();
-const report: BenchReport = {
-  machine,
-  settings: {
-    events: config.events,
-    partitions: config.partitions,
-    'distinct events': config.pool,
-    'append ingestors': config.ingestors.join(', '),
-    'latency rate': `${config.latencyRate} events/s for ${config.latencySeconds} s, ${config.latencyIngestors} ingestors`,
-    'upsert table sizes': config.upsertSizes.join(', '),
-    'extra ingestor settings':
-      Object.entries(config.ingestorEnv)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ') || 'none',
-  },
-  figures,
-  ratios,
-  notes,
-  durationMs: Date.now() - started,
-};
+const report = assembleReport(config, machine, figures, notes, Date.now() - started);
 const outDir = config.out ?? join(ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
 const png = join(outDir, `${date}.png`);
