@@ -6,6 +6,16 @@ import type { Metadata, Protocol } from './actions.js';
 import { UnsupportedFeatureError } from './errors.js';
 import type { DataType, StructType } from './schema/types.js';
 
+/** Features that are reader+writer features (in both lists of a (3,7) protocol); all others are writer-only. */
+export const READER_WRITER_FEATURES: ReadonlySet<string> = new Set([
+  'columnMapping',
+  'deletionVectors',
+  'timestampNtz',
+  'typeWidening',
+  'v2Checkpoint',
+  'vacuumProtocolCheck',
+]);
+
 /** Reader features whose semantics the snapshot/scan implement. */
 export const SUPPORTED_READER_FEATURES: ReadonlySet<string> = new Set([
   'columnMapping',

@@ -213,3 +213,12 @@ export const map = (keyType: DataType, valueType: DataType, valueContainsNull = 
   valueType,
   valueContainsNull,
 });
+
+/** Whether the primitive type `name` occurs anywhere in `t` (nested fields, elements, keys, values). */
+export function usesType(t: DataType, name: string): boolean {
+  if (typeof t === 'string') return t === name;
+  if (t.type === 'struct') return t.fields.some((f) => usesType(f.type, name));
+  if (t.type === 'array') return usesType(t.elementType, name);
+  if (t.type === 'map') return usesType(t.keyType, name) || usesType(t.valueType, name);
+  return false;
+}

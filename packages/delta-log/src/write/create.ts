@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Action, AddFile, Metadata, Protocol, Txn } from '../actions.js';
 import { serializeActions } from '../actions.js';
 import { InvalidCommitError, TableAlreadyExistsError } from '../errors.js';
-import { assertWritable, SUPPORTED_READER_FEATURES } from '../features.js';
+import { assertWritable, READER_WRITER_FEATURES, SUPPORTED_READER_FEATURES } from '../features.js';
 import { commitFileName, joinPath, LOG_DIR } from '../log/paths.js';
 import { TableState } from '../log/replay.js';
-import { type DataType, findField, type StructType, serializeSchema } from '../schema/types.js';
+import { type DataType, findField, type StructType, serializeSchema, usesType } from '../schema/types.js';
 import { Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { ENGINE_INFO } from './commit.js';
@@ -33,24 +33,6 @@ export interface CreateTableOptions {
   now?: () => number;
 }
 
-/** Reader+writer features; all others are writer-only. */
-const READER_WRITER = new Set([
-  'columnMapping',
-  'deletionVectors',
-  'timestampNtz',
-  'typeWidening',
-  'v2Checkpoint',
-  'vacuumProtocolCheck',
-]);
-
-function uses(t: DataType, name: string): boolean {
-  if (typeof t === 'string') return t === name;
-  if (t.type === 'struct') return t.fields.some((f) => uses(f.type, name));
-  if (t.type === 'array') return uses(t.elementType, name);
-  if (t.type === 'map') return uses(t.keyType, name) || uses(t.valueType, name);
-  return false;
-}
-
 function hasNotNull(t: DataType): boolean {
   if (typeof t === 'string') return false;
   if (t.type === 'struct') return t.fields.some((f) => !f.nullable || hasNotNull(f.type));
@@ -66,7 +48,7 @@ export function protocolFor(
   features: string[] = [],
 ): Protocol {
   const needed = new Set(features);
-  if (uses(schema, 'timestamp_ntz')) needed.add('timestampNtz');
+  if (usesType(schema, 'timestamp_ntz')) needed.add('timestampNtz');
   if (configuration['delta.enableDeletionVectors'] === 'true') needed.add('deletionVectors');
   if (configuration['delta.enableTypeWidening'] === 'true') needed.add('typeWidening');
   if (configuration['delta.enableInCommitTimestamps'] === 'true') needed.add('inCommitTimestamp');
@@ -76,7 +58,7 @@ export function protocolFor(
   // Spark counts every NOT NULL column as an invariant and refuses to write a (x,7) table that does not
   // list the feature; (1,2) implies it.
   if (hasNotNull(schema)) needed.add('invariants');
-  const reader = [...needed].filter((f) => READER_WRITER.has(f)).sort();
+  const reader = [...needed].filter((f) => READER_WRITER_FEATURES.has(f)).sort();
   const writer = [...needed].sort();
   return reader.length > 0
     ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: reader, writerFeatures: writer }
@@ -101,7 +83,7 @@ export async function createTable(
     }
   }
   for (const f of options.features ?? []) {
-    if (READER_WRITER.has(f) && !SUPPORTED_READER_FEATURES.has(f))
+    if (READER_WRITER_FEATURES.has(f) && !SUPPORTED_READER_FEATURES.has(f))
       throw new InvalidCommitError(`unknown feature ${f}`);
   }
   const now = (options.now ?? Date.now)();

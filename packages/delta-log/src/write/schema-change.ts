@@ -4,9 +4,9 @@
  * timestampNtz), an upgraded protocol. Pure; commit the result with `commit()`.
  */
 import type { Action, Protocol } from '../actions.js';
-import { readerFeatures, writerFeatures } from '../features.js';
+import { READER_WRITER_FEATURES, readerFeatures, writerFeatures } from '../features.js';
 import { columnMappingMode } from '../schema/column-mapping.js';
-import { type DataType, type StructType, serializeSchema } from '../schema/types.js';
+import { type StructType, serializeSchema, usesType } from '../schema/types.js';
 import type { Snapshot } from '../snapshot.js';
 import { evolveSchema } from './evolution.js';
 import { hasFeature } from './validate.js';
@@ -18,27 +18,10 @@ export interface SchemaChangeOptions {
   configuration?: Record<string, string>;
 }
 
-const READER_WRITER = new Set([
-  'columnMapping',
-  'deletionVectors',
-  'timestampNtz',
-  'typeWidening',
-  'v2Checkpoint',
-  'vacuumProtocolCheck',
-]);
-
-function uses(t: DataType, name: string): boolean {
-  if (typeof t === 'string') return t === name;
-  if (t.type === 'struct') return t.fields.some((f) => uses(f.type, name));
-  if (t.type === 'array') return uses(t.elementType, name);
-  if (t.type === 'map') return uses(t.keyType, name) || uses(t.valueType, name);
-  return false;
-}
-
 /** `p` with `features` added, moving a legacy protocol to explicit feature lists (keeping what it implied). */
 export function withFeatures(p: Protocol, features: string[]): Protocol {
   const writer = new Set([...writerFeatures(p), ...readerFeatures(p), ...features]);
-  const reader = new Set([...readerFeatures(p), ...features.filter((f) => READER_WRITER.has(f))]);
+  const reader = new Set([...readerFeatures(p), ...features.filter((f) => READER_WRITER_FEATURES.has(f))]);
   if (reader.size > 0) {
     return {
       minReaderVersion: 3,
@@ -75,7 +58,7 @@ export function schemaChange(
       needed.push('typeWidening');
     }
   }
-  if (uses(evolved.schema, 'timestamp_ntz') && !hasFeature(snapshot.protocol, 'timestampNtz'))
+  if (usesType(evolved.schema, 'timestamp_ntz') && !hasFeature(snapshot.protocol, 'timestampNtz'))
     needed.push('timestampNtz');
   const out: Action[] = [];
   if (needed.length > 0) out.push({ protocol: withFeatures(snapshot.protocol, needed) });
