@@ -9,20 +9,11 @@
  * one of the same files makes the compaction give up that bin (its output file is deleted).
  */
 import {
-  type AddFile,
-  type CommitRequest,
-  ConcurrentModificationError,
   classicCheckpointFileName,
   cleanupLog,
-  commit,
   decodePath,
-  ENGINE_INFO,
-  fileKey,
   LAST_CHECKPOINT,
   LOG_DIR,
-  MetadataChangedError,
-  ProtocolChangedError,
-  type RemoveFile,
   type Snapshot,
   type Storage,
   serializeLastCheckpoint,
@@ -30,10 +21,10 @@ import {
 } from '@delta-writer/delta-log';
 import { MODE_PROPERTY } from '../commit/table-committer.js';
 import type { MaintenanceConfig } from '../config/load.js';
-import { COMMITTER_ENGINE } from '../delta/table-committer.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
-import { type CompactionBin, planCompaction } from './compaction-plan.js';
+import { commitBin } from './commit-bin.js';
+import { planCompaction } from './compaction-plan.js';
 import { type MirrorMaintenance, runMirrorCompaction } from './mirror-compaction.js';
 import type { MaintenancePool } from './pool.js';
 
@@ -99,7 +90,7 @@ export async function runCompaction(ctx: JobContext, tablePath: string): Promise
       metadata: snapshot.metadata,
       files: bin.files,
     });
-    const committed = await commitBin(ctx, tablePath, snapshot, bin, out.add);
+    const committed = await commitBin(ctx, tablePath, snapshot, bin, { add: out.add, label: 'compaction' });
     if (committed) {
       snapshot = committed;
       report.committed++;
@@ -121,58 +112,6 @@ export async function runCompaction(ctx: JobContext, tablePath: string): Promise
     );
   }
   return report;
-}
-
-/** Commits one bin; returns the snapshot after it, or undefined when a concurrent commit took one of its files. */
-async function commitBin(
-  ctx: JobContext,
-  tablePath: string,
-  start: Snapshot,
-  bin: CompactionBin,
-  add: AddFile,
-): Promise<Snapshot | undefined> {
-  let snapshot = start;
-  for (let attempt = 1; ; attempt++) {
-    const now = Date.now();
-    const request: CommitRequest = {
-      actions: [...bin.files.map((f) => ({ remove: removeOf(f, now) })), { add }],
-      readFiles: [...bin.files],
-      operation: 'OPTIMIZE',
-      operationParameters: { predicate: '[]', zOrderBy: '[]', auto: 'true' },
-      commitInfo: { engineInfo: `${COMMITTER_ENGINE} ${ENGINE_INFO}`, deltaWriter: { term: ctx.term } },
-    };
-    try {
-      return (await commit(ctx.storage, snapshot, request)).snapshot;
-    } catch (error) {
-      // A schema change does not invalidate the new file (it holds the old schema, like the files it replaces).
-      const retry = error instanceof MetadataChangedError || error instanceof ProtocolChangedError;
-      if (retry && attempt < 3) {
-        const fresh = await ctx.snapshot(tablePath, true);
-        if (!fresh || bin.files.some((f) => !fresh.state.files.has(fileKey(f.path, f.deletionVector)))) {
-          return undefined;
-        }
-        snapshot = fresh;
-        continue;
-      }
-      if (error instanceof ConcurrentModificationError) {
-        ctx.logger.info({ table: tablePath, conflict: error.code }, 'compaction: bin given up');
-        return undefined;
-      }
-      throw error;
-    }
-  }
-}
-
-function removeOf(f: AddFile, now: number): RemoveFile {
-  return {
-    path: f.path,
-    deletionTimestamp: now,
-    dataChange: false,
-    extendedFileMetadata: true,
-    partitionValues: f.partitionValues,
-    size: f.size,
-    ...(f.stats !== undefined ? { stats: f.stats } : {}),
-  };
 }
 
 export async function runCleanup(ctx: JobContext, tablePath: string): Promise<JobReport> {

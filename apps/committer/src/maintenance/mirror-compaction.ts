@@ -13,25 +13,17 @@
  *    next ingest commit does not pay for it.
  */
 import {
-  type Action,
   type AddFile,
-  type CommitRequest,
-  ConcurrentModificationError,
   canonicalPath,
-  commit,
-  ENGINE_INFO,
-  fileKey,
-  MetadataChangedError,
-  ProtocolChangedError,
   replaceDeletionVector,
   type Snapshot,
   writeDeletionVectors,
 } from '@delta-writer/delta-log';
 import type { MirrorConfig } from '../config/load.js';
-import { COMMITTER_ENGINE } from '../delta/table-committer.js';
 import type { MirrorTables } from '../mirror/tables.js';
 import type { MirrorWriter } from '../mirror/writer.js';
-import { type CompactionBin, planMirrorCompaction } from './compaction-plan.js';
+import { commitBin } from './commit-bin.js';
+import { planMirrorCompaction } from './compaction-plan.js';
 import type { JobContext, JobReport } from './jobs.js';
 
 export interface MirrorMaintenance {
@@ -97,7 +89,11 @@ export async function runMirrorCompaction(
     });
     const out = await ctx.pool.compactMirror({ ...task, keep });
     const add = out.add ? await withVector(snapshot, out.add, out.tombstoneRows) : undefined;
-    const after = await commitBin(ctx, tablePath, snapshot, bin, add);
+    const after = await commitBin(ctx, tablePath, snapshot, bin, {
+      add,
+      label: 'mirror compaction',
+      provenance: { mirror: true },
+    });
     if (after) {
       snapshot = after;
       report.committed++;
@@ -166,59 +162,4 @@ async function withVector(snapshot: Snapshot, add: AddFile, rows: readonly numbe
   if (!dv) return add;
   const [, born] = replaceDeletionVector(add, dv, Date.now());
   return { ...(born as { add: AddFile }).add, dataChange: false };
-}
-
-/** Commits one bin; the snapshot after it, or undefined when a concurrent commit changed one of its files. */
-async function commitBin(
-  ctx: JobContext,
-  tablePath: string,
-  start: Snapshot,
-  bin: CompactionBin,
-  add: AddFile | undefined,
-): Promise<Snapshot | undefined> {
-  let snapshot = start;
-  for (let attempt = 1; ; attempt++) {
-    const now = Date.now();
-    const actions: Action[] = bin.files.map((f) => ({
-      remove: {
-        path: f.path,
-        deletionTimestamp: now,
-        dataChange: false,
-        extendedFileMetadata: true,
-        partitionValues: f.partitionValues,
-        size: f.size,
-        ...(f.stats !== undefined ? { stats: f.stats } : {}),
-        ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
-      },
-    }));
-    if (add) actions.push({ add });
-    const request: CommitRequest = {
-      actions,
-      readFiles: [...bin.files],
-      operation: 'OPTIMIZE',
-      operationParameters: { predicate: '[]', zOrderBy: '[]', auto: 'true' },
-      commitInfo: {
-        engineInfo: `${COMMITTER_ENGINE} ${ENGINE_INFO}`,
-        deltaWriter: { term: ctx.term, mirror: true },
-      },
-    };
-    try {
-      return (await commit(ctx.storage, snapshot, request)).snapshot;
-    } catch (error) {
-      const retry = error instanceof MetadataChangedError || error instanceof ProtocolChangedError;
-      if (retry && attempt < 3) {
-        const fresh = await ctx.snapshot(tablePath, true);
-        if (!fresh || bin.files.some((f) => !fresh.state.files.has(fileKey(f.path, f.deletionVector)))) {
-          return undefined;
-        }
-        snapshot = fresh;
-        continue;
-      }
-      if (error instanceof ConcurrentModificationError) {
-        ctx.logger.info({ table: tablePath, conflict: error.code }, 'mirror compaction: bin given up');
-        return undefined;
-      }
-      throw error;
-    }
-  }
 }
