@@ -31,11 +31,6 @@ export interface AppendResult {
   eventsPerSecond: number;
   /** From spawning the ingestors to the first commit visible in the log. */
   firstCommitMs: number;
-  /**
-   * Events per second from the first visible commit to the last: without process start, group join and the first
-   * flush's wait, i.e. the rate a running deployment sustains (records scaled to events by the tombstone share).
-   */
-  steadyEventsPerSecond: number;
   deltaCommits: number;
   /** From the committer's counters over the run. */
   manifests: number;
@@ -51,7 +46,6 @@ export async function runAppend(
 ): Promise<AppendResult> {
   const { endpoints } = deployment;
   const watcher = new TableWatcher(options.s3, endpoints.s3.bucket, deployment.tablePath(DB, COLLECTION));
-  const totalRecords = [...options.lastOffsets.values()].reduce((n, o) => n + Number(o) + 1, 0);
   let finished = false;
   try {
     progress.update('starting the committer');
@@ -78,20 +72,12 @@ export async function runAppend(
     const after = await deployment.committerCounters();
     const ms = done - started;
     const firstSeen = Math.min(...[...watcher.history.values()].flatMap((h) => h.map(([, at]) => at)));
-    // records committed by the first commit(s) seen: per partition, its txn as first seen at that moment
-    let atFirst = 0;
-    for (const h of watcher.history.values()) {
-      const seen = h.filter(([, at]) => at <= firstSeen).pop();
-      if (seen) atFirst += Number(seen[0]) + 1;
-    }
-    const steadyEvents = ((totalRecords - atFirst) * options.events) / totalRecords;
     finished = true;
     return {
       ingestors: options.ingestors,
       ms,
       eventsPerSecond: rate(options.events, ms),
       firstCommitMs: firstSeen - started,
-      steadyEventsPerSecond: rate(steadyEvents, done - firstSeen),
       deltaCommits: watcher.version + 1,
       manifests: (after?.manifests ?? 0) - (before?.manifests ?? 0),
       commits: (after?.commits ?? 0) - (before?.commits ?? 0),

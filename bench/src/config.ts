@@ -26,6 +26,8 @@ export interface BenchConfig {
   /** Extra settings for every ingestor: `KEY=value,KEY=value`. */
   ingestorEnv: Record<string, string>;
   timeoutSeconds: number;
+  /** BENCH_PROFILE=<dir>: CPU profiles of every service thread go there, summarized at the end. */
+  profileDir: string | undefined;
   keepTables: boolean;
   /** Folder of the report files; default bench/results. */
   out: string | undefined;
@@ -72,7 +74,7 @@ export function loadConfig(env: Record<string, string | undefined>): BenchConfig
     ingestors: list(env.BENCH_INGESTORS ?? '1,2'),
     latencyRate: int('LATENCY_RATE', 10_000),
     latencySeconds: int('LATENCY_SECONDS', 20),
-    latencyIngestors: int('LATENCY_INGESTORS', 2),
+    latencyIngestors: int('LATENCY_INGESTORS', 1),
     latencyDrainSeconds: int('LATENCY_DRAIN_SECONDS', 60),
     upsertE2eRows: int('UPSERT_E2E_ROWS', 10_000),
     upsertE2eEvents: int('UPSERT_E2E_EVENTS', 20_000),
@@ -83,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined>): BenchConfig
     ingestorEnv: Object.fromEntries(pairs),
     timeoutSeconds: int('TIMEOUT_SECONDS', 600),
     keepTables: env.BENCH_KEEP_TABLES === '1',
+    profileDir: env.BENCH_PROFILE || undefined,
     out: env.BENCH_OUT || undefined,
   };
 }

@@ -5,6 +5,7 @@
  * documented defaults, except what a benchmark on a shared stack needs (below); the harness's test settings
  * (debug logs, 1 s flushes, checkpoints every 5 versions) are put back to the defaults users get.
  */
+import { fileURLToPath } from 'node:url';
 import { type Pipeline as E2EPipeline, Pipeline, runName } from '@delta-writer/e2e/src/harness/pipeline.js';
 import { freePort } from '@delta-writer/e2e/src/harness/ports.js';
 import type { ManagedProcess } from '@delta-writer/e2e/src/harness/process.js';
@@ -28,6 +29,8 @@ export interface DeploymentOptions {
   ingestors: number;
   /** Extra settings of every ingestor (BENCH_INGESTOR_ENV), e.g. ENCODER_THREADS=2. */
   ingestorEnv?: Record<string, string>;
+  /** Folder for CPU profiles of every service thread (src/cpu-profile.mjs). */
+  profileDir?: string;
 }
 
 export class Deployment {
@@ -42,11 +45,17 @@ export class Deployment {
     readonly options: DeploymentOptions,
   ) {
     const run = runName(options.name);
+    const profile: Record<string, string> = options.profileDir
+      ? {
+          NODE_OPTIONS: `--import ${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`,
+          BENCH_PROFILE_DIR: options.profileDir,
+        }
+      : {};
     this.pipeline = Pipeline.create(run, endpoints, {
       topicPattern: options.topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
       basePath: `bench/${run}`,
-      committerEnv: COMMITTER_DEFAULTS,
-      ingestorEnv: { ...INGESTOR_DEFAULTS, ...options.ingestorEnv },
+      committerEnv: { ...COMMITTER_DEFAULTS, ...profile },
+      ingestorEnv: { ...INGESTOR_DEFAULTS, ...options.ingestorEnv, ...profile },
     });
   }
 
