@@ -33,7 +33,7 @@ export function assembleReport(
       partitions: config.partitions,
       'distinct events': config.pool,
       'append ingestors': config.ingestors.join(', '),
-      'latency rate': `${config.latencyRate} events/s for ${config.latencySeconds} s, ${config.latencyIngestors} ingestors`,
+      'latency rates': `${config.latencyRates.join(' and ')} events/s for ${config.latencySeconds} s, ${config.latencyIngestors} ingestors`,
       'upsert end to end': `${config.upsertE2eEvents} changes into a ${config.upsertE2eRows}-row mirror table`,
       'upsert table sizes (committer path)': config.upsertSizes.join(', '),
       'extra ingestor settings':

@@ -10,7 +10,8 @@ export interface BenchConfig {
   pool: number;
   /** Ingestor counts of the append runs. */
   ingestors: number[];
-  latencyRate: number;
+  /** Producer rates of the latency runs, events/s: the goal's 10k, and one the pipeline here sustains. */
+  latencyRates: number[];
   latencySeconds: number;
   latencyIngestors: number;
   latencyDrainSeconds: number;
@@ -72,7 +73,7 @@ export function loadConfig(env: Record<string, string | undefined>): BenchConfig
     partitions: int('PARTITIONS', 4),
     pool: int('POOL', 10_000),
     ingestors: list(env.BENCH_INGESTORS ?? '1,2'),
-    latencyRate: int('LATENCY_RATE', 10_000),
+    latencyRates: list(env.BENCH_LATENCY_RATES ?? env.BENCH_LATENCY_RATE ?? '10000,1000'),
     latencySeconds: int('LATENCY_SECONDS', 20),
     latencyIngestors: int('LATENCY_INGESTORS', 1),
     latencyDrainSeconds: int('LATENCY_DRAIN_SECONDS', 60),

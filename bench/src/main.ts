@@ -46,7 +46,8 @@ const machine = machineFacts(ROOT, date);
 const steps =
   2 +
   (config.skip.has('append') ? 0 : config.ingestors.length) +
-  ['latency', 'upsert-e2e', 'committer', 'upsert'].filter((s) => !config.skip.has(s)).length;
+  (config.skip.has('latency') ? 0 : config.latencyRates.length) +
+  ['upsert-e2e', 'committer', 'upsert'].filter((s) => !config.skip.has(s)).length;
 const progress = new Progress(steps);
 const figures: Figure[] = [];
 const notes: string[] = [];
@@ -170,16 +171,14 @@ try {
   }
 
   // 4. Latency at a steady rate.
-  if (!config.skip.has('latency'))
-    await attempt('latency', async () => {
-      const n = config.latencyIngestors;
-      progress.begin(
-        `latency at ${config.latencyRate} events/s for ${config.latencySeconds} s, ${n} ingestors`,
-      );
-      const latencyTopic = topicOf(`${prefix}-latency`);
+  for (const latencyRate of config.skip.has('latency') ? [] : config.latencyRates) {
+    const n = config.latencyIngestors;
+    progress.begin(`latency at ${latencyRate} events/s for ${config.latencySeconds} s, ${n} ingestor(s)`);
+    await attempt(`latency at ${latencyRate} events/s`, async () => {
+      const latencyTopic = topicOf(`${prefix}-latency${latencyRate}`);
       await kafka.createTopic(latencyTopic, config.partitions);
       const deployment = new Deployment(endpoints, {
-        name: 'bench-latency',
+        name: `bench-latency${latencyRate}`,
         topic: latencyTopic,
         ingestors: n,
         ingestorEnv: config.ingestorEnv,
@@ -196,14 +195,14 @@ try {
           {
             topic: latencyTopic,
             records: set.records,
-            rate: config.latencyRate,
+            rate: latencyRate,
             seconds: config.latencySeconds,
             drainMs: config.latencyDrainSeconds * 1000,
             s3Env: { ...process.env } as Record<string, string>,
           },
           progress,
         );
-        const at = `at ${config.latencyRate} events/s`;
+        const at = `at ${latencyRate} events/s`;
         figures.push(
           { name: `Latency P50 ${at}`, value: r.p50, unit: 'ms', group: 'latency' },
           {
@@ -211,16 +210,22 @@ try {
             value: r.p95,
             unit: 'ms',
             group: 'latency',
-            goal: { kind: 'max', value: 5000 },
+            // issue 9's goal is stated at 10k events/s
+            goal: latencyRate >= 10_000 ? { kind: 'max', value: 5000 } : undefined,
           },
           { name: `Latency P99 ${at}`, value: r.p99, unit: 'ms', group: 'latency' },
-          { name: `Latency producer rate achieved`, value: r.achievedRate, unit: 'events/s', group: 'info' },
+          {
+            name: `Latency producer rate achieved (target ${latencyRate})`,
+            value: r.achievedRate,
+            unit: 'events/s',
+            group: 'info',
+          },
         );
         progress.log(
           `P50 ${r.p50} ms, P95 ${r.p95} ms, P99 ${r.p99} ms, max ${r.max} ms; ${r.visible}/${r.sent} visible`,
         );
         notes.push(
-          `Latency: ${n} ingestors and one committer (service defaults: FLUSH_MAX_AGE_MS 3000), ${r.sent} events sent in ${config.latencySeconds} s (achieved ${r.achievedRate} events/s), a batch every 100 ms; a delta-log reader polling the table every 200 ms; max ${r.max} ms.` +
+          `Latency at ${latencyRate} events/s: ${n} ingestor(s) and one committer (service defaults: FLUSH_MAX_AGE_MS 3000), ${r.sent} events sent in ${config.latencySeconds} s (achieved ${r.achievedRate} events/s), a batch every 100 ms; a delta-log reader polling the table every 200 ms; max ${r.max} ms.` +
             (r.late > 0
               ? ` ${r.late} events were still not visible ${config.latencyDrainSeconds} s after the last send: they count with the time waited, so the percentiles are lower bounds (the pipeline did not keep up with the rate).`
               : ' Every event became visible.'),
@@ -230,6 +235,7 @@ try {
         await deployment.pipeline.kill();
       }
     });
+  }
 
   // 5. Mirror upserts end to end (ingestor upsert mode + committer).
   if (!config.skip.has('upsert-e2e')) {
