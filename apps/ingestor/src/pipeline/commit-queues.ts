@@ -35,6 +35,8 @@ export interface CommitQueuesDeps {
   onDropped(batch: SealedBatch): void;
   onOffsetConflict(group: ReadyBatch[], refusal: Refusal): Promise<void>;
   onStalled(): void;
+  /** See TableQueueDeps.conform. */
+  conform?(group: ReadyBatch[], signal: AbortSignal): Promise<ReadyBatch[] | undefined>;
 }
 
 export class CommitQueues {
@@ -78,9 +80,14 @@ export class CommitQueues {
       isCurrent: d.isCurrent,
       deadLetter: (batch, rejections, signal) => {
         d.schemas.delete(route.tableUri); // the table's schema moved on: read it again
+        d.logger.warn(
+          { table: route.routingKey, records: rejections.length, why: rejections[0]?.message },
+          'records the table schema refuses go to the dead-letter topic',
+        );
         return d.deadLetters.send(batch, rejections, signal);
       },
       onCommitted: (group, ack) => d.onCommitted(target, group, ack),
+      ...(d.conform && { conform: d.conform }),
       onDropped: d.onDropped,
       onOffsetConflict: d.onOffsetConflict,
       onStalled: (r, refusal, error) => {

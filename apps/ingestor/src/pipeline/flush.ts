@@ -44,13 +44,14 @@ export async function prepareBatch(
   signal: AbortSignal,
 ): Promise<ReadyBatch[]> {
   const now = deps.now ?? Date.now;
+  const schemas = batch.targets.map((t) => deps.tableSchema?.(t.target.route.tableUri));
   const built: BuildResult =
     batch.records.length === 0
       ? {
           outputs: batch.targets.map((t) => ({ kind: t.target.kind, files: [], deltaSchemaJson: '' })),
           failures: [],
         }
-      : await build(batch, deps, signal);
+      : await build(batch, schemas, deps, signal);
   const rejections: Rejection[] = [
     ...batch.rejected,
     ...built.failures.map((f) => ({
@@ -72,6 +73,7 @@ export async function prepareBatch(
         range: t.range,
         files: uploaded.map((u) => u.file),
         deltaSchemaJson: uploaded.length > 0 ? out.deltaSchemaJson : '',
+        builtAgainst: schemas[i] ?? '',
         ...(t.target.kind === 'mirror' && { mirrorRows: uploaded.flatMap((u) => (u.rows ? [u.rows] : [])) }),
         ...(out.unsafe !== undefined && { unsafe: out.unsafe }),
       };
@@ -80,7 +82,12 @@ export async function prepareBatch(
   );
 }
 
-function build(batch: SealedBatch, deps: FlushDeps, signal: AbortSignal): Promise<BuildResult> {
+function build(
+  batch: SealedBatch,
+  schemas: readonly (string | undefined)[],
+  deps: FlushDeps,
+  signal: AbortSignal,
+): Promise<BuildResult> {
   return retry(
     () =>
       deps.builder.build({
@@ -90,8 +97,8 @@ function build(batch: SealedBatch, deps: FlushDeps, signal: AbortSignal): Promis
         partitionBy: deps.partitionBy,
         compression: deps.compression,
         ...(deps.partialUpdates && { partialUpdates: deps.partialUpdates }),
-        outputs: batch.targets.map((t) => {
-          const schema = deps.tableSchema?.(t.target.route.tableUri);
+        outputs: batch.targets.map((t, i) => {
+          const schema = schemas[i];
           return {
             kind: t.target.kind,
             fromIndex: t.fromIndex,

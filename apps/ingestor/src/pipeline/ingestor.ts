@@ -14,8 +14,9 @@ import { refusalReasonName } from '@delta-writer/proto';
 import type { TableRoute } from '../routing.js';
 import { applyAck } from './acks.js';
 import { CommitQueues } from './commit-queues.js';
+import { conformToTable } from './conform.js';
 import { type FetchedBatch, toBufferedRecord } from './fetched.js';
-import { prepareBatch } from './flush.js';
+import { type FlushDeps, prepareBatch } from './flush.js';
 import type { IngestorDeps } from './ingestor-deps.js';
 import { KafkaOffsets } from './kafka-offsets.js';
 import type { ReadyBatch } from './manifest.js';
@@ -75,6 +76,17 @@ export class Ingestor {
       onStalled: () => {
         this.stalledSince ??= this.now();
       },
+      conform: (group, signal) =>
+        conformToTable(
+          group,
+          {
+            consumerGroup: settings.consumerGroup,
+            committer: deps.committer,
+            schemas: this.schemas,
+            flush: this.flushDeps(`${group[0]?.batch.topic}:${group[0]?.batch.partition}`),
+          },
+          signal,
+        ),
     });
     deps.metrics.memoryBudget.set(settings.memoryBudgetBytes);
   }
@@ -261,28 +273,8 @@ export class Ingestor {
       return;
     }
     const started = this.now();
-    const { settings, metrics, logger } = this.deps;
-    const ready = prepareBatch(
-      batch,
-      {
-        builder: this.deps.builder,
-        uploader: this.deps.uploader,
-        deadLetters: this.deps.deadLetters,
-        partitionBy: settings.partitionBy,
-        compression: settings.compression,
-        partialUpdates: settings.partialUpdates ?? 'skip',
-        tableSchema: (uri) => this.schemas.get(uri),
-        onBuildRetry: (err, attempt) =>
-          logger.error({ err, attempt, partition: state.key }, 'building data files failed; retrying'),
-        onMirrorStats: (s) => {
-          metrics.mirrorEvents.inc({ outcome: 'duplicate' }, s.duplicates);
-          metrics.mirrorEvents.inc({ outcome: 'folded' }, s.folded);
-          metrics.mirrorEvents.inc({ outcome: 'skipped' }, s.skipped);
-        },
-        now: this.now,
-      },
-      state.abort.signal,
-    ).then((r) => {
+    const { metrics } = this.deps;
+    const ready = prepareBatch(batch, this.flushDeps(state.key), state.abort.signal).then((r) => {
       metrics.flushSeconds.observe({ reason }, (this.now() - started) / 1000);
       return r;
     });
@@ -290,6 +282,27 @@ export class Ingestor {
     batch.targets.forEach((t, i) => {
       this.queues.push(t.target, { batch, ready: ready.then((all) => all[i]) });
     });
+  }
+
+  private flushDeps(partition: string): FlushDeps {
+    const { settings, metrics, logger } = this.deps;
+    return {
+      builder: this.deps.builder,
+      uploader: this.deps.uploader,
+      deadLetters: this.deps.deadLetters,
+      partitionBy: settings.partitionBy,
+      compression: settings.compression,
+      partialUpdates: settings.partialUpdates ?? 'skip',
+      tableSchema: (uri) => this.schemas.get(uri),
+      onBuildRetry: (err, attempt) =>
+        logger.error({ err, attempt, partition }, 'building data files failed; retrying'),
+      onMirrorStats: (s) => {
+        metrics.mirrorEvents.inc({ outcome: 'duplicate' }, s.duplicates);
+        metrics.mirrorEvents.inc({ outcome: 'folded' }, s.folded);
+        metrics.mirrorEvents.inc({ outcome: 'skipped' }, s.skipped);
+      },
+      now: this.now,
+    };
   }
 
   private isCurrent(batch: SealedBatch): boolean {

@@ -27,6 +27,8 @@ export interface ReadyBatch {
   files: DataFile[];
   /** The Delta schema of the files; '' when there are none. */
   deltaSchemaJson: string;
+  /** The table schema the files were conformed to; '' when the builder did not know it (a new table, a cold cache). */
+  builtAgainst?: string;
   /** Mirror tables: the row block of each file. */
   mirrorRows?: MirrorRows[];
   /** Mirror tables: the batch cannot be written safely (why, and what to change); never committed. */

@@ -42,6 +42,11 @@ export interface TableQueueDeps {
   onOffsetConflict(group: ReadyBatch[], refusal: Refusal): Promise<void>;
   /** A refusal retrying cannot fix without an operator; the queue waits `stallRetryMs` and tries again. */
   onStalled(route: TableRoute, refusal: Refusal | undefined, error?: unknown): void;
+  /**
+   * SCHEMA_INCOMPATIBLE: the group built again against the table's schema as it is now, or undefined when every
+   * batch already was (then its records cannot go in and are dead-lettered). Throws when the schema cannot be read.
+   */
+  conform?(group: ReadyBatch[], signal: AbortSignal): Promise<ReadyBatch[] | undefined>;
   stallRetryMs: number;
   signal: AbortSignal;
   /**
@@ -183,6 +188,22 @@ export class TableQueue {
     const refusal = outcome.value;
     switch (refusal.reason) {
       case RefusalReason.SCHEMA_INCOMPATIBLE: {
+        // Files built before this ingestor knew the table's current schema (a table another batch just created or
+        // evolved, a cold cache) are built again against it: a value then lands in the table's column or its
+        // overflow column instead of making the whole batch a dead letter.
+        let conformed: ReadyBatch[] | undefined;
+        try {
+          conformed = await deps.conform?.(group, deps.signal);
+        } catch (error) {
+          deps.onStalled(this.route, refusal, error);
+          this.requeue(group);
+          await sleep(deps.stallRetryMs, undefined, { signal: deps.signal }).catch(() => undefined);
+          return;
+        }
+        if (conformed) {
+          this.requeue(conformed);
+          return;
+        }
         // The records cannot go into this table as they are: dead-letter them, then commit their ranges without files.
         const reason = `schema_incompatible: ${refusal.message}`;
         for (const r of group) {

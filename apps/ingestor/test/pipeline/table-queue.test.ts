@@ -169,6 +169,58 @@ describe('TableQueue', () => {
     expect(h.committed).toHaveLength(1);
   });
 
+  it('builds a refused group again against the current table schema before dead-lettering anything', async () => {
+    const incompatible = (): CommitOutcome => ({
+      $case: 'refusal',
+      value: refuse.schemaIncompatible('v cannot store long in a double column', []),
+    });
+    const h = harness([incompatible, incompatible]);
+    const conformed: ReadyBatch[][] = [];
+    let tableSchema = 's-double';
+    h.deps.conform = async (group) => {
+      if (group.every((r) => r.builtAgainst === tableSchema)) return undefined;
+      const again = group.map((r) => ({ ...ready(r.batch, tableSchema), builtAgainst: tableSchema }));
+      conformed.push(again);
+      return again;
+    };
+    const queue = new TableQueue(target, h.deps);
+    const b1 = batch(0, 0, 3);
+    queue.push({ batch: b1, ready: Promise.resolve({ ...ready(b1, 's-long'), builtAgainst: '' }) });
+    await queue.idle();
+    // refused once, built again against the table's schema, refused again: now the records really cannot go in
+    expect(conformed).toHaveLength(1);
+    expect(h.sent.map((r) => r.deltaSchemaJson)).toEqual(['s-long', 's-double', '']);
+    expect(h.deadLettered.map((r) => r.record.offset)).toEqual([3n]);
+
+    // the usual case: the second attempt is accepted and nothing is dead-lettered
+    const h2 = harness([incompatible]);
+    h2.deps.conform = h.deps.conform;
+    tableSchema = 's2';
+    const q2 = new TableQueue(target, h2.deps);
+    const b2 = batch(1, 0, 5);
+    q2.push({ batch: b2, ready: Promise.resolve({ ...ready(b2, 's-long'), builtAgainst: 's1' }) });
+    await q2.idle();
+    expect(h2.sent.map((r) => r.deltaSchemaJson)).toEqual(['s-long', 's2']);
+    expect(h2.deadLettered).toEqual([]);
+    expect(h2.committed.flat().map((r) => r.batch)).toEqual([b2]);
+  });
+
+  it('stalls instead of dead-lettering when the table schema cannot be read', async () => {
+    const h = harness([() => ({ $case: 'refusal', value: refuse.schemaIncompatible('x', []) })]);
+    let calls = 0;
+    h.deps.conform = async () => {
+      if (calls++ === 0) throw new Error('UNAVAILABLE');
+      return undefined;
+    };
+    const queue = new TableQueue(target, h.deps);
+    const b1 = batch(0, 0, 3);
+    queue.push({ batch: b1, ready: Promise.resolve(ready(b1)) });
+    await queue.idle();
+    expect(h.stalled).toEqual([RefusalReason.SCHEMA_INCOMPATIBLE]);
+    expect(h.deadLettered).toEqual([]); // the retry's answer was an ack
+    expect(h.committed).toHaveLength(1);
+  });
+
   it('hands offset conflicts to the owner and drops the reset batches', async () => {
     const h = harness([() => ({ $case: 'refusal', value: refuse.offsetOverlap('partly committed', []) })]);
     const [b1, b2] = [batch(0, 0, 3), batch(0, 4, 5)];
