@@ -221,6 +221,22 @@ describe('failures are values with stable reasons', () => {
     });
   }
 
+  it('invalid_value: NaN or Infinity in an envelope number (only documents may hold them), on both paths', () => {
+    const valid = fixture('mongodb-2.7.0-create-schemaless.json');
+    const poisoned = [
+      valid.replace(/"ts_ms":\s*\d+/, '"ts_ms": NaN'),
+      valid.replace(/"ord":\s*\d+/, '"ord": Infinity'),
+      valid.replace(/"ts_ms":\s*\d+/, '"ts_ms": -Infinity'),
+    ];
+    for (const value of poisoned) {
+      expect(value).not.toBe(valid);
+      for (const fastPath of [true, false]) {
+        const r = new Decoder({ fastPath }).decode(rec(value));
+        expect(r, `${fastPath} ${value.slice(0, 80)}`).toMatchObject({ kind: 'failure', reason: 'invalid_value' });
+      }
+    }
+  });
+
   it('too_large and too_many_fields honour configured limits', () => {
     const value = fixture('mongodb-2.7.0-create-schemaless.json');
     expect(decodeRecord(rec(value), { maxBytes: 100 })).toMatchObject({

@@ -29,9 +29,19 @@ export function str(doc: BsonDocument, key: string): string | null {
 /** An integer field as a JS number (epoch ms and the like), whatever numeric type the parser chose. */
 export function num(doc: BsonDocument, key: string): number | null {
   const v = doc.get(key);
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number') return finiteEnvelopeNumber(v, key);
   if (typeof v === 'bigint') return Number(v);
   return null;
+}
+
+/**
+ * The parser takes bare NaN/Infinity because Debezium writes them inside document strings; in the envelope's own
+ * numbers (ts_ms, ord, lsn, …) they mean the record is not what a connector wrote.
+ */
+export function finiteEnvelopeNumber(v: number, key: string): number {
+  if (!Number.isFinite(v))
+    throw new DecodeError('invalid_value', `envelope field ${key} is ${v}, not a number`);
+  return v;
 }
 
 export function big(doc: BsonDocument, key: string): bigint | null {

@@ -3,6 +3,7 @@ import { parseExtendedJson } from '../ejson/parse.js';
 import { readToken, Tape, Tok } from '../ejson/tape.js';
 import { parseTape } from '../ejson/tape-parser.js';
 import { DecodeError, type DecodeLimits } from '../errors.js';
+import { finiteEnvelopeNumber } from './envelope.js';
 import { canonicalKey } from './key.js';
 import { legacyPatch, snapshotText } from './mongo.js';
 import { sequenceOf } from './sequence.js';
@@ -38,7 +39,7 @@ export function decodeMongoFast(
     throw new DecodeError('not_debezium', `MongoDB ${op} event without a key or a document _id`);
   }
   const key: BsonDocument = new Map([['_id', id]]);
-  const sourceTsMs = num(source.ts_ms);
+  const sourceTsMs = num(source.ts_ms, 'source.ts_ms');
   const lsid = str(source.lsid);
   const info: SourceInfo = {
     connector: 'mongodb',
@@ -50,8 +51,8 @@ export function decodeMongoFast(
     txId: lsid !== null && txn !== null && txn !== undefined ? `${lsid}:${txn}` : null,
   };
   const keyCanonical = canonicalKey(id);
-  const tsMs = num(payload.ts_ms);
-  const seq = sequenceOf([sourceTsMs, num(source.ord)]);
+  const tsMs = num(payload.ts_ms, 'ts_ms');
+  const seq = sequenceOf([sourceTsMs, num(source.ord, 'source.ord')]);
   if (!(after instanceof Tape) && !(before instanceof Tape)) {
     return {
       kind: 'change',
@@ -133,8 +134,8 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-function num(v: unknown): number | null {
-  return typeof v === 'number' ? (v === 0 ? 0 : v) : null;
+function num(v: unknown, key: string): number | null {
+  return typeof v === 'number' ? (v === 0 ? 0 : finiteEnvelopeNumber(v, key)) : null;
 }
 
 function isText(v: unknown): v is string | null | undefined {
@@ -189,7 +190,7 @@ function decodePatch(payload: Obj, limits: DecodeLimits): MongoPatch | null {
       ? truncated.flatMap((t) => {
           if (!isObj(t)) return [];
           const field = str(t.field);
-          const size = num(t.size) ?? num(t.newSize);
+          const size = num(t.size, 'size') ?? num(t.newSize, 'newSize');
           return field !== null && size !== null ? [{ field, size }] : [];
         })
       : [];

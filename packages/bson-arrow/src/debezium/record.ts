@@ -58,6 +58,10 @@ export class Decoder {
     } catch (e) {
       if (e instanceof DecodeError)
         return { kind: 'failure', reason: e.reason, message: e.message, record: position };
+      // Only a stack overflow means nesting: other RangeErrors (a BigInt of a fraction, …) are bad values.
+      if (e instanceof RangeError && !/call stack/i.test(e.message)) {
+        return { kind: 'failure', reason: 'invalid_value', message: e.message, record: position };
+      }
       if (e instanceof RangeError) {
         return { kind: 'failure', reason: 'nesting_too_deep', message: e.message, record: position };
       }
