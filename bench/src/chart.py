@@ -26,7 +26,7 @@ def main(src: str, out: str) -> None:
     panels = spec["panels"]
     cols = 2
     rows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(14, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(18, 3.4 * rows), squeeze=False)
     for ax, panel in zip(axes.flat, panels):
         bars = panel["bars"]
         labels = [b["label"] for b in bars]

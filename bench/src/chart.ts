@@ -19,11 +19,11 @@ interface Panel {
 }
 
 const PANELS: { group: string; title: string }[] = [
-  { group: 'append', title: 'Append throughput vs baselines (events/s, log scale)' },
-  { group: 'latency', title: 'Produce → visible in a Delta snapshot (ms)' },
-  { group: 'memory', title: 'Peak RSS during the append runs (MiB)' },
-  { group: 'upsert', title: 'Mirror upsert (rows/s, committer path)' },
-  { group: 'committer', title: 'Committer (manifests/s and commits/s)' },
+  { group: 'append', title: 'Append vs baselines (events/s, log)' },
+  { group: 'latency', title: 'Latency, produce → visible (ms)' },
+  { group: 'memory', title: 'Peak RSS, append runs (MiB)' },
+  { group: 'upsert', title: 'Mirror upsert (events/s)' },
+  { group: 'committer', title: 'Committer (per second)' },
 ];
 
 /** What the chart shows, by panel (pure, so it is tested). */

@@ -123,9 +123,9 @@ describe('report formatting', () => {
   it('puts baselines in the append panel and leaves out ungrouped figures', () => {
     const panels = chartPanels(report);
     expect(panels.map((p) => p.title)).toEqual([
-      'Append throughput vs baselines (events/s, log scale)',
-      'Produce → visible in a Delta snapshot (ms)',
-      'Committer (manifests/s and commits/s)',
+      'Append vs baselines (events/s, log)',
+      'Latency, produce → visible (ms)',
+      'Committer (per second)',
       'Ratios (×)',
     ]);
     expect(panels[0]?.bars.map((b) => b.label)).toEqual(['Decode floor', 'Append, 1 ingestor']);
