@@ -1,4 +1,10 @@
-import type { DataType, StructField, StructType } from '@delta-writer/delta-log';
+import {
+  type DataType,
+  parseSchema,
+  type StructField,
+  type StructType,
+  serializeSchema,
+} from '@delta-writer/delta-log';
 import { RefusalReason } from '@delta-writer/proto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -194,7 +200,7 @@ describe('mergeSchema properties', () => {
 });
 
 describe('admitSchemas', () => {
-  const json = (x: StructType) => JSON.stringify(x);
+  const json = (x: StructType) => serializeSchema(x);
 
   it('merges manifests in order and refuses an incompatible one with per-column conflicts', () => {
     const admission = admitSchemas({
@@ -211,7 +217,23 @@ describe('admitSchemas', () => {
       schemaConflicts: [{ columnPath: 'x', tableTypeJson: '"string"', fileTypeJson: '"long"' }],
     });
     expect(admission.changed).toBe(true);
-    expect(JSON.parse(admission.schemaJson)).toEqual(s(f('id', 'long'), f('x', 'string')));
+    expect(parseSchema(admission.schemaJson)).toEqual(s(f('id', 'long'), f('x', 'string')));
+  });
+
+  it('hands the merged schema on in Delta JSON, where a decimal is "decimal(p,s)"', () => {
+    const amount = f('amount', { type: 'decimal', precision: 12, scale: 2 });
+    const admission = admitSchemas({ tableSchemaJson: '', exists: false, mode: 'promote' });
+    expect(admission.admit(manifest(0, 0, 1, { deltaSchemaJson: json(s(f('id', 'long'), amount)) }))).toBe(
+      undefined,
+    );
+    expect(admission.schemaJson).toContain('"type":"decimal(12,2)"');
+    expect(parseSchema(admission.schemaJson)).toEqual(s(f('id', 'long'), amount));
+    const refusal = admitSchemas({ tableSchemaJson: admission.schemaJson, exists: true, mode: 'off' }).admit(
+      manifest(0, 2, 3, { deltaSchemaJson: json(s(f('amount', 'string'))) }),
+    );
+    expect(refusal?.schemaConflicts).toMatchObject([
+      { tableTypeJson: '"decimal(12,2)"', fileTypeJson: '"string"' },
+    ]);
   });
 
   it("refuses a new table whose partition columns are not in the files' schema", () => {

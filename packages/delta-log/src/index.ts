@@ -95,6 +95,7 @@ export {
   type StructField,
   type StructType,
   serializeSchema,
+  serializeType,
   struct,
 } from './schema/types.js';
 export { Snapshot, type SnapshotLoadOptions } from './snapshot.js';

@@ -3,7 +3,13 @@
  * manifests before it, or the manifest is refused (SCHEMA_INCOMPATIBLE with one entry per column, or
  * PARTITIONING_MISMATCH when a new table's partition columns are not in its schema). Pure.
  */
-import { type DataType, parseSchema, type StructType } from '@delta-writer/delta-log';
+import {
+  type DataType,
+  parseSchema,
+  type StructType,
+  serializeSchema,
+  serializeType,
+} from '@delta-writer/delta-log';
 import { type CommitRequest, type Refusal, refuse, type SchemaConflict } from '@delta-writer/proto';
 import type { SchemaAdmission } from '../commit/table-committer.js';
 import { type ColumnConflict, mergeSchema, type WideningMode } from './merge.js';
@@ -67,7 +73,8 @@ export function admitSchemas(options: AdmissionOptions): BatchSchemaAdmission {
       return schema;
     },
     get schemaJson() {
-      return JSON.stringify(schema);
+      // Delta's JSON, not our in-memory form (a decimal is "decimal(p,s)" there).
+      return serializeSchema(schema);
     },
     get changed() {
       return changed;
@@ -103,5 +110,5 @@ function toProto(c: ColumnConflict): SchemaConflict {
 }
 
 function typeJson(t: DataType | undefined): string {
-  return t === undefined ? '' : JSON.stringify(t);
+  return t === undefined ? '' : serializeType(t);
 }

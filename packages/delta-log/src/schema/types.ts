@@ -162,6 +162,11 @@ function typeToJson(t: DataType): unknown {
 }
 
 /** Serializes a schema as `metaData.schemaString` expects it (Spark's field order and spelling). */
+/** One data type in the Delta JSON form (`"long"`, `"decimal(10,2)"`, `{"type":"struct",…}`). */
+export function serializeType(t: DataType): string {
+  return JSON.stringify(typeToJson(t));
+}
+
 export function serializeSchema(schema: StructType): string {
   return JSON.stringify(typeToJson(schema));
 }
