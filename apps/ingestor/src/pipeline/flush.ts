@@ -21,6 +21,9 @@ import type { DeadLetterSink } from './dead-letter.js';
 import type { ReadyBatch } from './manifest.js';
 import type { Rejection, SealedBatch, TargetBatch } from './types.js';
 
+/** A dropped batch would leave a hole in its partition's ranges: preparation retries until the partition is revoked. */
+const FOREVER = { attempts: Number.POSITIVE_INFINITY, initialMs: 500, maxMs: 30_000 };
+
 /** A row block larger than this is uploaded as a sidecar file instead of going inline in the request. */
 export const INLINE_ROWS_MAX_BYTES = 1024 * 1024;
 
@@ -33,6 +36,8 @@ export interface FlushDeps {
   partialUpdates?: PartialUpdatesMode;
   tableSchema?: (tableUri: string) => string | undefined;
   onBuildRetry?: (error: unknown, attempt: number) => void;
+  /** The uploader retries a few times itself; this is the outer loop that never gives up (S3 outages). */
+  onUploadRetry?: (error: unknown, attempt: number) => void;
   onMirrorStats?: (stats: MirrorBuildStats) => void;
   now?: () => number;
 }
@@ -66,7 +71,15 @@ export async function prepareBatch(
     batch.targets.map(async (t, i) => {
       const out = built.outputs[i] as BuiltOutput;
       if (out.mirror) deps.onMirrorStats?.(out.mirror);
-      const uploaded = await Promise.all(out.files.map((file) => upload(batch, t, file, deps, signal, now)));
+      const uploaded = await Promise.all(
+        out.files.map((file) =>
+          retry(() => upload(batch, t, file, deps, signal, now), {
+            ...FOREVER,
+            signal,
+            ...(deps.onUploadRetry && { onRetry: deps.onUploadRetry }),
+          }),
+        ),
+      );
       const ready: ReadyBatch = {
         batch,
         target: t.target,
@@ -106,13 +119,7 @@ function build(
           };
         }),
       }),
-    {
-      attempts: Number.POSITIVE_INFINITY,
-      initialMs: 500,
-      maxMs: 30_000,
-      signal,
-      ...(deps.onBuildRetry && { onRetry: deps.onBuildRetry }),
-    },
+    { ...FOREVER, signal, ...(deps.onBuildRetry && { onRetry: deps.onBuildRetry }) },
   );
 }
 

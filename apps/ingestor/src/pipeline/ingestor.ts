@@ -296,6 +296,8 @@ export class Ingestor {
       tableSchema: (uri) => this.schemas.get(uri),
       onBuildRetry: (err, attempt) =>
         logger.error({ err, attempt, partition }, 'building data files failed; retrying'),
+      onUploadRetry: (err, attempt) =>
+        logger.error({ err, attempt, partition }, 'uploading data files failed; retrying'),
       onMirrorStats: (s) => {
         metrics.mirrorEvents.inc({ outcome: 'duplicate' }, s.duplicates);
         metrics.mirrorEvents.inc({ outcome: 'folded' }, s.folded);
