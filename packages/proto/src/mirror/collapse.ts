@@ -92,6 +92,10 @@ function chain(patches: Patch[], reason: string): State {
 
 /** The state after applying the partial update `patch` of event `e`. */
 function applyTo(state: State, e: MirrorEvent, patch: Patch, imageVersion: RowVersion | undefined): State {
+  // A pre-image is exact whatever the batch holds, so it wins over the batch's document: that one may be a replay
+  // older than the stored row (the committer would refuse the row as built on a stale base), or miss changes that
+  // are in another batch.
+  if (e.before) return onPreImage(e.before, patch);
   switch (state.kind) {
     case 'doc': {
       const applied = applyPatch(state.doc, patch);
@@ -104,14 +108,16 @@ function applyTo(state: State, e: MirrorEvent, patch: Patch, imageVersion: RowVe
     case 'deleted':
       // Updates never follow a delete in source order (a re-insert is an insert): the history is incomplete.
       return chain([patch], 'a partial update follows a delete of the same key');
-    case 'none': {
-      if (!e.before) return chain([patch], 'the document it updates is not in the batch');
-      const applied = applyPatch(e.before, patch);
-      return applied.ok
-        ? { kind: 'doc', doc: applied.doc }
-        : chain([patch], `cannot apply the update to its pre-image: ${applied.reason}`);
-    }
+    case 'none':
+      return chain([patch], 'the document it updates is not in the batch');
   }
+}
+
+function onPreImage(before: Doc, patch: Patch): State {
+  const applied = applyPatch(before, patch);
+  return applied.ok
+    ? { kind: 'doc', doc: applied.doc }
+    : chain([patch], `cannot apply the update to its pre-image: ${applied.reason}`);
 }
 
 function sameVersion(a: MirrorEvent, b: MirrorEvent): boolean {
@@ -153,7 +159,11 @@ export function collapseEvents(events: readonly MirrorEvent[], options: Collapse
       else if (options.partialUpdates === 'skip' && !e.mustApply) {
         skipped++;
         continue;
-      } else state = applyTo(state, e, e.patch, image);
+      } else {
+        state = applyTo(state, e, e.patch, image);
+        // Built on an exact pre-image, the document no longer depends on the batch's older one.
+        if (e.before) image = undefined;
+      }
       applied = e;
     }
     if (!applied) continue;

@@ -78,6 +78,33 @@ describe('collapseEvents', () => {
     expect(r.rows).toEqual([{ kind: 'upsert', key: 'a', version: v(2), doc: d({ _id: 'a', n: 2, m: 1 }) }]);
   });
 
+  it('prefers the exact pre-image to an older document of the batch, also for the updates after it', () => {
+    const pre = (
+      key: string,
+      seq: number,
+      set: Record<string, unknown>,
+      before: Record<string, unknown>,
+    ) => ({
+      ...upd(key, seq, set),
+      before: d(before),
+    });
+    // The batch's document at 1 is a replay: the table may hold 1..2 already; the pre-image of 3 is what 3 changed.
+    const r = collapse([
+      full('a', 1, { n: 1 }),
+      pre('a', 3, { n: 3 }, { n: 2, m: 2 }),
+      upd('a', 4, { k: 4 }),
+    ]);
+    expect(r.rows).toEqual([{ kind: 'upsert', key: 'a', version: v(4), doc: d({ n: 3, m: 2, k: 4 }) }]);
+    // It also resolves a key whose earlier patches had no base, and follows a delete (the re-insert is elsewhere).
+    expect(collapse([upd('a', 1, { x: 1 }), pre('a', 2, { y: 2 }, { x: 1 })]).rows[0]).toMatchObject({
+      kind: 'upsert',
+      doc: d({ x: 1, y: 2 }),
+    });
+    expect(collapse([del('a', 1), pre('a', 3, { y: 3 }, { y: 2 })]).rows[0]).toMatchObject({
+      kind: 'upsert',
+    });
+  });
+
   it('skips partial updates in update_full mode (lookup misses: a delete follows), keeping the last full state', () => {
     const skip = { partialUpdates: 'skip' } as const;
     const r = collapse([full('a', 1, { n: 1 }), upd('a', 2, { n: 2 }), upd('b', 3, { n: 3 })], skip);
