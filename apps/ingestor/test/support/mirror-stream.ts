@@ -1,6 +1,7 @@
 /**
- * A randomized MongoDB change stream as the Debezium connector writes it (update_full capture mode), with what goes
- * wrong in practice, and the collection it must leave behind (the model).
+ * A randomized MongoDB change stream as the Debezium connector writes it (capture mode update_full, or
+ * change_streams_with_pre_image), with what goes wrong in practice, and the collection it must leave behind (the
+ * model).
  *
  * Per step one change of one document, in source order: inserts (also of deleted keys), full-document updates with
  * their update description, replacements, deletes (each followed by its Kafka tombstone), deletes of keys never seen
@@ -40,6 +41,11 @@ export interface StreamOptions {
   steps: number;
   keys: number;
   partitions: number;
+  /**
+   * change_streams_with_pre_image instead of update_full: updates carry their update description and the document
+   * before the change, never the document after it (replacements still do).
+   */
+  preImages?: boolean;
 }
 
 /** mulberry32: small, seedable, good enough to pick test cases. */
@@ -74,19 +80,30 @@ export function mirrorStream(o: StreamOptions): MirrorStream {
   };
   let step = 0;
 
-  const change = (k: number, op: 'c' | 'u' | 'd', row: ModelRow | null, patch?: ModelRow): StreamRecord => {
+  const change = (
+    k: number,
+    op: 'c' | 'u' | 'd',
+    row: ModelRow | null,
+    patch?: ModelRow,
+    before?: ModelRow,
+  ): StreamRecord => {
+    const preImage = o.preImages === true && patch !== undefined && before !== undefined;
     // MongoDB sequences: cluster time seconds, then the order within the second.
     const tsMs = 1_760_000_000_000 + Math.floor(step / 4) * 1000;
     const ord = (step % 4) + 1;
     step++;
     const value = encodeMongoEvent({
       op,
-      after: row ? documentOf(k, row) : null,
-      before: null,
+      after: row && !preImage ? documentOf(k, row) : null,
+      before: preImage ? documentOf(k, before) : null,
       ...(patch && {
         patch: {
-          set: new Map<string, unknown>([['n', patch.n]]) as BsonDocument,
-          unset: patch.note === null ? ['note'] : [],
+          set: new Map<string, unknown>([
+            ['n', patch.n],
+            ...(patch.note === null ? [] : [['note', patch.note] as const]),
+          ]) as BsonDocument,
+          // MongoDB lists only fields that were there.
+          unset: patch.note === null && before?.note !== null ? ['note'] : [],
           truncatedArrays: [],
         },
       }),
@@ -117,7 +134,7 @@ export function mirrorStream(o: StreamOptions): MirrorStream {
     } else if (dice < 0.55) {
       const row = { ...current, n: current.n + 1, note: rnd() < 0.3 ? null : `note ${step}` };
       state.set(k, row);
-      sent = change(k, 'u', row, row);
+      sent = change(k, 'u', row, row, current);
       count('update');
     } else if (dice < 0.68) {
       const row = newRow(k, rnd);
@@ -131,7 +148,7 @@ export function mirrorStream(o: StreamOptions): MirrorStream {
       count('delete');
     } else {
       // The lookup ran after a later delete: no document, only the description; the delete follows.
-      send(change(k, 'u', null, { ...current, n: current.n + 1 }));
+      send(change(k, 'u', null, { ...current, n: current.n + 1 }, current));
       state.delete(k);
       sent = change(k, 'd', null);
       count('update without document, then delete');
