@@ -53,12 +53,13 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // Each bounded (the ingestors' shutdown timeout, the committer's kill after 20 s): 90 s in all at most.
   await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
   await committer?.stop();
   await producer?.disconnect();
   await admin?.deleteTopics({ topics }).catch(() => undefined);
   await admin?.disconnect();
-});
+}, 90_000);
 
 async function createTopic(collection: string): Promise<void> {
   topics.push(topicOf(collection));

@@ -80,6 +80,10 @@ export async function startRealCommitter(
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   const exit = once(child, 'exit').then(([code]) => code as number | null);
+  // A test worker torn down mid-run must not leave a committer behind.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exit.then(() => process.off('exit', orphanGuard));
 
   // Leading (holding the lease) is what makes it answer commits; a cold tsx start takes a few seconds.
   const deadline = Date.now() + 60_000;
@@ -96,7 +100,11 @@ export async function startRealCommitter(
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exit;
+      // Never outlive the test run: a committer that does not drain in time is killed.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exit;
+      clearTimeout(kill);
+      return code;
     },
   };
 }
