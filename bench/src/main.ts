@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KafkaHelper } from '@delta-writer/e2e/src/harness/kafka.js';
 import { entryPoint } from '@delta-writer/e2e/src/harness/paths.js';
-import { endpointsOf, s3Client } from '@delta-writer/e2e/src/harness/s3.js';
+import { deletePrefix, endpointsOf, s3Client } from '@delta-writer/e2e/src/harness/s3.js';
 import { parseEnvFile, stackEnv } from '@delta-writer/e2e/src/stack.js';
 import { runAppend } from './append.js';
 import { assembleReport } from './assemble.js';
@@ -185,6 +185,7 @@ try {
         profileDir: config.profileDir,
       });
       dlqTopics.push(deployment.pipeline.config.dlqTopic);
+      let measured = false;
       try {
         progress.update('starting the services');
         await deployment.startCommitter();
@@ -246,9 +247,15 @@ try {
               ? ` ${r.late} events were still not visible ${config.latencyDrainSeconds} s after the last send: they count with the time waited, so the percentiles are lower bounds (the pipeline did not keep up with the rate).`
               : ' Every event became visible.'),
         );
+        measured = true;
       } finally {
         await deployment.stop().catch(() => undefined);
         await deployment.pipeline.kill();
+        // like the append runs: a measured run's table is deleted, a failed one kept for a look
+        if (measured && !config.keepTables)
+          await deletePrefix(s3, endpoints.s3.bucket, `${deployment.pipeline.config.basePath}/`).catch(
+            () => undefined,
+          );
       }
     });
   }
