@@ -19,7 +19,12 @@ interface Workload {
   readonly env: Record<string, string>;
 }
 
-const INGESTOR_FILES = ['KAFKA_SSL_CA_FILE', 'COMMITTER_TLS_CA_FILE'];
+const INGESTOR_FILES = [
+  'KAFKA_SSL_CA_FILE',
+  'COMMITTER_TLS_CA_FILE',
+  'COMMITTER_TLS_CERT_FILE',
+  'COMMITTER_TLS_KEY_FILE',
+];
 
 function check(w: Workload, emptyDir: string): string | undefined {
   try {

@@ -55,8 +55,10 @@ export const MANAGED: Readonly<Record<string, string>> = {
   METRICS_PORT: '`committer.metricsPort` / `ingestor.metricsPort`',
   COMMITTER_ADDRESSES:
     'the committer Service (`<release>-committer:<grpcPort>`), or `ingestor.committerAddresses`',
-  COMMITTER_TLS_CERT_FILE: '`grpcTls.secretName` mounted at `/etc/delta-writer/grpc-tls` (`tls.crt`)',
-  COMMITTER_TLS_KEY_FILE: '`grpcTls.secretName` mounted at `/etc/delta-writer/grpc-tls` (`tls.key`)',
+  COMMITTER_TLS_CERT_FILE:
+    '`grpcTls.secretName` mounted at `/etc/delta-writer/grpc-tls` (`tls.crt`; the ingestor presents it with `grpcTls.mutual: true`)',
+  COMMITTER_TLS_KEY_FILE:
+    '`grpcTls.secretName` mounted at `/etc/delta-writer/grpc-tls` (`tls.key`; the ingestor with `grpcTls.mutual: true`)',
   COMMITTER_TLS_CLIENT_CA_FILE: '`grpcTls.mutual: true`: `ca.crt` of `grpcTls.secretName`',
   COMMITTER_TLS: '`grpcTls.enabled`',
   COMMITTER_TLS_CA_FILE: '`grpcTls.secretName` mounted at `/etc/delta-writer/grpc-tls` (`ca.crt`)',

@@ -62,7 +62,9 @@ export function renderConfigurationDoc(vars: Vars): string {
           : v.format,
       ),
       defaultText(v),
-      cell(`${v.description}${v.secret ? ' _Secret: never logged._' : ''}`),
+      cell(
+        `${v.description}${v.secret ? ` _Secret: never logged; or read from the file named by \`${v.name}_FILE\`._` : ''}`,
+      ),
       cell(helmKey(byName.get(v.name) as ChartVar)),
     ]);
     return [

@@ -5,10 +5,10 @@
  * flushed and committed — and a new one starts with the new list.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CommitterClient, createCommitterClient } from '@delta-writer/proto';
+import { type ClientTls, type CommitterClient, createCommitterClient } from '@delta-writer/proto';
 import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { IngestorConfig } from './config/load.js';
+import type { CommitterTls, IngestorConfig } from './config/load.js';
 import { createKafka } from './kafka/client.js';
 import {
   consumerControl,
@@ -70,9 +70,7 @@ export class IngestorService {
       createCommitterClient({
         addresses: config.committer.addresses,
         ...(config.committer.token && { token: config.committer.token }),
-        ...(config.committer.tls && {
-          tls: config.committer.tls.ca ? { caPem: Buffer.from(config.committer.tls.ca) } : {},
-        }),
+        ...(config.committer.tls && { tls: clientTls(config.committer.tls) }),
         attemptTimeoutMs: config.committer.timeoutMs,
         onRetry: (r) =>
           deps.logger.warn(
@@ -279,4 +277,13 @@ export class IngestorService {
     this.uploader.close();
     return this.drainedCleanly;
   }
+}
+
+function clientTls(tls: CommitterTls): ClientTls {
+  return {
+    ...(tls.ca !== undefined && { caPem: Buffer.from(tls.ca) }),
+    ...(tls.cert !== undefined && { certPem: Buffer.from(tls.cert) }),
+    ...(tls.key !== undefined && { keyPem: Buffer.from(tls.key) }),
+    ...(tls.serverName !== undefined && { serverName: tls.serverName }),
+  };
 }

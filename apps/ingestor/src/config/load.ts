@@ -41,7 +41,7 @@ export interface IngestorConfig {
     schemaCacheTtlMs: number;
     compression: ParquetCompression;
   };
-  committer: { addresses: string[]; token?: string; tls: false | { ca?: string }; timeoutMs: number };
+  committer: { addresses: string[]; token?: string; tls: false | CommitterTls; timeoutMs: number };
   flush: { maxBytes: number; maxRows: number; maxAgeMs: number };
   memoryBudgetBytes: number;
   maxRecordBytes: number;
@@ -63,6 +63,14 @@ export class ConfigError extends Error {
   }
 }
 
+export interface CommitterTls {
+  ca?: string;
+  /** Client certificate and key (mutual TLS). */
+  cert?: string;
+  key?: string;
+  serverName?: string;
+}
+
 export interface LoadOptions {
   /** The process environment; wins over the `.env` file. */
   env: Record<string, string | undefined>;
@@ -71,7 +79,7 @@ export interface LoadOptions {
 }
 
 export function loadConfig({ env, cwd = process.cwd() }: LoadOptions): IngestorConfig {
-  const merged = { ...readDotEnv(env, cwd), ...definedValues(env) };
+  const merged = secretsFromFiles({ ...readDotEnv(env, cwd), ...definedValues(env) });
   const parsed = EnvSchema.safeParse(merged);
   if (!parsed.success) throw toConfigError(parsed.error, merged);
   return toConfig(parsed.data);
@@ -85,6 +93,23 @@ function readDotEnv(env: Record<string, string | undefined>, cwd: string): Recor
     return {};
   }
   return definedValues(parseEnv(readFileSync(path, 'utf8')));
+}
+
+/**
+ * `<NAME>_FILE` names a file holding a secret (a mounted Kubernetes or Docker secret), so the value never sits in
+ * the process environment; one trailing newline is dropped, as `echo` and `kubectl create secret` leave one.
+ */
+function secretsFromFiles(input: Record<string, string>): Record<string, string> {
+  const out = { ...input };
+  for (const name of secretVariables) {
+    const path = input[`${name}_FILE`];
+    if (path === undefined) continue;
+    if (input[name] !== undefined) throw new ConfigError(`${name}_FILE`, `and ${name} are both set; use one`);
+    const value = readPem(`${name}_FILE`, path).replace(/\r?\n$/, '');
+    if (value === '') throw new ConfigError(`${name}_FILE`, `names an empty file: ${path}`);
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Drops unset and empty values: `FOO=` means "not set", as in most deployment tooling. */
@@ -171,7 +196,7 @@ function toConfig(e: Env): IngestorConfig {
     committer: {
       addresses: e.COMMITTER_ADDRESSES,
       ...(e.COMMITTER_TOKEN && { token: e.COMMITTER_TOKEN }),
-      tls: e.COMMITTER_TLS ? caOf('COMMITTER_TLS_CA_FILE', e.COMMITTER_TLS_CA_FILE) : false,
+      tls: e.COMMITTER_TLS ? committerTls(e) : false,
       timeoutMs: e.COMMITTER_TIMEOUT_MS,
     },
     flush: { maxBytes: e.FLUSH_MAX_BYTES, maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
@@ -186,10 +211,31 @@ function toConfig(e: Env): IngestorConfig {
   };
 }
 
+function committerTls(e: Env): CommitterTls {
+  if ((e.COMMITTER_TLS_CERT_FILE === undefined) !== (e.COMMITTER_TLS_KEY_FILE === undefined)) {
+    const missing =
+      e.COMMITTER_TLS_CERT_FILE === undefined ? 'COMMITTER_TLS_CERT_FILE' : 'COMMITTER_TLS_KEY_FILE';
+    throw new ConfigError(missing, 'is required for mutual TLS when the other client file is set');
+  }
+  return {
+    ...caOf('COMMITTER_TLS_CA_FILE', e.COMMITTER_TLS_CA_FILE),
+    ...(e.COMMITTER_TLS_CERT_FILE !== undefined && {
+      cert: readPem('COMMITTER_TLS_CERT_FILE', e.COMMITTER_TLS_CERT_FILE),
+    }),
+    ...(e.COMMITTER_TLS_KEY_FILE !== undefined && {
+      key: readPem('COMMITTER_TLS_KEY_FILE', e.COMMITTER_TLS_KEY_FILE),
+    }),
+    ...(e.COMMITTER_TLS_SERVER_NAME !== undefined && { serverName: e.COMMITTER_TLS_SERVER_NAME }),
+  };
+}
+
 function caOf(variable: string, path: string | undefined): { ca?: string } {
-  if (path === undefined) return {};
+  return path === undefined ? {} : { ca: readPem(variable, path) };
+}
+
+function readPem(variable: string, path: string): string {
   try {
-    return { ca: readFileSync(path, 'utf8') };
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(
       variable,
@@ -203,7 +249,7 @@ export function redactedConfig(config: IngestorConfig): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value) => {
       if (['password', 'secretAccessKey', 'token'].includes(key)) return '[redacted]';
-      if (key === 'ca') return '[pem]';
+      if (key === 'ca' || key === 'cert' || key === 'key') return typeof value === 'string' ? '[pem]' : value;
       if (value instanceof RegExp) return value.source;
       return value;
     }),

@@ -38,7 +38,7 @@ export function renderConfigReference(): string {
         : required
           ? '**required**'
           : '—';
-    const description = `${m.description ?? ''}${m.secret ? ' _Secret: never logged._' : ''}`;
+    const description = `${m.description ?? ''}${m.secret ? ` _Secret: never logged; or read from the file named by \`${name}_FILE\`._` : ''}`;
     return [`\`${name}\``, type, dflt, escapeCell(description)];
   });
   return [

@@ -213,6 +213,19 @@ export const EnvSchema = z.object({
     description: 'PEM CA for the committer.',
     format: 'path',
   }),
+  COMMITTER_TLS_CERT_FILE: meta(z.string().optional(), {
+    description:
+      'PEM client certificate chain for mutual TLS (the committer has COMMITTER_TLS_CLIENT_CA_FILE); with COMMITTER_TLS_KEY_FILE.',
+    format: 'path',
+  }),
+  COMMITTER_TLS_KEY_FILE: meta(z.string().optional(), {
+    description: 'PEM private key of the client certificate.',
+    format: 'path',
+  }),
+  COMMITTER_TLS_SERVER_NAME: meta(z.string().optional(), {
+    description:
+      "Name expected in the committer's certificate when it differs from the dialled host (e.g. dialling pod IPs).",
+  }),
   COMMITTER_TIMEOUT_MS: meta(int(100).prefault('30000'), { description: 'Deadline of one committer call.' }),
 
   // ── Flushing and memory ──────────────────────────────────────────────────────────────────────────────────

@@ -146,6 +146,49 @@ describe('loadConfig', () => {
     expect(load({ ...minimal, METRICS_PORT: '', LOG_LEVEL: '' }).metricsPort).toBe(8001);
   });
 
+  it('reads secrets from <NAME>_FILE and the mutual-TLS client files, and keeps them out of logs', () => {
+    const dir = emptyDir();
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const c = load({
+      ...minimal,
+      MINIO_ACCESS_KEY: 'ak',
+      MINIO_SECRET_KEY_FILE: file('s3', 'from-a-mounted-secret\n'),
+      COMMITTER_TOKEN_FILE: file('token', 'token-from-file'),
+      COMMITTER_TLS: 'true',
+      COMMITTER_TLS_CA_FILE: file('ca.pem', 'CA PEM'),
+      COMMITTER_TLS_CERT_FILE: file('client.pem', 'CLIENT PEM'),
+      COMMITTER_TLS_KEY_FILE: file('client.key', 'CLIENT KEY'),
+      COMMITTER_TLS_SERVER_NAME: 'committer.deltawriter.svc',
+    });
+    expect(c.s3.credentials?.secretAccessKey).toBe('from-a-mounted-secret');
+    expect(c.committer.token).toBe('token-from-file');
+    expect(c.committer.tls).toEqual({
+      ca: 'CA PEM',
+      cert: 'CLIENT PEM',
+      key: 'CLIENT KEY',
+      serverName: 'committer.deltawriter.svc',
+    });
+    const logged = JSON.stringify(redactedConfig(c));
+    for (const hidden of ['from-a-mounted-secret', 'token-from-file', 'CLIENT KEY', 'CLIENT PEM'])
+      expect(logged).not.toContain(hidden);
+
+    expect(
+      errorOf({ ...minimal, COMMITTER_TOKEN: 'x', COMMITTER_TOKEN_FILE: file('t2', 'y') }).message,
+    ).toContain('COMMITTER_TOKEN_FILE and COMMITTER_TOKEN are both set');
+    expect(errorOf({ ...minimal, COMMITTER_TOKEN_FILE: file('empty', '\n') }).variable).toBe(
+      'COMMITTER_TOKEN_FILE',
+    );
+    expect(errorOf({ ...minimal, COMMITTER_TOKEN_FILE: join(dir, 'nope') }).variable).toBe(
+      'COMMITTER_TOKEN_FILE',
+    );
+    expect(
+      errorOf({ ...minimal, COMMITTER_TLS: 'true', COMMITTER_TLS_CERT_FILE: file('c2.pem', 'x') }).variable,
+    ).toBe('COMMITTER_TLS_KEY_FILE');
+  });
+
   it('reads .env when present, with the process environment winning', () => {
     const dir = emptyDir();
     writeFileSync(
