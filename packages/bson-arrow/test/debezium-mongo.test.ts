@@ -232,7 +232,10 @@ describe('failures are values with stable reasons', () => {
       expect(value).not.toBe(valid);
       for (const fastPath of [true, false]) {
         const r = new Decoder({ fastPath }).decode(rec(value));
-        expect(r, `${fastPath} ${value.slice(0, 80)}`).toMatchObject({ kind: 'failure', reason: 'invalid_value' });
+        expect(r, `${fastPath} ${value.slice(0, 80)}`).toMatchObject({
+          kind: 'failure',
+          reason: 'invalid_value',
+        });
       }
     }
   });
