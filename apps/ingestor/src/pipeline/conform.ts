@@ -4,11 +4,12 @@
  * is sometimes an integer and sometimes a double). Those batches are built again against the schema the committer
  * has now; a refusal of files already built against it means the records really cannot go in.
  */
-import { type CommitterClient, refusalReasonName } from '@delta-writer/proto';
+import type { CommitterClient } from '@delta-writer/proto';
 import type { DeadLetterSink } from './dead-letter.js';
 import { type FlushDeps, prepareBatch } from './flush.js';
 import type { ReadyBatch } from './manifest.js';
 import type { SchemaCache } from './schema-cache.js';
+import { readTableState } from './table-state.js';
 
 export interface ConformDeps {
   consumerGroup: string;
@@ -25,17 +26,9 @@ export async function conformToTable(
 ): Promise<ReadyBatch[] | undefined> {
   const route = group[0]?.target.route;
   if (!route) return undefined;
-  const outcome = await deps.committer.getTableState(
-    { table: { routingKey: route.routingKey, tableUri: route.tableUri }, consumerGroup: deps.consumerGroup },
-    { signal },
-  );
-  if (outcome.$case === 'refusal') {
-    throw new Error(
-      `GetTableState refused: ${refusalReasonName(outcome.value.reason)}: ${outcome.value.message}`,
-    );
-  }
-  if (!outcome.value.exists) return undefined;
-  const current = outcome.value.deltaSchemaJson;
+  const state = await readTableState(deps.committer, route, deps.consumerGroup, signal);
+  if (!state.exists) return undefined;
+  const current = state.deltaSchemaJson;
   deps.schemas.set(route.tableUri, current);
   const stale = (r: ReadyBatch) => r.files.length > 0 && r.builtAgainst !== current;
   if (!group.some(stale)) return undefined;

@@ -5,7 +5,6 @@
  * (targets.ts: a table ahead of the other skips what it has). Retried until it succeeds or the partitions are revoked.
  */
 import type { CommitterClient } from '@delta-writer/proto';
-import { refusalReasonName } from '@delta-writer/proto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../ops/metrics.js';
 import { retry } from '../retry.js';
@@ -13,6 +12,7 @@ import { PartitionBuffer } from './partition-buffer.js';
 import type { PartitionState } from './partition-state.js';
 import { choosePosition, type Position } from './position.js';
 import type { SchemaCache } from './schema-cache.js';
+import { readTableState } from './table-state.js';
 import type { TargetStart } from './targets.js';
 import { type Target, type TopicPartition, tpKey } from './types.js';
 
@@ -117,16 +117,7 @@ async function committedOffsets(
   signal: AbortSignal,
 ): Promise<Map<string, bigint>> {
   const route = target.route;
-  const outcome = await deps.committer.getTableState(
-    { table: { routingKey: route.routingKey, tableUri: route.tableUri }, consumerGroup: deps.consumerGroup },
-    { signal },
-  );
-  if (outcome.$case === 'refusal') {
-    throw new Error(
-      `GetTableState refused: ${refusalReasonName(outcome.value.reason)}: ${outcome.value.message}`,
-    );
-  }
-  const state = outcome.value;
+  const state = await readTableState(deps.committer, route, deps.consumerGroup, signal);
   if (state.exists) deps.schemas.set(route.tableUri, state.deltaSchemaJson);
   const offsets = new Map<string, bigint>();
   for (const c of state.committedOffsets) {
