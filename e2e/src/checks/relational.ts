@@ -61,7 +61,13 @@ export function checkRelationalChangelog(
   for (const at of positions.keys()) problem(`row at ${at} matches no change record`);
 
   // content, in source order
-  const ordered = [...rows].sort((a, b) => (String(a._cdc_seq) < String(b._cdc_seq) ? -1 : 1));
+  // A consistent three-way comparison: the snapshot's reads share one sequence, and a comparator that never says
+  // "equal" lets the sort scatter them among the streamed changes.
+  const ordered = [...rows].sort((a, b) => {
+    const x = String(a._cdc_seq);
+    const y = String(b._cdc_seq);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
   const reads = ordered.filter((r) => r._cdc_op === 'r');
   const streamed = ordered.filter((r) => r._cdc_op !== 'r');
   const snapshot = new Set([...expected.snapshot.values()].map(sortKeys));

@@ -17,10 +17,11 @@ export interface PgChange {
 
 /**
  * The columns as the readers encode Delta values: longs and decimals as text, timestamps as ISO µs UTC, arrays of
- * longs as arrays of text. `numeric` without a scale keeps the scale it was written with, as Debezium's
- * VariableScaleDecimal does.
+ * longs as arrays of text. `numeric` without a scale arrives from Debezium 3.6 (pgoutput, VariableScaleDecimal)
+ * without trailing fractional zeros — '1.50' comes as scale 1, value 15 (seen in the topic) — so it is rendered
+ * through `trim_scale`.
  */
-const RENDER = `id::text as id, name, amount::text as amount, ratio::text as ratio,
+const RENDER = `id::text as id, name, amount::text as amount, trim_scale(ratio)::text as ratio,
   to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, doc::text as doc, ref::text as ref,
   tags, case when scores is null then null else coalesce(
     (select array_agg(s::text order by o) from unnest(scores) with ordinality as u(s, o)), '{}') end as scores`;
