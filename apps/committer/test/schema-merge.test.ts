@@ -199,6 +199,25 @@ describe('mergeSchema properties', () => {
   });
 });
 
+describe('string columns and what their text means (bson.type)', () => {
+  const tagged = (name: string, tag?: string): StructField => ({
+    name,
+    type: 'string',
+    nullable: true,
+    metadata: tag ? { 'bson.type': tag } : {},
+  });
+  it('refuses files whose text encodes a column differently from the table, accepts the same encoding', () => {
+    const table = s(tagged('discount'), tagged('_id', 'objectId'), tagged('x', 'regex'));
+    expect(mergeSchema(table, s(tagged('discount', 'ejson')), 'promote').conflicts).toMatchObject([
+      { path: 'discount', reason: expect.stringContaining('plain text in the table but Extended JSON') },
+    ]);
+    expect(mergeSchema(table, s(tagged('_id')), 'promote').conflicts).toHaveLength(1);
+    expect(
+      mergeSchema(table, s(tagged('discount'), tagged('_id', 'objectId'), tagged('x', 'ejson')), 'promote'),
+    ).toMatchObject({ conflicts: [], changed: false });
+  });
+});
+
 describe('admitSchemas', () => {
   const json = (x: StructType) => serializeSchema(x);
 

@@ -94,6 +94,16 @@ function mergeStruct(table: StructType, files: StructType, at: string, ctx: Ctx)
       conflict(ctx, path, t.type, f.type, `differs only in case from the file column '${f.name}'`);
       return t;
     }
+    if (t.type === 'string' && f.type === 'string' && textEncoding(t) !== textEncoding(f)) {
+      conflict(
+        ctx,
+        path,
+        t.type,
+        f.type,
+        `holds ${textEncoding(t)} text in the table but ${textEncoding(f)} text in the files (bson.type)`,
+      );
+      return t;
+    }
     const type = mergeType(t.type, f.type, path, ctx);
     // A nullable file column may hold nulls: a NOT NULL table column (made by another writer) is relaxed.
     const nullable = t.nullable || f.nullable;
@@ -272,6 +282,19 @@ function checkNewType(name: string, t: DataType, path: string, ctx: Ctx): boolea
     }
   }
   return ok;
+}
+
+/**
+ * What the text of a string column means, from bson-arrow's `bson.type` field metadata: plain text, one of the
+ * text renderings of a BSON type, or Extended JSON (the rare types and type conflicts). Files that encode a column
+ * differently from the table would mix meanings in one column, so they are refused and the ingestor builds them
+ * again against the table's schema.
+ */
+const TEXT_RENDERINGS = new Set(['objectId', 'decimal128', 'decimalText', 'symbol', 'code', 'time', 'uuid']);
+function textEncoding(field: StructField): string {
+  const tag = field.metadata?.['bson.type'];
+  if (typeof tag !== 'string') return 'plain';
+  return TEXT_RENDERINGS.has(tag) ? tag : 'Extended JSON';
 }
 
 /** A file column's metadata without Delta's reserved `delta.*` keys (the table's own bookkeeping). */
