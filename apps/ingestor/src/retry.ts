@@ -31,7 +31,10 @@ export async function retry<T>(
       if (attempt >= attempts || !retryable(error)) throw error;
       const delay = backoffMs(attempt, initialMs, maxMs);
       onRetry?.(error, attempt, delay);
-      await sleep(delay, undefined, signal ? { signal } : undefined);
+      // An abort during the pause rejects with a generic AbortError: report the signal's own reason instead.
+      await sleep(delay, undefined, signal ? { signal } : undefined).catch((sleepError: unknown) => {
+        throw signal?.aborted ? signal.reason : sleepError;
+      });
     }
   }
 }

@@ -78,6 +78,6 @@ describe('prepareBatch', () => {
       },
       controller.signal,
     );
-    await expect(pending).rejects.toThrow(); // the abort, not a result with a hole
+    await expect(pending).rejects.toThrow('revoked'); // the abort, not a result with a hole
   });
 });
