@@ -42,19 +42,21 @@ export async function mongoPipeline(
     await source.createTopics();
     await source.produce(workload.snapshot(budget.snapshotDocs));
     await pipeline.start({ committers: 2, ingestors: 2 });
-    // the stream arrives while the pipeline runs, in rounds, as a live connector delivers it
-    const rounds = 8;
-    for (let i = 0; i < rounds; i++) await source.produce(workload.step(budget.pipelineEvents / rounds));
     const watchers = new Map(
       workload.topics.map((t) => [
         source.tablePath(t),
         new TableWatcher(s3, endpoints.s3.bucket, source.tablePath(t)),
       ]),
     );
-    await waitForOffsets(watchers, source.targets(), {
-      timeoutMs: 300_000,
-      diagnose: () => pipeline.diagnose(),
-    });
+    const wait = { timeoutMs: 300_000, diagnose: () => pipeline.diagnose() };
+    // The stream must land on tables that already hold the snapshot (as after a live connector's snapshot phase):
+    // otherwise one group commit can take snapshot and stream together, and the later commits — schema evolution
+    // over an existing table, txn versions advancing — would go untested.
+    await waitForOffsets(watchers, source.targets(), wait);
+    // the stream arrives while the pipeline runs, in rounds, as a live connector delivers it
+    const rounds = 8;
+    for (let i = 0; i < rounds; i++) await source.produce(workload.step(budget.pipelineEvents / rounds));
+    await waitForOffsets(watchers, source.targets(), wait);
     const verdicts = await verifyMongoTables(source, readers, s3);
     const totals = summarize(verdicts);
     problems = problemsOf(verdicts);
