@@ -35,6 +35,8 @@ try {
   // no stack file: stackEnv() below names the missing variable
 }
 const config = loadConfig({ ...process.env, ...flagsToEnv(process.argv.slice(2)) });
+// the preload writes its profiles there and does not create it
+if (config.profileDir) mkdirSync(config.profileDir, { recursive: true });
 const stack = stackEnv();
 const endpoints = endpointsOf(stack);
 entryPoint('committer');

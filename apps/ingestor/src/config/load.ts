@@ -42,7 +42,7 @@ export interface IngestorConfig {
     compression: ParquetCompression;
   };
   committer: { addresses: string[]; token?: string; tls: false | CommitterTls; timeoutMs: number };
-  flush: { maxBytes: number; maxRows: number; maxAgeMs: number };
+  flush: { maxBytes: number; maxRows: number; maxAgeMs: number; backlogBytes: number };
   memoryBudgetBytes: number;
   maxRecordBytes: number;
   encoderThreads: number;
@@ -199,7 +199,12 @@ function toConfig(e: Env): IngestorConfig {
       tls: e.COMMITTER_TLS ? committerTls(e) : false,
       timeoutMs: e.COMMITTER_TIMEOUT_MS,
     },
-    flush: { maxBytes: e.FLUSH_MAX_BYTES, maxRows: e.FLUSH_MAX_ROWS, maxAgeMs: e.FLUSH_MAX_AGE_MS },
+    flush: {
+      maxBytes: e.FLUSH_MAX_BYTES,
+      maxRows: e.FLUSH_MAX_ROWS,
+      maxAgeMs: e.FLUSH_MAX_AGE_MS,
+      backlogBytes: e.FLUSH_BACKLOG_BYTES,
+    },
     memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
     maxRecordBytes: e.MAX_RECORD_BYTES,
     encoderThreads: e.ENCODER_THREADS,

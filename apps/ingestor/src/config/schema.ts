@@ -240,6 +240,11 @@ export const EnvSchema = z.object({
     description:
       'Flush a partition buffer this long after its first record. With upload and commit this gives ~5 s end to end.',
   }),
+  FLUSH_BACKLOG_BYTES: meta(bytes().prefault('8MiB'), {
+    description:
+      'While a partition has more records waiting in Kafka (catching up after a restart, a burst), flush it at this size instead of waiting for FLUSH_MAX_AGE_MS, so encoding, upload and commit overlap. The default matches ENCODER_CHUNK_BYTES: one encoder task, one data file per flush. 0 turns it off.',
+    format: 'bytes',
+  }),
   MEMORY_BUDGET_BYTES: meta(bytes().prefault('128MiB'), {
     description:
       'Budget for buffered and in-flight data. When reached, fetching pauses for the partitions holding data until flushes free memory.',

@@ -244,8 +244,8 @@ export class Ingestor {
       }
       this.deps.metrics.eventsConsumed.inc({ topic: batch.topic }, taken);
       this.deps.metrics.bytesConsumed.inc({ topic: batch.topic }, bytes);
-      const due = buffer.due(now, flush);
-      if (due === 'bytes' || due === 'rows') this.flush(state, due);
+      const due = buffer.due(now, flush, state.highWatermark);
+      if (due !== undefined && due !== 'age') this.flush(state, due);
     }
     this.updateLag(state);
     this.checkMemory();

@@ -9,6 +9,11 @@ export interface FlushThresholds {
   maxBytes: number;
   maxRows: number;
   maxAgeMs: number;
+  /**
+   * While more records wait in Kafka (catching up), flush at this size instead of waiting for the age: encoding,
+   * upload and commit then overlap, and nothing sits idle for `maxAgeMs` with a full backlog. 0 or absent: off.
+   */
+  backlogBytes?: number;
 }
 
 export type AppendResult = 'appended' | 'duplicate';
@@ -60,11 +65,17 @@ export class PartitionBuffer implements TopicPartition {
     return 'appended';
   }
 
-  /** Why the buffer should be flushed now, if it should. */
-  due(now: number, t: FlushThresholds): 'bytes' | 'rows' | 'age' | undefined {
+  /** Why the buffer should be flushed now, if it should. `highWatermark`: the partition's end offset, when known. */
+  due(
+    now: number,
+    t: FlushThresholds,
+    highWatermark?: bigint,
+  ): 'bytes' | 'rows' | 'backlog' | 'age' | undefined {
     if (this.isEmpty) return undefined;
     if (this.bytes >= t.maxBytes) return 'bytes';
     if (this.size.rows >= t.maxRows) return 'rows';
+    const behind = highWatermark !== undefined && this.last !== undefined && this.last + 1n < highWatermark;
+    if (behind && t.backlogBytes && this.bytes >= t.backlogBytes) return 'backlog';
     if (now - (this.openedAt ?? now) >= t.maxAgeMs) return 'age';
     return undefined;
   }

@@ -216,6 +216,19 @@ describe('Ingestor', () => {
     expect(h.table()?.files).toHaveLength(1);
   });
 
+  it('flushes at the backlog size while the partition is behind, and waits for the age once caught up', async () => {
+    const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 1000, maxAgeMs: 1000, backlogBytes: 1 } });
+    await h.assign(0);
+    // a fetch of the first two records of ten: behind, so flushed at once
+    await h.ingestor.handleBatch({ ...h.fetched(0, 0, [doc(0), doc(1)]), highWatermark: '10' }, heartbeat);
+    await h.commits(1);
+    expect(h.table()?.commits[0]?.sourceRanges[0]).toMatchObject({ firstOffset: 0, lastOffset: 1 });
+    // the last records: caught up, so they wait for the age like any live traffic
+    await h.ingestor.handleBatch(h.fetched(0, 2, [doc(2), doc(3)]), heartbeat);
+    await h.idle();
+    expect(h.table()?.commits).toHaveLength(1);
+  });
+
   it('skips records delivered again after a retry', async () => {
     const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 5, maxAgeMs: 1000 } });
     await h.assign(0);

@@ -64,6 +64,20 @@ describe('PartitionBuffer', () => {
     expect(big.due(0, thresholds)).toBe('bytes');
   });
 
+  it('is due by backlog only while more records wait in Kafka', () => {
+    const t = { ...thresholds, backlogBytes: 30 };
+    const b = new PartitionBuffer('t', 0, route, 1);
+    b.append(rec(0), 0);
+    b.append(rec(1), 0);
+    expect(b.due(0, t, 100n)).toBeUndefined(); // 20 bytes
+    b.append(rec(2), 0);
+    expect(b.due(0, t, 100n)).toBe('backlog');
+    expect(b.due(0, t, 3n)).toBeUndefined(); // caught up: 2 is the last record
+    expect(b.due(0, t)).toBeUndefined(); // end offset unknown
+    expect(b.due(0, { ...t, backlogBytes: 0 }, 100n)).toBeUndefined(); // off
+    expect(b.due(1000, t, 3n)).toBe('age');
+  });
+
   it('carries the gap acknowledgement into the first range only', () => {
     const b = new PartitionBuffer('t', 0, route, 1, { offset: 100n, gapAcknowledged: true });
     b.append(rec(100), 0);
