@@ -42,7 +42,7 @@ export interface IngestorConfig {
     compression: ParquetCompression;
   };
   committer: { addresses: string[]; token?: string; tls: false | CommitterTls; timeoutMs: number };
-  flush: { maxBytes: number; maxRows: number; maxAgeMs: number; backlogBytes: number };
+  flush: { maxBytes: number; maxRows: number; maxAgeMs: number; backlogBytes?: number };
   memoryBudgetBytes: number;
   maxRecordBytes: number;
   encoderThreads: number;
