@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DateTime, Double, ObjectId } from '../src/bson/values.js';
 import { Decoder, decodeRecord } from '../src/debezium/record.js';
+import { compareSequence } from '../src/debezium/sequence.js';
 import type { ChangeEvent, DecodeResult, KafkaRecord } from '../src/debezium/types.js';
 import { fixture } from './helpers.js';
 
@@ -114,6 +115,25 @@ describe('MongoDB fixtures', () => {
     expect(e.op).toBe('d');
     expect(e.key?.get('_id')).toEqual(new ObjectId('65bc9fb6c485f419a7a877fe'));
     expect(e.seq.parts).toEqual([1706968217000n, 2n]);
+  });
+
+  it('orders the events of one transaction by total_order; events without the block keep two parts', () => {
+    const base = JSON.parse(fixture('mongodb-2.7.0-update-replace-no-preimage-schemaless.json')) as Record<
+      string,
+      unknown
+    >;
+    const payload = (base.payload ?? base) as Record<string, unknown>;
+    const withOrder = (n: number) =>
+      JSON.stringify({ ...payload, transaction: { id: 'lsid:1', total_order: n, data_collection_order: n } });
+    for (const decoder of [new Decoder(), new Decoder({ fastPath: false })]) {
+      const first = change(decoder.decode(rec(withOrder(1))));
+      const second = change(decoder.decode(rec(withOrder(2))));
+      const plain = change(decoder.decode(rec(JSON.stringify(payload))));
+      expect(second.seq.parts.slice(0, 2)).toEqual(plain.seq.parts);
+      expect(second.seq.parts[2]).toBe(2n);
+      expect(compareSequence(first.seq, second.seq)).toBe(-1);
+      expect(plain.seq.parts).toHaveLength(2);
+    }
   });
 
   it('updates: replace without pre-image, and with pre-image', () => {

@@ -94,6 +94,11 @@ describe('fast path ≡ reference path', () => {
       { ...base, source: { ...(base.source as object), txnNumber: { n: 1 }, lsid: 'l' } },
       { ...base, source: { ...(base.source as object), txnNumber: 7, lsid: 'l', ts_ms: -0, ord: 2.5 } },
       { ...base, ts_ms: -0 },
+      { ...base, transaction: { id: 't1', total_order: 3, data_collection_order: 2 } },
+      { ...base, transaction: { id: 't1', total_order: 2 ** 60 } },
+      { ...base, transaction: { id: 't1', total_order: '3' } },
+      { ...base, transaction: { id: 't1', total_order: Number.NaN } },
+      { ...base, transaction: null },
       { ...base, extra: deep(120) },
       {
         ...base,

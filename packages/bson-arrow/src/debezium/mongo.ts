@@ -42,9 +42,27 @@ export function decodeMongoPayload(
     unavailable: [],
     tsMs: num(payload, 'ts_ms'),
     sourceTsMs,
-    seq: sequenceOf([sourceTsMs, ord]),
+    seq: mongoSequence(sourceTsMs, ord, totalOrder(payload)),
     record,
   };
+}
+
+/**
+ * Where an event stands in the source: the oplog timestamp (`ts_ms`, `ord`), and within a multi-document transaction
+ * — whose events all share one timestamp — the transaction block's `total_order` (present only with Debezium's
+ * `provide.transaction.metadata`). Without the block the sequence keeps two parts, as tables already store them.
+ */
+export function mongoSequence(
+  sourceTsMs: number | null,
+  ord: number | null,
+  order: number | null,
+): ReturnType<typeof sequenceOf> {
+  return sequenceOf(order === null ? [sourceTsMs, ord] : [sourceTsMs, ord, order]);
+}
+
+function totalOrder(payload: BsonDocument): number | null {
+  const block = payload.get('transaction');
+  return block instanceof Map ? num(block as BsonDocument, 'total_order') : null;
 }
 
 export function mongoSource(s: BsonDocument): SourceInfo {
