@@ -7,24 +7,18 @@
  * 3. per bin: asks the worker for the bin's tombstone rows, keeps those the index still points at (the key's newest
  *    row, within retention), and has the worker write one file: the live rows, then those tombstones — which the new
  *    file's own deletion vector deletes again, so a late older event still loses to them;
- * 4. commits `remove` (with the old vectors) + `add` with dataChange = false, declaring the files it read: a mirror
- *    commit that changed one of their vectors meanwhile makes the bin give up (its output is left to vacuum);
- * 5. folds the compaction into the index right away (the rows keep their versions and move to the new file), so the
- *    next ingest commit does not pay for it.
+ * 4. commits `remove` + `add` with dataChange = false under the table's lock, so no mirror commit interleaves; rows
+ *    that mirror commits deleted during the rewrite are deleted in the new file by its vector (`commitMirrorBin`);
+ * 5. folds the compaction into the index before releasing the lock (the rows keep their versions and move to the
+ *    new file), so the next ingest commit does not pay for it.
  */
-import {
-  type AddFile,
-  canonicalPath,
-  replaceDeletionVector,
-  type Snapshot,
-  writeDeletionVectors,
-} from '@delta-writer/delta-log';
+import { type AddFile, canonicalPath, decodePath, type Snapshot } from '@delta-writer/delta-log';
 import type { MirrorConfig } from '../config/load.js';
 import type { MirrorTables } from '../mirror/tables.js';
 import type { MirrorWriter } from '../mirror/writer.js';
-import { commitBin } from './commit-bin.js';
 import { planMirrorCompaction } from './compaction-plan.js';
 import type { JobContext, JobReport } from './jobs.js';
+import { commitMirrorBin } from './mirror-bin-commit.js';
 
 export interface MirrorMaintenance {
   readonly tables: MirrorTables;
@@ -65,6 +59,11 @@ export async function runMirrorCompaction(
     rows: 0,
     tombstonesKept: 0,
     deletedRowsDropped: 0,
+    /** Rows mirror commits deleted while their bin was rewritten (carried onto the new files' vectors). */
+    concurrentDeletes: 0,
+    filesChangedMeanwhile: 0,
+    /** The longest a bin's commit held the table's lock (ingest commits of the table wait meanwhile). */
+    lockedMs: 0,
   };
   if (bins.length > 0) ctx.logger.info({ table: tablePath, bins: bins.length }, 'mirror compaction: started');
   for (const [i, bin] of bins.entries()) {
@@ -88,19 +87,21 @@ export async function runMirrorCompaction(
         .map(([row]) => row);
     });
     const out = await ctx.pool.compactMirror({ ...task, keep });
-    const add = out.add ? await withVector(snapshot, out.add, out.tombstoneRows) : undefined;
-    const after = await commitBin(ctx, tablePath, snapshot, bin, {
-      add,
-      label: 'mirror compaction',
-      provenance: { mirror: true },
-    });
-    if (after) {
-      snapshot = after;
+    // The vectors as the rewrite applied them: at commit time, rows deleted since are told apart from these.
+    const scan = snapshot.scan();
+    const read = await Promise.all(scan.filesOf(bin.files).map((f) => scan.deletedRows(f)));
+    const committed = await commitMirrorBin(ctx, mirror, tablePath, { bin, out, read });
+    if (committed) {
+      report.lockedMs = Math.max(report.lockedMs, committed.lockedMs);
+      const { add } = committed;
+      snapshot = committed.snapshot;
       report.committed++;
       report.filesRemoved += bin.files.length;
       report.filesAdded += add ? 1 : 0;
       report.rows += out.rows;
       report.tombstonesKept += out.tombstoneRows.length;
+      report.concurrentDeletes += committed.concurrentDeletes;
+      report.filesChangedMeanwhile += committed.filesChanged;
       report.deletedRowsDropped += bin.files.reduce((n, f) => n + (f.deletionVector?.cardinality ?? 0), 0);
       report.deletedRowsDropped -= out.tombstoneRows.length;
       ctx.metrics.compactionFiles.inc({ direction: 'removed' }, bin.files.length);
@@ -109,11 +110,9 @@ export async function runMirrorCompaction(
         ctx.metrics.compactionFiles.inc({ direction: 'added' });
         ctx.metrics.compactionBytes.inc({ direction: 'added' }, add.size);
       }
-      // The committer's cached snapshot learns the compaction too (the next ingest commit plans on it).
-      snapshot = (await ctx.snapshot(tablePath, true)) ?? snapshot;
-      await mirror.writer.sync(tablePath, snapshot, ctx.term);
     } else {
       report.gaveUp++;
+      if (out.add) await ctx.storage.delete(`${tablePath}/${decodePath(out.add.path)}`);
     }
     ctx.metrics.maintenanceProgress.set({ kind: 'compaction', table: tablePath }, (i + 1) / bins.length);
   }
@@ -151,15 +150,4 @@ async function purgeTombstones(
     ctx.metrics.mirrorTombstonesPurged.inc(n);
     if (n < PURGE_CHUNK) return purged;
   }
-}
-
-/** The new file's add with its carried-over tombstones deleted by its own vector. */
-async function withVector(snapshot: Snapshot, add: AddFile, rows: readonly number[]): Promise<AddFile> {
-  if (rows.length === 0) return add;
-  const [dv] = await writeDeletionVectors(snapshot.storage, snapshot.tablePath, [rows], {
-    inlineMaxBytes: 64,
-  });
-  if (!dv) return add;
-  const [, born] = replaceDeletionVector(add, dv, Date.now());
-  return { ...(born as { add: AddFile }).add, dataChange: false };
 }

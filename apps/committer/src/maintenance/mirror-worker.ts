@@ -46,6 +46,11 @@ export interface CompactMirrorOutput {
   /** The new file's add action (dataChange false, no vector yet), or undefined when no row survives. */
   readonly add?: AddFile;
   readonly rows: number;
+  /**
+   * Per task file (same order): how many of its live rows were copied. They fill the new file file after file, in
+   * row order, ahead of the tombstones: the mapping that lets the commit carry rows deleted after this read over.
+   */
+  readonly liveRows: readonly number[];
   /** Row indexes of the carried-over tombstones in the new file (the last rows): its deletion vector. */
   readonly tombstoneRows: readonly number[];
 }
@@ -83,11 +88,16 @@ export async function compactMirror(storage: Storage, task: CompactMirrorTask): 
   const scan = snapshot.scan();
   const live: A.RecordBatch[] = [];
   const kept: A.RecordBatch[] = [];
+  const liveRows: number[] = [];
   for (const [i, add] of task.files.entries()) {
+    const copied = live.length;
     const [withVector] = scan.filesOf([add]);
     // Read every physical row (the vector only decides which survive), adapted to the table schema.
     const [physical] = scan.filesOf([{ ...add, deletionVector: undefined }]);
-    if (!withVector || !physical) continue;
+    if (!withVector || !physical) {
+      liveRows.push(0);
+      continue;
+    }
     const deleted = new Set(await scan.deletedRows(withVector));
     const keep = new Set(task.keep[i] ?? []);
     let base = 0;
@@ -104,10 +114,11 @@ export async function compactMirror(storage: Storage, task: CompactMirrorTask): 
       }
       base += batch.numRows;
     }
+    liveRows.push(live.slice(copied).reduce((n, b) => n + b.numRows, 0));
   }
   const batches = [...live, ...kept].filter((b) => b.numRows > 0);
   const rows = batches.reduce((n, b) => n + b.numRows, 0);
-  if (rows === 0) return { rows: 0, tombstoneRows: [] };
+  if (rows === 0) return { rows: 0, liveRows, tombstoneRows: [] };
   const table = new A.Table(scan.arrowSchema, batches);
   const [first] = scan.filesOf(task.files.slice(0, 1));
   const add = await writeDataFile(snapshot, table, { partitionValues: first?.partitionValues ?? {} });
@@ -115,6 +126,7 @@ export async function compactMirror(storage: Storage, task: CompactMirrorTask): 
   return {
     add: { ...add, dataChange: false },
     rows,
+    liveRows,
     tombstoneRows: Array.from({ length: tombstones }, (_, k) => rows - tombstones + k),
   };
 }

@@ -124,11 +124,27 @@ export class MirrorWriter {
 
   /** Syncs a table's index to `snapshot` (a new leadership term, after maintenance), alone for the table. */
   sync(tablePath: string, snapshot: Snapshot, term: number): Promise<SyncResult> {
-    return this.options.tables.exclusive(tablePath, async () => {
-      const result = await syncIndex(this.options.tables.index(tablePath), snapshot, { term });
-      this.countSync(result, tablePath);
-      return result;
-    });
+    return this.options.tables.exclusive(tablePath, () => this.syncHeld(tablePath, snapshot, term));
+  }
+
+  /**
+   * Runs `fn` alone for the table: no mirror commit of this process starts or ends meanwhile, so the vectors and the
+   * index `fn` reads stay current until it returns (mirror compaction commits a bin this way). `sync` moves the
+   * index inside it (the table's lock is not re-entrant: {@link sync} there would wait for itself).
+   */
+  exclusive<T>(
+    tablePath: string,
+    fn: (sync: (snapshot: Snapshot, term: number) => Promise<SyncResult>) => Promise<T>,
+  ): Promise<T> {
+    return this.options.tables.exclusive(tablePath, () =>
+      fn((snapshot, term) => this.syncHeld(tablePath, snapshot, term)),
+    );
+  }
+
+  private async syncHeld(tablePath: string, snapshot: Snapshot, term: number): Promise<SyncResult> {
+    const result = await syncIndex(this.options.tables.index(tablePath), snapshot, { term });
+    this.countSync(result, tablePath);
+    return result;
   }
 
   private countSync(sync: SyncResult, tablePath: string): void {

@@ -4,17 +4,19 @@
  * (so late older events still lose), expired tombstones are purged, and the index follows the moved rows.
  */
 import { Snapshot } from '@delta-writer/delta-log';
+import { readWithDeltaRs } from '@delta-writer/test-readers';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorConfig } from '../../src/config/load.js';
 import { Maintainer } from '../../src/maintenance/maintainer.js';
-import { createMaintenancePool } from '../../src/maintenance/pool.js';
+import { createMaintenancePool, type MaintenancePool } from '../../src/maintenance/pool.js';
 import { readMirrorRows } from '../../src/mirror/index-sync.js';
 import { foldRows } from '../../src/mirror/plan.js';
 import { batchRunner, deltaCommitter } from '../support/committer.js';
 import { stack, testBasePath } from '../support/stack.js';
 import { type DocRow, upsertManifest } from './support/manifests.js';
+import { pick, rng } from './support/source.js';
 
 const base = testBasePath();
 const prefix = `test:mirror-compaction:${base}`;
@@ -32,7 +34,10 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-function setup(mirrorConfig: Partial<MirrorConfig> = {}) {
+function setup(
+  mirrorConfig: Partial<MirrorConfig> = {},
+  wrapPool: (pool: MaintenancePool) => MaintenancePool = (pool) => pool,
+) {
   const s = stack();
   const tablePath = `${base}/m${++n}`;
   const tableUri = `s3://${s.bucket}/${tablePath}`;
@@ -50,15 +55,17 @@ function setup(mirrorConfig: Partial<MirrorConfig> = {}) {
     },
     storage,
     snapshot: (p, fresh) => tables.snapshot(p, fresh),
-    pool: createMaintenancePool({
-      endpoint: s.endpoint,
-      bucket: s.bucket,
-      region: s.committerEnv.MINIO_REGION as string,
-      credentials: {
-        accessKeyId: s.committerEnv.MINIO_ACCESS_KEY as string,
-        secretAccessKey: s.committerEnv.MINIO_SECRET_KEY as string,
-      },
-    }),
+    pool: wrapPool(
+      createMaintenancePool({
+        endpoint: s.endpoint,
+        bucket: s.bucket,
+        region: s.committerEnv.MINIO_REGION as string,
+        credentials: {
+          accessKeyId: s.committerEnv.MINIO_ACCESS_KEY as string,
+          secretAccessKey: s.committerEnv.MINIO_SECRET_KEY as string,
+        },
+      }),
+    ),
     mirror: {
       tables: mirrorTables,
       writer: mirror,
@@ -105,7 +112,7 @@ function setup(mirrorConfig: Partial<MirrorConfig> = {}) {
       new Map([...rebuilt.entries].map(([k, e]) => [k, `${e.file}:${e.row}:${e.deleted}`])),
     );
   };
-  return { tablePath, storage: s.storage, maintainer, metrics, put, live, indexMatchesTable };
+  return { tablePath, tableUri, storage: s.storage, maintainer, metrics, put, live, indexMatchesTable };
 }
 
 const keys = (count: number, from = 0) => Array.from({ length: count }, (_, i) => `k${from + i}`);
@@ -174,5 +181,98 @@ describe('mirror compaction', { timeout: 180_000 }, () => {
     // The index was never rebuilt after the table's creation: catch-ups and in-sync plans only.
     const syncs = await t.metrics.mirrorIndexSyncs.get();
     expect(syncs.values.find((v) => v.labels.action === 'rebuilt')?.value).toBe(1);
+  });
+});
+
+describe('mirror compaction under steady load', { timeout: 300_000 }, () => {
+  it('completes while mirror commits keep arriving: rows they delete during the rewrite stay deleted', async () => {
+    const random = rng(7);
+    const model = new Map<string, number>(); // key → n of its live row (n = the row's seq)
+    let seq = 0;
+    const rowsFor = (keys: readonly string[]): DocRow[] =>
+      keys.map((key) => {
+        seq++;
+        if (model.has(key) && random() < 0.2) {
+          model.delete(key);
+          return { key, seq };
+        }
+        model.set(key, seq);
+        return { key, seq, n: seq };
+      });
+    let failed: unknown; // the load's error
+    // Batches the load must commit next, each resolved once committed.
+    const forced: { keys: string[]; done: () => void }[] = [];
+    // After every bin's rewrite and before its commit, one more mirror commit replaces or deletes every fourth live
+    // key — rows the rewrite has just copied — so the bin's files always get new vectors under it (besides whatever
+    // the random load does meanwhile).
+    const interleave = (pool: MaintenancePool): MaintenancePool => ({
+      ...pool,
+      compactMirror: async (task) => {
+        const out = await pool.compactMirror(task);
+        const keys = [...model.keys()].sort().filter((_, i) => i % 4 === 0);
+        if (!failed) await new Promise<void>((done) => forced.push({ keys, done }));
+        return out;
+      },
+    });
+    const t = setup({}, interleave);
+    const all = keys(200);
+    for (let i = 0; i < all.length; i += 50) await t.put(rowsFor(all.slice(i, i + 50)));
+
+    // The load: back-to-back commits of 5 random keys (updates, deletes, re-inserts), until stopped.
+    let commits = 0;
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const next = forced.shift();
+        const batch = next?.keys ?? [
+          ...new Set(Array.from({ length: 5 }, () => all[pick(random, 200)] as string)),
+        ];
+        await t.put(rowsFor(batch));
+        commits++;
+        next?.done();
+      }
+    })().catch((error) => {
+      failed = error;
+      for (const next of forced.splice(0)) next.done(); // the compaction waiting for one goes on (and the test fails)
+    });
+    const loaded = async (n: number) => {
+      const target = commits + n;
+      while (commits < target) {
+        if (failed) throw failed;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    const reports = [];
+    try {
+      for (let run = 0; run < 3; run++) {
+        await loaded(20); // enough dead rows for a bin
+        const report = await t.maintainer.request('compaction', t.tablePath);
+        expect(report, `run ${run}`).toMatchObject({ gaveUp: 0, committed: 1 });
+        reports.push(report as Record<string, number>);
+      }
+    } finally {
+      stop = true;
+      await load;
+    }
+    expect(failed).toBeUndefined();
+    // Every bin's files changed vectors under it, and their deletes were carried onto the new file.
+    // The new files hold rows deleted meanwhile and rows still live: a wrong position would swap one for the other.
+    for (const r of reports) {
+      expect(r.filesRemoved).toBeGreaterThanOrEqual(2);
+      expect(r.concurrentDeletes).toBeGreaterThan(0);
+      expect(Number(r.rows) - Number(r.tombstonesKept) - Number(r.concurrentDeletes)).toBeGreaterThan(0);
+    }
+
+    // Nothing lost, nothing resurrected: the table is the model, for us and for delta-rs; the index is a rebuild.
+    const expected = new Map([...model].sort());
+    expect(new Map([...(await t.live())].sort())).toEqual(expected);
+    await t.indexMatchesTable();
+    const snapshot = await Snapshot.load(t.storage, t.tablePath);
+    const byRs = await readWithDeltaRs(t.tableUri);
+    expect(byRs.version).toBe(snapshot.version);
+    expect(new Map(byRs.rows.map((r) => [String(r._cdc_key), Number(r.n)] as const).sort())).toEqual(
+      expected,
+    );
   });
 });
