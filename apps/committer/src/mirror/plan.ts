@@ -234,8 +234,18 @@ function chainConflict(rows: readonly BatchRow[], old: IndexEntry | undefined): 
   return undefined;
 }
 
+/**
+ * A row patched onto a full document of its own batch is right if no change between that document and the row is
+ * missing from it: the document is newer than the stored row, or it is the stored row. Equal versions (sequence,
+ * partition and offset) name one Kafka record, one event: the stored row of that version was built from the same
+ * full document (a full document replaces whatever came before it), so patching it in the batch is patching the
+ * stored row. The changes after it are the batch's own events of the key, in order: the batch is a contiguous range
+ * of the partition that holds the key's events, and nothing newer is stored. (This is the batch re-reading, after a
+ * lost ack or a restart, a document the table already has.)
+ */
 function fromConflict(w: BatchRow, old: IndexEntry | undefined): BaseConflict | undefined {
   if (!w.from || !old || supersedes(w.from, old.version)) return undefined;
+  if (!old.deleted && sameVersion(w.from, old.version)) return undefined;
   return {
     key: w.key,
     file: w.file,

@@ -153,6 +153,26 @@ describe('planMirrorBatch', () => {
     expect(chained.entries.get('k')?.file).toBe('m2');
   });
 
+  it('accepts a row derived from a batch document that is the stored row (same version), nothing older', () => {
+    // The batch re-read the stored row's own full-document event (a lost ack, a restart) and patched on top of it.
+    const stored = new Map([['k', { ...entry('old', 3, 5), version: v(5, 10) }]]);
+    const same = planMirrorBatch([{ ...row('new', 0, 'k', 7), from: v(5, 10) }], stored, { now });
+    expect(same.conflicts).toEqual([]);
+    expect(same.deletes.get('old')).toEqual([3]);
+    expect(same.entries.get('k')).toMatchObject({ file: 'new', row: 0, deleted: false });
+    expect(same.counts.updated).toBe(1);
+    // Same sequence but another event of it (another offset, another partition): not the stored row.
+    for (const from of [v(5, 9), v(5, 10, 1)]) {
+      const other = planMirrorBatch([{ ...row('new', 0, 'k', 7), from }], stored, { now });
+      expect(other.conflicts, JSON.stringify(from)).toMatchObject([{ key: 'k', retryable: true }]);
+      expect(other.entries.size).toBe(0);
+    }
+    // A tombstone of that version is not a document to patch.
+    const tombstone = new Map([['k', { ...entry('old', 3, 5, true), version: v(5, 10) }]]);
+    const onTombstone = planMirrorBatch([{ ...row('new', 0, 'k', 7), from: v(5, 10) }], tombstone, { now });
+    expect(onTombstone.conflicts).toMatchObject([{ key: 'k', retryable: true }]);
+  });
+
   it('refuses a row derived from a batch document older than the stored row', () => {
     const stored = new Map([['k', entry('old', 0, 5)]]);
     const plan = planMirrorBatch([{ ...row('new', 0, 'k', 7), from: v(4) }], stored, { now });
