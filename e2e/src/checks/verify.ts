@@ -1,13 +1,16 @@
 /**
  * Everything checked about the tables of a MongoDB-shaped pipeline once it has drained: the Delta log (structure,
  * files, checkpoint, txn versions = last offsets), both independent readers agreeing, the changelog holding every
- * event exactly once with its content, and the replayed changelog equal to the generator's model.
+ * event exactly once with its content, and the replayed changelog equal to the generator's model — and, for topics
+ * whose ingestors write a mirror table too, that table (its log, deletion vectors and txns as well) equal to the
+ * same model.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { MongoSource } from '../harness/mongo-source.js';
 import { checkChangelog } from './changelog.js';
 import { checkDeltaLog } from './delta-log.js';
-import { describe, plainDoc } from './documents.js';
+import { describe, plainDoc, rowDocument } from './documents.js';
+import { readMirror } from './mirror.js';
 import type { Readers } from './readers.js';
 import { replayChangelog } from './replay.js';
 
@@ -21,6 +24,8 @@ export interface TableVerdict {
   /** Good events found in the dead-letter topic instead of the table, by reason. */
   deadLettered: Map<string, number>;
   duplicated: number;
+  /** The topic's mirror table, when its ingestors write one. */
+  mirror?: { table: string; version: number; rows: number; filesWithVectors: number };
   problems: string[];
 }
 
@@ -61,10 +66,22 @@ export async function verifyMongoTables(
     if (changelog.unexpected > 0) problems.push(`${changelog.unexpected} rows match no change event`);
     if (changelog.mismatched > 0) problems.push(`${changelog.mismatched} rows differ from their event`);
     const model = source.workload.models.get(topic);
-    if (model) problems.push(...compareWithModel(replayChangelog(read.rows, log.fields), model.documents));
-    // MIRROR TABLE CHECK — not yet: mirror tables (DELTA_WRITE_MODE=upsert, issue 7) are refused by the ingestor
-    // until upsert lands. Then: read the mirror table with both readers and compare it with `model.documents`
-    // exactly like the replay above (mirrorRows → rowDocument → plainDoc by _cdc_key).
+    if (model)
+      problems.push(...compareWithModel('replay', replayChangelog(read.rows, log.fields), model.documents));
+    const mirrorPath = source.mirrorPath(topic);
+    const mirror = mirrorPath
+      ? await readMirror(
+          { s3, bucket, path: mirrorPath },
+          readers,
+          source.targets().get(mirrorPath) ?? new Map(),
+          (row) => String(row._cdc_key),
+        )
+      : undefined;
+    if (mirror) {
+      problems.push(...mirror.problems.map((p) => `mirror: ${p}`));
+      const documents = new Map([...mirror.rows].map(([key, row]) => [key, rowDocument(row, mirror.fields)]));
+      if (model) problems.push(...compareWithModel('mirror', documents, model.documents));
+    }
     verdicts.push({
       topic,
       table: path,
@@ -74,30 +91,42 @@ export async function verifyMongoTables(
       lost: changelog.lost,
       deadLettered: changelog.deadLettered,
       duplicated: changelog.duplicated,
+      ...(mirror && {
+        mirror: {
+          table: mirror.table,
+          version: mirror.version,
+          rows: mirror.rows.size,
+          filesWithVectors: mirror.filesWithVectors,
+        },
+      }),
       problems,
     });
   }
   return verdicts;
 }
 
+/** Documents by key (a replayed changelog, a mirror table) against the model of the collection. */
 function compareWithModel(
-  replayed: Map<string, Record<string, unknown>>,
+  label: string,
+  documents: Map<string, Record<string, unknown>>,
   model: Map<string, Map<string, unknown>>,
 ): string[] {
   const problems: string[] = [];
   let differing = 0;
   for (const [key, doc] of model) {
     const want = plainDoc(doc as never);
-    const got = replayed.get(key);
+    const got = documents.get(key);
     if (JSON.stringify(got) !== JSON.stringify(want)) {
       if (differing++ < 5)
-        problems.push(`replay: ${key} is ${describe(got as never)}, the collection holds ${describe(want)}`);
+        problems.push(
+          `${label}: ${key} is ${describe(got as never)}, the collection holds ${describe(want)}`,
+        );
     }
   }
-  const extra = [...replayed.keys()].filter((k) => !model.has(k));
-  if (differing > 5) problems.push(`replay: ${differing} documents differ from the collection`);
+  const extra = [...documents.keys()].filter((k) => !model.has(k));
+  if (differing > 5) problems.push(`${label}: ${differing} documents differ from the collection`);
   if (extra.length > 0)
-    problems.push(`replay: ${extra.length} documents the collection does not hold, e.g. ${extra[0]}`);
+    problems.push(`${label}: ${extra.length} documents the collection does not hold, e.g. ${extra[0]}`);
   return problems;
 }
 

@@ -64,21 +64,38 @@ export class MongoSource {
     }
   }
 
-  /** Table path of a topic: the ingestor's default routing `<base>/<db>/<collection>`. */
-  tablePath(topic: string): string {
+  /** Where the ingestors route a topic: `<base>/<db>/<collection>` (their default routing). */
+  private routedPath(topic: string): string {
     const [db, collection] = topic.split('.').slice(-2);
     return `${this.pipeline.config.basePath}/${db}/${collection}`;
   }
 
-  /** Every partition produced to must reach its last offset. */
+  /** The changelog table of a topic: the routed path, or `<path>_changelog` next to a mirror table. */
+  tablePath(topic: string): string {
+    return this.pipeline.tablesOf(topic, this.routedPath(topic)).changelog;
+  }
+
+  /** The mirror table of a topic, when its ingestors write one (DELTA_WRITE_MODE=both). */
+  mirrorPath(topic: string): string | undefined {
+    return this.pipeline.tablesOf(topic, this.routedPath(topic)).mirror;
+  }
+
+  /** Every table of the workload's topics: changelogs and mirrors. */
+  tablePaths(): string[] {
+    return this.workload.topics.flatMap((t) => [this.tablePath(t), this.mirrorPath(t) ?? []].flat());
+  }
+
+  /** Every partition produced to must reach its last offset, in each of its topic's tables. */
   targets(): OffsetTargets {
     const targets: OffsetTargets = new Map();
     for (const topic of this.ledger.topics) {
       const want = new Map<string, bigint>();
       for (const [partition, last] of this.ledger.lastOffsets(topic)) {
-        want.set(txnAppId(this.pipeline.config.group, topic, partition), last);
+        want.set(txnAppId(this.pipeline.consumerGroupOf(topic), topic, partition), last);
       }
       targets.set(this.tablePath(topic), want);
+      const mirror = this.mirrorPath(topic);
+      if (mirror) targets.set(mirror, want);
     }
     return targets;
   }

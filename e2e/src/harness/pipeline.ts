@@ -17,9 +17,38 @@ import {
 } from './services.js';
 import { eventually } from './wait.js';
 
+/**
+ * What the ingestors write (DELTA_WRITE_MODE): `append` the changelog at `<table>`; `both` the mirror at `<table>` and
+ * the changelog at `<table>_changelog` (apps/ingestor README, "Mirror tables"). `upsert` alone is not used here: with
+ * `both` every mirror check has the changelog beside it to explain a difference.
+ */
+export type WriteMode = 'append' | 'both';
+
+/** The changelog table of `both` is the routed table's path with this suffix (apps/ingestor pipeline/targets.ts). */
+export const CHANGELOG_SUFFIX = '_changelog';
+
+/**
+ * Ingestors with settings of their own for some topics. An ingestor's write mode and partial-update setting hold
+ * for every table it writes (a per-table mode is not built, docs/mirror-tables.md §9), so topics that need other
+ * settings get their own consumer group of ingestors, as an operator would deploy them.
+ */
+export interface IngestorGroup {
+  /** Names the consumer group (`<run>.<name>`) and the processes (`<name>-1`, …). */
+  name: string;
+  /** Whole topic names; the default ingestors consume every other topic of the run. */
+  topics: string[];
+  writeMode: WriteMode;
+  replicas: number;
+  env?: Record<string, string>;
+}
+
 export interface PipelineOptions {
   /** Topics the ingestors consume: a regex on whole names. Default: every topic starting with the run's prefix. */
   topicPattern?: string;
+  /** Write mode of the default ingestors (`ingestor-1`, …); `append` unless given. */
+  writeMode?: WriteMode;
+  /** Further groups of ingestors, each with its own topics and settings. */
+  ingestorGroups?: IngestorGroup[];
   committerEnv?: Record<string, string>;
   ingestorEnv?: Record<string, string>;
   /** Key prefix of the tables in the bucket; default `e2e/<run>`. */
@@ -41,6 +70,8 @@ export class Pipeline {
   private readonly gates = new Map<string, S3Gate>();
   /** Settings of one process (by id), kept for its restarts. */
   readonly processEnv = new Map<string, Record<string, string>>();
+  /** The group of each ingestor not among the default ones, kept for its restarts. */
+  private readonly ingestorGroupOf = new Map<string, IngestorGroup>();
 
   private constructor(
     readonly config: PipelineConfig,
@@ -51,12 +82,15 @@ export class Pipeline {
 
   /** `run` names everything; topics of this pipeline should start with `topicPrefix`. */
   static create(run: string, endpoints: Endpoints, options: PipelineOptions = {}): Pipeline {
+    const grouped = (options.ingestorGroups ?? []).flatMap((g) => g.topics);
     const config: PipelineConfig = {
       run,
       endpoints,
       basePath: options.basePath ?? `e2e/${run}`,
       group: `${run}.ingestors`,
-      topicPattern: options.topicPattern ?? `${escapeRegex(run)}\\..*`,
+      topicPattern: `${grouped.length ? `(?!(?:${grouped.map(escapeRegex).join('|')})$)` : ''}${
+        options.topicPattern ?? `${escapeRegex(run)}\\..*`
+      }`,
       dlqTopic: `${run}.dlq`,
       leaseKey: `e2e:${run}`,
       token: randomUUID(),
@@ -67,6 +101,25 @@ export class Pipeline {
   /** The table of a `<run>.<db>.<collection>` topic (the ingestor's default routing). */
   tableUri(db: string, collection: string): string {
     return `s3://${this.config.endpoints.s3.bucket}/${this.config.basePath}/${db}/${collection}`;
+  }
+
+  /** The ingestor group that consumes `topic`; undefined for the default ingestors. */
+  private groupOf(topic: string): IngestorGroup | undefined {
+    return this.options.ingestorGroups?.find((g) => g.topics.includes(topic));
+  }
+
+  /** The consumer group whose ingestors consume `topic` (it names the tables' txn appIds). */
+  consumerGroupOf(topic: string): string {
+    const group = this.groupOf(topic);
+    return group ? `${this.config.run}.${group.name}` : this.config.group;
+  }
+
+  /** Where the ingestors put a topic routed to `path`: its changelog table, and its mirror table with `both`. */
+  tablesOf(topic: string, path: string): { changelog: string; mirror: string | undefined } {
+    const mode = this.groupOf(topic)?.writeMode ?? this.options.writeMode ?? 'append';
+    return mode === 'both'
+      ? { changelog: `${path}${CHANGELOG_SUFFIX}`, mirror: path }
+      : { changelog: path, mirror: undefined };
   }
 
   /** Reserves the committer replicas' ports (ingestors get all addresses); call before starting ingestors. */
@@ -103,17 +156,34 @@ export class Pipeline {
     return proc;
   }
 
-  async startIngestor(id: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+  /** Starts (or restarts) an ingestor: one of `group`'s when given, else a default one. */
+  async startIngestor(
+    id: string,
+    env: Record<string, string> = {},
+    group?: IngestorGroup,
+  ): Promise<ManagedProcess> {
     const previous = this.ingestors.get(id);
     if (previous?.running) throw new Error(`ingestor ${id} is already running`);
+    if (group) this.ingestorGroupOf.set(id, group);
     const gate = await this.gateEnv(id);
+    const own = this.ingestorGroupOf.get(id);
+    const settings = {
+      DELTA_WRITE_MODE: this.options.writeMode ?? 'append',
+      ...this.options.ingestorEnv,
+      ...(own && {
+        KAFKA_CONSUMER_GROUP: `${this.config.run}.${own.name}`,
+        KAFKA_TOPIC_PATTERN: own.topics.map(escapeRegex).join('|'),
+        DELTA_WRITE_MODE: own.writeMode,
+        ...own.env,
+      }),
+    };
     // the metrics port was free a moment ago; if another process took it since, try another one
     for (let attempt = 1; ; attempt++) {
       const proc = new ManagedProcess(
         id,
         entryPoint('ingestor'),
         ingestorEnv(this.config, id, this.committerAddresses(), await freePort(), {
-          ...this.options.ingestorEnv,
+          ...settings,
           ...gate,
           ...this.processEnv.get(id),
           ...env,
@@ -147,7 +217,10 @@ export class Pipeline {
     return { MINIO_ENDPOINT: gate.endpoint };
   }
 
-  /** The usual deployment: committers `committer-a` (leader) and `committer-b` (standby), then the ingestors. */
+  /**
+   * The usual deployment: committers `committer-a` (leader) and `committer-b` (standby), then `ingestors` default
+   * ingestors and the replicas of each ingestor group.
+   */
   async start({ committers = 2, ingestors = 2 } = {}): Promise<void> {
     const committerIds = ['committer-a', 'committer-b', 'committer-c'].slice(0, committers);
     await this.reserveCommitters(committerIds);
@@ -157,7 +230,12 @@ export class Pipeline {
       await leader.waitFor('became leader');
     }
     await Promise.all(standbys.map((id) => this.startCommitter(id)));
-    await Promise.all(Array.from({ length: ingestors }, (_, i) => this.startIngestor(`ingestor-${i + 1}`)));
+    await Promise.all([
+      ...Array.from({ length: ingestors }, (_, i) => this.startIngestor(`ingestor-${i + 1}`)),
+      ...(this.options.ingestorGroups ?? []).flatMap((g) =>
+        Array.from({ length: g.replicas }, (_, i) => this.startIngestor(`${g.name}-${i + 1}`, {}, g)),
+      ),
+    ]);
   }
 
   /** The committer that holds the lease now: the one whose /readyz answers 200. */

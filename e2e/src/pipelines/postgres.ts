@@ -2,14 +2,16 @@
  * Pipeline 1: PostgreSQL → Debezium PostgreSQL connector (the stack's Kafka Connect) → Kafka → 2 ingestors →
  * committer (leader + standby) → S3. Inserts, updates and deletes in transactions, an ADD COLUMN while streaming,
  * and the types users care about (numeric with and without scale, timestamptz, jsonb, uuid, text[] and int[]). The
- * changelog table must hold every change exactly once, in source order, equal to what PostgreSQL did, and replay into
- * SELECT * FROM the source table — read by delta-rs and Spark. Returns every problem found.
+ * ingestors write both tables (DELTA_WRITE_MODE=both): the changelog table must hold every change exactly once, in
+ * source order, equal to what PostgreSQL did, and replay into SELECT * FROM the source table; the mirror table must
+ * equal SELECT * FROM the source table — both read by delta-rs and Spark. Returns every problem found.
  */
 import { randomUUID } from 'node:crypto';
 import { budget } from '../budget.js';
 import { checkDeltaLog } from '../checks/delta-log.js';
+import { readMirror } from '../checks/mirror.js';
 import type { Readers } from '../checks/readers.js';
-import { checkRelationalChangelog } from '../checks/relational.js';
+import { checkRelationalChangelog, compareWithSource } from '../checks/relational.js';
 import { Random, randomSeed } from '../generator/random.js';
 import { KafkaHelper } from '../harness/kafka.js';
 import { Pipeline, runName } from '../harness/pipeline.js';
@@ -86,7 +88,9 @@ export async function postgresPipeline(env: StackEnv, readers: Readers, session:
   const run = runName('pg');
   const seed = randomSeed();
   const random = new Random(seed);
-  const pipeline = Pipeline.create(run, endpoints);
+  // PostgreSQL updates always carry the whole row (REPLICA IDENTITY FULL, no TOAST-sized values): the default
+  // partial-update setting (skip) never applies; TOAST patches would be applied regardless
+  const pipeline = Pipeline.create(run, endpoints, { writeMode: 'both' });
   const kafka = new KafkaHelper(endpoints.kafkaBrokers);
   const s3 = s3Client(endpoints);
   const source = new PostgresSource(env, run);
@@ -117,16 +121,18 @@ export async function postgresPipeline(env: StackEnv, readers: Readers, session:
       return [...ends.values()].reduce((a, b) => a + b, 0n) >= BigInt(records) ? true : undefined;
     });
     const inKafka = await kafka.readAll(source.topic);
-    const path = `${pipeline.config.basePath}/public/${source.table}`;
+    const tables = pipeline.tablesOf(source.topic, `${pipeline.config.basePath}/public/${source.table}`);
+    const path = tables.changelog;
+    const mirrorPath = tables.mirror as string;
     const last = new Map<string, bigint>();
     for (const r of inKafka) {
-      const appId = txnAppId(pipeline.config.group, source.topic, r.partition);
+      const appId = txnAppId(pipeline.consumerGroupOf(source.topic), source.topic, r.partition);
       if ((last.get(appId) ?? -1n) < r.offset) last.set(appId, r.offset);
     }
     // drained or not, the figures are recorded (a table that never got a commit lost everything)
     const drained = await waitForOffsets(
-      new Map([[path, new TableWatcher(s3, endpoints.s3.bucket, path)]]),
-      new Map([[path, last]]),
+      new Map([path, mirrorPath].map((p) => [p, new TableWatcher(s3, endpoints.s3.bucket, p)])),
+      new Map([path, mirrorPath].map((p) => [p, last])),
       {
         diagnose: () => pipeline.diagnose(),
       },
@@ -151,6 +157,23 @@ export async function postgresPipeline(env: StackEnv, readers: Readers, session:
     problems.push(...result.problems);
     if (log.version >= 0 && !log.fields.some((f) => f.name === 'note'))
       problems.push('ADD COLUMN: no `note` column');
+
+    const mirror = await readMirror(
+      { s3, bucket: endpoints.s3.bucket, path: mirrorPath },
+      readers,
+      last,
+      (row) => String(row.id),
+    );
+    problems.push(...mirror.problems.map((p) => `mirror: ${p}`));
+    const differs = compareWithSource('mirror', mirror.rows, final);
+    if (differs) problems.push(differs);
+    if (mirror.version >= 0 && !mirror.fields.some((f) => f.name === 'note'))
+      problems.push('mirror: ADD COLUMN: no `note` column');
+    // deletes leave tombstone rows deleted by vectors (kept through compaction): none means no delete was mirrored
+    if (mirror.filesWithVectors === 0) problems.push('mirror: no live file has a deletion vector');
+    process.stderr.write(
+      `e2e ${run}: mirror table v${mirror.version}, ${mirror.rows.size} rows (SELECT * FROM: ${final.size}), ${mirror.filesWithVectors} files with vectors\n`,
+    );
     recordRun(session, {
       scenario: 'pipeline: PostgreSQL → Debezium',
       events: result.events,
