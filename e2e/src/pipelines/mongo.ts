@@ -1,6 +1,6 @@
 /**
- * Pipeline 2: MongoDB-shaped Debezium events (the generator) → Kafka → 2 ingestors → committer (leader + standby)
- * → Delta tables. Four collections, one per capture mode, in both JSON dialect families with and without schemas:
+ * Pipeline 2: MongoDB-shaped Debezium events (the generator) → Kafka → ingestors (two default ones, one per other
+ * setting below) → committer (leader + standby) → Delta tables. Four collections, one per capture mode, in both JSON dialect families with and without schemas:
  * the snapshot, then a stream of inserts, partial updates, replaces and deletes with documents that grow fields over
  * time. Returns every problem found: each changelog table must hold every event exactly once, read the same by
  * delta-rs and Spark, and replay into exactly what the generator's model of the collection holds; each mirror table
