@@ -46,17 +46,7 @@ function setup(
     config: { ...CONFIG, ...config },
     storage,
     snapshot: (p, fresh) => tables.snapshot(p, fresh),
-    pool: wrapPool(
-      createMaintenancePool({
-        endpoint: s.endpoint,
-        bucket: s.bucket,
-        region: s.committerEnv.MINIO_REGION as string,
-        credentials: {
-          accessKeyId: s.committerEnv.MINIO_ACCESS_KEY as string,
-          secretAccessKey: s.committerEnv.MINIO_SECRET_KEY as string,
-        },
-      }),
-    ),
+    pool: wrapPool(createMaintenancePool(s.s3)),
     logger: pino({ level: 'silent' }),
     metrics,
   });

@@ -126,15 +126,7 @@ describe('tables the committer wrote, read by delta-rs and Spark', { timeout: 30
       },
       storage: fenced,
       snapshot: (p, fresh) => tables.snapshot(p, fresh),
-      pool: createMaintenancePool({
-        endpoint: s.endpoint,
-        bucket: s.bucket,
-        region: s.committerEnv.MINIO_REGION as string,
-        credentials: {
-          accessKeyId: s.committerEnv.MINIO_ACCESS_KEY as string,
-          secretAccessKey: s.committerEnv.MINIO_SECRET_KEY as string,
-        },
-      }),
+      pool: createMaintenancePool(s.s3),
       logger: pino({ level: 'silent' }),
       metrics: createMetrics({ defaultMetrics: false }),
     });

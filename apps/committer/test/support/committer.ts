@@ -18,17 +18,7 @@ export function deltaCommitter(
   options: { typeWidening?: WideningMode; properties?: Record<string, string>; mirror?: MirrorSetup } = {},
 ) {
   const s = stack();
-  const storage = new FencedStorage(
-    createS3Storage({
-      endpoint: s.endpoint,
-      bucket: s.bucket,
-      region: s.committerEnv.MINIO_REGION as string,
-      credentials: {
-        accessKeyId: s.committerEnv.MINIO_ACCESS_KEY as string,
-        secretAccessKey: s.committerEnv.MINIO_SECRET_KEY as string,
-      },
-    }),
-  );
+  const storage = new FencedStorage(createS3Storage(s.s3));
   const metrics = createMetrics({ defaultMetrics: false });
   const mirrorTables = options.mirror
     ? new MirrorTables({ redisUrl: s.redisUrl, prefix: options.mirror.prefix })

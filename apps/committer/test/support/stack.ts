@@ -21,6 +21,13 @@ export interface Stack {
   readonly committerEnv: Record<string, string>;
   /** Storage rooted at the bucket, for test data files and inspecting tables (unfenced). */
   readonly storage: S3Storage;
+  /** The connection settings the committer's S3 clients take (storage, maintenance pool). */
+  readonly s3: {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
 }
 
 let cached: Stack | undefined;
@@ -36,6 +43,10 @@ export function stack(): Stack {
   const env = process.env as Record<string, string>;
   const bucket = env.DW_S3_BUCKET as string;
   const endpoint = env.DW_S3_ENDPOINT as string;
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+  };
   cached = {
     bucket,
     endpoint,
@@ -55,12 +66,10 @@ export function stack(): Stack {
         region: env.AWS_REGION ?? 'us-east-1',
         forcePathStyle: true,
         maxAttempts: 1,
-        credentials: {
-          accessKeyId: env.AWS_ACCESS_KEY_ID as string,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
-        },
+        credentials,
       },
     }),
+    s3: { endpoint, bucket, region: env.AWS_REGION ?? 'us-east-1', credentials },
   };
   return cached;
 }
