@@ -14,6 +14,8 @@ export const budget = {
   faultEvents: LONG ? 4_000 : 500,
   /** How long each run's stream lasts; the fault lands somewhere in it. */
   streamMs: LONG ? 12_000 : 5_000,
+  /** How long the Kafka broker stays down in the long-outage scenario: past kafkajs' ~40 s of retries. */
+  kafkaOutageMs: 50_000,
   /** How long the S3 server stays down. */
   s3OutageMs: LONG ? 30_000 : 10_000,
 };

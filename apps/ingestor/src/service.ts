@@ -2,7 +2,8 @@
  * The ingestor service: wires configuration, Kafka, S3, the committer and the pipeline together, and runs consumer
  * generations. A generation is one consumer-group membership over a fixed topic list; when the topics matching
  * KAFKA_TOPIC_PATTERN change (kafkajs cannot re-subscribe a running consumer), the generation is drained — buffers
- * flushed and committed — and a new one starts with the new list.
+ * flushed and committed — and a new one starts with the new list. When kafkajs gives up on the cluster (an outage
+ * longer than its retries), the generation ends the same way and a new one starts after a backoff (kafka/crash.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ClientTls, type CommitterClient, createCommitterClient } from '@delta-writer/proto';
@@ -10,6 +11,7 @@ import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CommitterTls, IngestorConfig } from './config/load.js';
 import { createKafka } from './kafka/client.js';
+import { classifyCrash, reconnectDelayMs } from './kafka/crash.js';
 import {
   consumerControl,
   createConsumer,
@@ -38,6 +40,12 @@ export interface ServiceDeps {
   tickMs?: number;
 }
 
+/** How a consumer generation ended: `crash` is set when it did not end by choice. */
+interface GenerationOutcome {
+  crash: unknown;
+  joined: boolean;
+}
+
 /** A commit stalled longer than this makes the instance not ready. */
 const STALL_NOT_READY_MS = 120_000;
 
@@ -52,7 +60,8 @@ export class IngestorService {
   private readonly stopRequested = new AbortController();
   private loop: Promise<void> | undefined;
   private current: { ingestor: Ingestor; source: RunningSource | undefined; joined: boolean } | undefined;
-  private state: 'starting' | 'idle' | 'consuming' | 'stopping' | 'stopped' | 'failed' = 'starting';
+  private state: 'starting' | 'idle' | 'consuming' | 'reconnecting' | 'stopping' | 'stopped' | 'failed' =
+    'starting';
   private drainedCleanly = true;
 
   constructor(private readonly deps: ServiceDeps) {
@@ -156,22 +165,49 @@ export class IngestorService {
     const { config, logger } = this.deps;
     const refreshMs = this.deps.topicRefreshMs ?? 30_000;
     const stop = this.stopRequested.signal;
+    let reconnects = 0;
     while (!stop.aborted) {
-      const topics = await this.topics();
-      if (topics.length === 0) {
-        this.state = 'idle';
-        logger.info({ pattern: config.kafka.topicPattern.source }, 'no topic to consume yet; waiting');
-        started();
-        await sleep(refreshMs, undefined, { signal: stop }).catch(() => undefined);
+      let outcome: GenerationOutcome;
+      try {
+        const topics = await this.topics();
+        if (topics.length === 0) {
+          this.state = 'idle';
+          reconnects = 0;
+          logger.info({ pattern: config.kafka.topicPattern.source }, 'no topic to consume yet; waiting');
+          started();
+          await sleep(refreshMs, undefined, { signal: stop }).catch(() => undefined);
+          continue;
+        }
+        outcome = await this.generation(topics, started, refreshMs);
+      } catch (err) {
+        outcome = { crash: err, joined: false };
+      }
+      if (outcome.crash === undefined || stop.aborted) {
+        reconnects = 0;
         continue;
       }
-      await this.generation(topics, started, refreshMs);
+      if (classifyCrash(outcome.crash) === 'fatal') throw outcome.crash;
+      // A generation that got into the group was a working connection: its crash starts the backoff afresh.
+      reconnects = outcome.joined ? 1 : reconnects + 1;
+      const delayMs = reconnectDelayMs(reconnects);
+      this.state = 'reconnecting';
+      this.metrics.kafkaReconnects.inc();
+      logger.warn(
+        { err: outcome.crash, attempt: reconnects, delayMs },
+        'lost Kafka; starting a new consumer generation after a pause',
+      );
+      started();
+      await sleep(delayMs, undefined, { signal: stop }).catch(() => undefined);
     }
     this.state = 'stopped';
   }
 
   /** Runs one consumer generation until the topics change, a stop is requested, or the consumer crashes. */
-  private async generation(topics: string[], started: () => void, refreshMs: number): Promise<void> {
+  private async generation(
+    topics: string[],
+    started: () => void,
+    refreshMs: number,
+  ): Promise<GenerationOutcome> {
     const { config, logger } = this.deps;
     const stop = this.stopRequested.signal;
     const consumer = createConsumer(this.kafka, {
@@ -218,12 +254,20 @@ export class IngestorService {
     this.current = current;
     this.state = 'consuming';
     logger.info({ topics }, 'starting a consumer generation');
-    const source = await runSource(
-      consumer,
-      ingestor,
-      { groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, topics },
-      logger,
-    );
+    let source: RunningSource;
+    try {
+      source = await runSource(
+        consumer,
+        ingestor,
+        { groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, topics },
+        logger,
+      );
+    } catch (err) {
+      // Nothing was fetched yet, so there is nothing to drain.
+      await consumer.disconnect().catch(() => undefined);
+      this.current = undefined;
+      return { crash: err, joined: false };
+    }
     current.source = source;
     void source.joined.then(() => {
       current.joined = true;
@@ -252,7 +296,7 @@ export class IngestorService {
         }
       }
     } finally {
-      this.state = crash ? 'failed' : 'stopping';
+      this.state = 'stopping';
       const drained = await ingestor.drain(Math.max(1000, config.shutdownTimeoutMs - 5000));
       this.drainedCleanly &&= drained;
       if (!drained)
@@ -263,7 +307,7 @@ export class IngestorService {
       await source.stop().catch((err) => logger.warn({ err }, 'consumer disconnect failed'));
       this.current = undefined;
     }
-    if (crash) throw crash;
+    return { crash, joined: current.joined };
   }
 
   /** Graceful stop: stop fetching, flush, commit, leave the group. Returns whether everything was committed. */

@@ -1,6 +1,6 @@
 /**
  * The services the pipeline depends on stop and come back while events flow: the S3 server (30 s in the long
- * profile), the Kafka broker, Redis. They run on a private copy of the local stack (deploy/local/stack with its own
+ * profile), the Kafka broker (briefly, and for longer than kafkajs retries), Redis. They run on a private copy of the local stack (deploy/local/stack with its own
  * data folder and ports), so the team's shared stack is never stopped. Every run ends with every event in its table
  * exactly once, read the same by delta-rs and Spark, and all processes alive.
  */
@@ -67,6 +67,14 @@ describe('faults of the services', () => {
       'Kafka broker restarted',
       restartService(stack, 'kafka', briefly(Math.random)),
       budget.runs(3),
+    ));
+
+  it(`Kafka broker down for ${budget.kafkaOutageMs / 1000} s, longer than the clients' retries`, () =>
+    scenario(
+      'kafka-outage',
+      'Kafka broker down past the retries',
+      restartService(stack, 'kafka', () => budget.kafkaOutageMs),
+      budget.runs(2),
     ));
 
   it('Redis restarted (the lease and term are lost with it)', () =>

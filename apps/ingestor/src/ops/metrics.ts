@@ -86,6 +86,11 @@ export function createMetrics() {
       help: 'Failed Kafka offset commits (harmless: Delta holds the committed offsets; a restart re-seeks from it)',
       registers: [registry],
     }),
+    kafkaReconnects: new Counter({
+      name: 'dw_ingestor_kafka_reconnects_total',
+      help: 'Consumer generations restarted after kafkajs gave up on the cluster (a broker outage longer than its retries)',
+      registers: [registry],
+    }),
     bufferedBytes: new Gauge({
       name: 'dw_ingestor_buffered_bytes',
       help: 'Bytes in partition buffers',
