@@ -65,18 +65,25 @@ for p = 1, nPaths do
   ids[p] = id
 end
 local nSet = tonumber(ARGV[i]); i = i + 1
+local hset, zrem, zadd, gone = {}, {}, {}, {}
 for s = 1, nSet do
   local key, value, score = ARGV[i], ARGV[i + 1], ARGV[i + 2]; i = i + 3
   local bar = string.find(value, '|', 1, true)
-  redis.call('HSET', KEYS[2], key, ids[tonumber(string.sub(value, 1, bar - 1))] .. string.sub(value, bar))
-  if score == '-' then redis.call('ZREM', KEYS[5], key) else redis.call('ZADD', KEYS[5], score, key) end
+  hset[#hset + 1] = key
+  hset[#hset + 1] = ids[tonumber(string.sub(value, 1, bar - 1))] .. string.sub(value, bar)
+  if score == '-' then zrem[#zrem + 1] = key else zadd[#zadd + 1] = score; zadd[#zadd + 1] = key end
 end
 local nRemove = tonumber(ARGV[i]); i = i + 1
-for r = 1, nRemove do
-  redis.call('HDEL', KEYS[2], ARGV[i])
-  redis.call('ZREM', KEYS[5], ARGV[i])
-  i = i + 1
+for r = 1, nRemove do gone[r] = ARGV[i]; i = i + 1 end
+-- One command per slice instead of one per entry; slices because unpack's stack is limited.
+local function each(cmd, key, list)
+  for s = 1, #list, 1000 do redis.call(cmd, key, unpack(list, s, math.min(#list, s + 999))) end
 end
+each('HSET', KEYS[2], hset)
+each('ZADD', KEYS[5], zadd)
+each('ZREM', KEYS[5], zrem)
+each('ZREM', KEYS[5], gone)
+each('HDEL', KEYS[2], gone)
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 'version', ARGV[4])
   redis.call('HDEL', KEYS[1], 'pending')

@@ -58,10 +58,14 @@ export async function prepareMirrorCommit(
   options: MirrorCommitOptions,
 ): Promise<PreparedMirrorCommit> {
   const sync = await syncIndex(index, snapshot, { ...options.sync, term: options.term });
-  const rows: BatchRow[] = files.flatMap((f) => {
+  const rows: BatchRow[] = [];
+  for (const f of files) {
     if (f.rows.length === 0) throw new Error(`mirror file ${f.add.path} has no rows`);
-    return f.rows.map((r, row) => ({ ...r, file: f.add.path, row }));
-  });
+    const file = f.add.path;
+    f.rows.forEach((r, row) => {
+      rows.push({ key: r.key, version: r.version, op: r.op, base: r.base, from: r.from, file, row });
+    });
+  }
   const stored = await index.lookup([...new Set(rows.map((r) => r.key))]);
   const plan = planMirrorBatch(rows, stored, { now: options.now });
   if (plan.conflicts.length > 0) return { kind: 'conflicts', plan, sync };

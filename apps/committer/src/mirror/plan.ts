@@ -112,14 +112,18 @@ export function planMirrorBatch(
   // The newest row of each key in the batch; ties keep the earlier row (input order is manifest then row order).
   const winners = new Map<string, BatchRow>();
   const byKey = new Map<string, BatchRow[]>();
-  const seen = new Set<string>();
+  const seen = new Map<string, Set<number>>(); // rows per file
   for (const r of rows) {
     const same = byKey.get(r.key);
     if (same) same.push(r);
     else byKey.set(r.key, [r]);
-    const at = `${r.file}\u0000${r.row}`;
-    if (seen.has(at)) throw new Error(`row ${r.row} of ${r.file} appears twice in the batch`);
-    seen.add(at);
+    let inFile = seen.get(r.file);
+    if (!inFile) {
+      inFile = new Set();
+      seen.set(r.file, inFile);
+    }
+    if (inFile.has(r.row)) throw new Error(`row ${r.row} of ${r.file} appears twice in the batch`);
+    inFile.add(r.row);
     const best = winners.get(r.key);
     if (!best) winners.set(r.key, r);
     else if (supersedes(r.version, best.version)) {
@@ -220,6 +224,7 @@ function baseConflict(
  * must not both go through: the second one missed the first one's change.)
  */
 function chainConflict(rows: readonly BatchRow[], old: IndexEntry | undefined): BaseConflict | undefined {
+  if (!rows.some((r) => r.base !== undefined)) return undefined; // full documents: nothing was patched
   const chain = rows
     .filter((r) => !old || supersedes(r.version, old.version))
     .sort((a, b) => compareVersion(a.version, b.version));

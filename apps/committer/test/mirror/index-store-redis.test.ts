@@ -137,6 +137,31 @@ describe('RedisKeyIndex (real Redis at REDIS_URL)', () => {
     expect(await index.state()).toEqual({ tableId: 't1', version: 1, term: 1, pending: false });
   });
 
+  it('writes a chunk of thousands of entries, tombstones and removals at once (commands in slices)', async () => {
+    const { index } = await fresh(); // default chunk: 2000 entries per script, more than one command slice
+    const first = new Map(
+      Array.from({ length: 2000 }, (_, i) => [
+        `k${i}`,
+        entry(`f${i % 3}.parquet`, i, String(i), i % 2 === 0, i),
+      ]),
+    );
+    await index.apply({ set: first }, move(-1, 0));
+    expect(await all(index)).toEqual(first);
+    expect((await index.expiredTombstones(1e15, 5000)).length).toBe(1000);
+    // revive 600 tombstones, tombstone 700 live keys, remove 1300 others
+    const next = new Map<string, IndexEntry>();
+    for (let i = 0; i < 1200; i += 2) next.set(`k${i}`, entry('g.parquet', i, String(5000 + i)));
+    for (let i = 1; i < 1400; i += 2) next.set(`k${i}`, entry('g.parquet', i, String(5000 + i), true, 7));
+    const remove = Array.from({ length: 1300 }, (_, i) => `k${700 + i}`).filter((k) => !next.has(k));
+    await index.apply({ set: next, remove }, move(0, 1));
+    const want = new Map(first);
+    for (const [k, e] of next) want.set(k, e);
+    for (const k of remove) want.delete(k);
+    expect(await all(index)).toEqual(want);
+    const tombs = [...want].filter(([, e]) => e.deleted).map(([k]) => k);
+    expect((await index.expiredTombstones(1e15, 5000)).sort()).toEqual(tombs.sort());
+  });
+
   it('replaces everything on a rebuild', async () => {
     const { index } = await fresh();
     await index.apply({ set: new Map([['old', entry('f', 0, '1', true)]]) }, move(-1, 0));

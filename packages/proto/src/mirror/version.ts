@@ -30,23 +30,39 @@ export function compactSeq(text: string): string {
     .join('.');
 }
 
-function compareDigits(a: string, b: string): number {
-  const x = a.replace(/^0+(?=\d)/, '');
-  const y = b.replace(/^0+(?=\d)/, '');
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** Compares two sequence texts part by part; a missing part counts as 0 (as bson-arrow's `compareSequence`). */
+/**
+ * Compares two sequence texts part by part; a missing part counts as 0 (as bson-arrow's `compareSequence`). Every
+ * mirror row's version goes through here, several times per commit, so it walks the texts in place: no split, no
+ * regex, no strings allocated.
+ */
 export function compareSeq(a: string, b: string): number {
   if (a === b) return 0;
-  const pa = a.split('.');
-  const pb = b.split('.');
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const c = compareDigits(pa[i] ?? '0', pb[i] ?? '0');
-    if (c !== 0) return c;
+  let i = 0;
+  let j = 0;
+  while (i <= a.length || j <= b.length) {
+    const ie = partEnd(a, i);
+    const je = partEnd(b, j);
+    let x = i;
+    let y = j;
+    while (x < ie && a.charCodeAt(x) === 48) x++;
+    while (y < je && b.charCodeAt(y) === 48) y++;
+    // Without leading zeros, a longer run of digits is the larger number; equal lengths compare digit by digit.
+    if (ie - x !== je - y) return ie - x < je - y ? -1 : 1;
+    for (; x < ie; x++, y++) {
+      const d = a.charCodeAt(x) - b.charCodeAt(y);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    i = ie + 1;
+    j = je + 1;
   }
   return 0;
+}
+
+/** End of the part starting at `from` (a text already consumed has only empty parts left). */
+function partEnd(text: string, from: number): number {
+  if (from > text.length) return from;
+  const dot = text.indexOf('.', from);
+  return dot < 0 ? text.length : dot;
 }
 
 /** Negative when `a` is older than `b`, positive when newer, 0 when neither replaces the other. */

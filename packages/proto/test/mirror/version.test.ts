@@ -26,6 +26,21 @@ describe('source sequences', () => {
     );
   });
 
+  it('compare near values alike: equal parts, shared prefixes, any padding, missing parts', () => {
+    const small = fc.array(fc.bigInt({ min: 0n, max: 12n }), { minLength: 1, maxLength: 4 });
+    const text = (p: bigint[], pad: number[]) =>
+      p.map((x, i) => '0'.repeat(pad[i % pad.length] ?? 0) + x.toString()).join('.');
+    const pads = fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(small, small, pads, pads, (a, b, pa, pb) => {
+        const want = referenceCompare(a, b);
+        expect(compareSeq(text(a, pa), text(b, pb))).toBe(want);
+        expect(compareSeq(text(b, pb), text(a, pa))).toBe(want === 0 ? 0 : -want);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('compacts without changing the value and refuses garbage', () => {
     expect(compactSeq('00000000001700000000000.00000000000000000000')).toBe('1700000000000.0');
     expect(() => compactSeq('12.x')).toThrow(/invalid source sequence/);
