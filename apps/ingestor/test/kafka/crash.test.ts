@@ -13,6 +13,9 @@ const KafkaJSNonRetriableError = k.KafkaJSNonRetriableError as Ctor;
 const KafkaJSNumberOfRetriesExceeded = k.KafkaJSNumberOfRetriesExceeded as Ctor;
 const KafkaJSProtocolError = k.KafkaJSProtocolError as Ctor;
 const KafkaJSSASLAuthenticationError = k.KafkaJSSASLAuthenticationError as Ctor;
+/** A broker's error answer, as kafkajs raises it (protocol/error.js: type, code, retriable from its table). */
+const protocolError = (type: string, code: number, retriable: boolean) =>
+  new KafkaJSProtocolError({ type, code, retriable, message: type });
 const wrapped = (e: Error) => new KafkaJSNonRetriableError(e, { cause: (e as { cause?: Error }).cause ?? e });
 
 describe('classifyCrash', () => {
@@ -30,29 +33,14 @@ describe('classifyCrash', () => {
   it('stops on refused credentials and ACLs, however deeply wrapped', () => {
     const sasl = new KafkaJSSASLAuthenticationError('SASL PLAIN authentication failed');
     expect(classifyCrash(wrapped(sasl))).toBe('fatal');
-    const acl = new KafkaJSProtocolError({
-      type: 'GROUP_AUTHORIZATION_FAILED',
-      code: 30,
-      retriable: false,
-      message: 'Not authorized to access group',
-    });
+    const acl = protocolError('GROUP_AUTHORIZATION_FAILED', 30, false);
     expect(classifyCrash(wrapped(wrapped(acl)))).toBe('fatal');
   });
 
   it('reconnects on a retriable protocol error, stops on an invalid request', () => {
-    const loading = new KafkaJSProtocolError({
-      type: 'COORDINATOR_LOAD_IN_PROGRESS',
-      code: 14,
-      retriable: true,
-      message: "The coordinator is loading and hence can't process requests",
-    });
+    const loading = protocolError('COORDINATOR_LOAD_IN_PROGRESS', 14, true);
     expect(classifyCrash(wrapped(loading))).toBe('reconnect');
-    const invalid = new KafkaJSProtocolError({
-      type: 'INVALID_SESSION_TIMEOUT',
-      code: 26,
-      retriable: false,
-      message: 'The session timeout is not within the range allowed by the broker',
-    });
+    const invalid = protocolError('INVALID_SESSION_TIMEOUT', 26, false);
     expect(classifyCrash(wrapped(invalid))).toBe('fatal');
   });
 
