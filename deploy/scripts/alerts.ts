@@ -65,6 +65,13 @@ export function renderAlerts(): string {
           'Kafka deleted records before they were ingested (retention shorter than an outage): those changes are lost.',
         ),
         rule(
+          'DeltaWriterKafkaUnreachable',
+          `sum(increase(${m('dw_ingestor_kafka_reconnects_total')}[10m])) > 2`,
+          '10m',
+          'warning',
+          'Ingestors keep losing Kafka and reconnecting; nothing is consumed meanwhile (check the brokers and the network; runbook: Health at a glance).',
+        ),
+        rule(
           'DeltaWriterIngestorMemoryHigh',
           `${m('dw_ingestor_process_resident_memory_bytes')} > 0.9 * 512 * 1024 * 1024`,
           '10m',

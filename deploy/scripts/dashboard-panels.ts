@@ -104,7 +104,7 @@ export const ROWS: readonly { title: string; panels: readonly Panel[] }[] = [
       {
         title: 'Refusals, resets and gaps',
         description:
-          'Committer refusals by reason; partitions re-positioned from the table; offsets lost to Kafka retention; failed Kafka offset commits (harmless).',
+          'Committer refusals by reason; partitions re-positioned from the table; offsets lost to Kafka retention; failed Kafka offset commits (harmless); consumer generations restarted after a Kafka outage.',
         unit: 'ops',
         targets: [
           { expr: rate('dw_ingestor_commit_refusals_total', 'reason'), legend: 'refused {{reason}}' },
@@ -119,6 +119,10 @@ export const ROWS: readonly { title: string; panels: readonly Panel[] }[] = [
           {
             expr: `sum(rate(dw_ingestor_kafka_offset_commit_failures_total{${ns}}[$__rate_interval]))`,
             legend: 'Kafka offset commit failures',
+          },
+          {
+            expr: `sum(rate(dw_ingestor_kafka_reconnects_total{${ns}}[$__rate_interval]))`,
+            legend: 'Kafka reconnects',
           },
         ],
       },
