@@ -56,7 +56,13 @@ describe('classifyCrash', () => {
     const b = new KafkaJSConnectionError('b') as Error & { cause?: unknown };
     a.cause = b;
     b.cause = a;
-    expect(['reconnect', 'fatal']).toContain(classifyCrash(a));
+    // the walk stops at the repeat: b is the innermost error seen, a connection error
+    expect(classifyCrash(a)).toBe('reconnect');
+    const ours = new TypeError('bug') as Error & { cause?: unknown };
+    const outer = new KafkaJSConnectionError('outer') as Error & { cause?: unknown };
+    outer.cause = ours;
+    ours.cause = outer;
+    expect(classifyCrash(outer)).toBe('fatal');
   });
 });
 
