@@ -39,6 +39,8 @@ export function createMaintenancePool(storage: StorageSettings): MaintenancePool
     minThreads: 0,
     maxThreads: 1,
     idleTimeout: 10_000,
+    // In submission order: without it piscina moves a task it could not hand to the busy worker to the back.
+    stricterFIFO: true,
   });
   return {
     checkpoint: (task) => pool.run({ kind: 'checkpoint', ...task }) as Promise<CheckpointOutput>,

@@ -57,6 +57,9 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
+      // Batches commit in the order they were sealed, so a task overtaken in the queue holds back every commit after
+      // it. Without this piscina puts a task it could not hand to a busy worker at the back of the queue.
+      stricterFIFO: true,
       // A hard heap limit makes V8 collect before the heap grows, instead of keeping what the largest task needed.
       ...(options.maxHeapBytes && {
         resourceLimits: { maxOldGenerationSizeMb: Math.ceil(options.maxHeapBytes / 2 ** 20) },

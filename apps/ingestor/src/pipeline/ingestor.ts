@@ -226,6 +226,8 @@ export class Ingestor {
       const now = this.now();
       for (const m of batch.messages.slice(i, i + maxPollRecords)) {
         const record = toBufferedRecord(m);
+        if (buffer.fullBeforeAppend(record.bytes, record.offset, flush, state.highWatermark))
+          this.flush(state, 'backlog');
         const oversized = (m.value?.length ?? 0) > maxRecordBytes;
         const result = buffer.append(
           record,
@@ -273,9 +275,13 @@ export class Ingestor {
       return;
     }
     const started = this.now();
-    const { metrics } = this.deps;
+    const { metrics, logger } = this.deps;
+    const where = { topic: batch.topic, partition: batch.partition };
+    logger.debug({ ...where, reason, records: batch.records.length, bytes: batch.bytes }, 'sealed a batch');
     const ready = prepareBatch(batch, this.flushDeps(state.key), state.abort.signal).then((r) => {
-      metrics.flushSeconds.observe({ reason }, (this.now() - started) / 1000);
+      const seconds = (this.now() - started) / 1000;
+      metrics.flushSeconds.observe({ reason }, seconds);
+      logger.debug({ ...where, seconds }, 'batch files written');
       return r;
     });
     ready.catch(() => undefined); // the queues observe the outcome

@@ -80,6 +80,16 @@ export class PartitionBuffer implements TopicPartition {
     return undefined;
   }
 
+  /**
+   * Whether a catching-up partition should be sealed before a record of `bytes` (at `offset`) goes in, because it
+   * would carry the buffer past `backlogBytes`. Sealing after crossing would make a batch slightly larger than one
+   * encoder chunk: its small last chunk then waits behind every other partition's chunk, and so does its commit.
+   */
+  fullBeforeAppend(bytes: number, offset: bigint, t: FlushThresholds, highWatermark?: bigint): boolean {
+    if (this.isEmpty || !t.backlogBytes || this.bytes + bytes <= t.backlogBytes) return false;
+    return highWatermark !== undefined && offset + 1n < highWatermark;
+  }
+
   /** Closes the current records into a batch and starts the next range right after it. */
   seal(now: number): SealedBatch | undefined {
     if (this.last === undefined || this.next === undefined) return undefined;

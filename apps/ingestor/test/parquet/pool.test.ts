@@ -70,6 +70,21 @@ describe('createEncoderPool', () => {
     expect(pool.pending).toBe(0);
   });
 
+  it('runs queued tasks in the order they were submitted', async () => {
+    // Batches commit in the order they were sealed: a task overtaken in the queue holds back every commit after it.
+    const pool = createEncoderPool({ threads: 1 });
+    pools.push(pool);
+    const done: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        pool
+          .encode({ ipc: tableToIPC(sampleTable(k % 2 === 0 ? 2000 : 50, k), 'stream'), compression: 'zstd' })
+          .then(() => done.push(k)),
+      ),
+    );
+    expect(done).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('replaces its workers when their wasm heap exceeds the limit, without losing tasks', async () => {
     const pool = createEncoderPool({ threads: 1, maxWasmHeapBytes: 1 });
     pools.push(pool);

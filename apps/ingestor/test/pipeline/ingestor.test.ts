@@ -219,14 +219,18 @@ describe('Ingestor', () => {
   it('flushes at the backlog size while the partition is behind, and waits for the age once caught up', async () => {
     const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 1000, maxAgeMs: 1000, backlogBytes: 1 } });
     await h.assign(0);
-    // a fetch of the first two records of ten: behind, so flushed at once
+    // a fetch of the first two records of ten: behind, so flushed at once — each record alone, since two would
+    // exceed the backlog size (a backlog batch never grows past it, unless one record does)
     await h.ingestor.handleBatch({ ...h.fetched(0, 0, [doc(0), doc(1)]), highWatermark: '10' }, heartbeat);
-    await h.commits(1);
-    expect(h.table()?.commits[0]?.sourceRanges[0]).toMatchObject({ firstOffset: 0, lastOffset: 1 });
+    await h.commits(2);
+    expect(h.table()?.commits.map((c) => c.sourceRanges[0])).toMatchObject([
+      { firstOffset: 0, lastOffset: 0 },
+      { firstOffset: 1, lastOffset: 1 },
+    ]);
     // the last records: caught up, so they wait for the age like any live traffic
     await h.ingestor.handleBatch(h.fetched(0, 2, [doc(2), doc(3)]), heartbeat);
     await h.idle();
-    expect(h.table()?.commits).toHaveLength(1);
+    expect(h.table()?.commits).toHaveLength(2);
   });
 
   it('skips records delivered again after a retry', async () => {

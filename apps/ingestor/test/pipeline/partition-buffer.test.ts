@@ -78,6 +78,48 @@ describe('PartitionBuffer', () => {
     expect(b.due(1000, t, 3n)).toBe('age');
   });
 
+  it('is full before a record that would carry a catching-up buffer past the backlog size', () => {
+    const t = { ...thresholds, backlogBytes: 30 };
+    const b = new PartitionBuffer('t', 0, route, 1);
+    expect(b.fullBeforeAppend(40, 0n, t, 100n)).toBe(false); // empty: a record larger than the size goes alone
+    b.append(rec(0, 20), 0);
+    expect(b.fullBeforeAppend(10, 1n, t, 100n)).toBe(false); // exactly 30
+    expect(b.fullBeforeAppend(11, 1n, t, 100n)).toBe(true);
+    expect(b.fullBeforeAppend(11, 1n, t, 2n)).toBe(false); // offset 1 is the last one: caught up
+    expect(b.fullBeforeAppend(11, 1n, t)).toBe(false); // end offset unknown
+    expect(b.fullBeforeAppend(11, 1n, { ...t, backlogBytes: 0 }, 100n)).toBe(false); // off
+  });
+
+  it('seals backlog batches no larger than the backlog size unless one record is (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 80 }),
+        (sizes, limit) => {
+          const t = { maxBytes: 1 << 30, maxRows: 1 << 30, maxAgeMs: 1 << 30, backlogBytes: limit };
+          const end = BigInt(sizes.length + 1); // one more record waits in Kafka: always behind
+          const b = new PartitionBuffer('t', 0, route, 1);
+          const batches: number[][] = [];
+          const seal = () => {
+            const batch = b.seal(0);
+            if (batch) batches.push(batch.records.map((r) => r.bytes));
+          };
+          sizes.forEach((size, i) => {
+            if (b.fullBeforeAppend(size, BigInt(i), t, end)) seal();
+            b.append(rec(i, size), 0);
+            if (b.due(0, t, end) === 'backlog') seal();
+          });
+          seal();
+          expect(batches.flat()).toEqual(sizes);
+          for (const batch of batches) {
+            const total = batch.reduce((n, x) => n + x, 0);
+            expect(total <= limit || batch.length === 1).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
   it('carries the gap acknowledgement into the first range only', () => {
     const b = new PartitionBuffer('t', 0, route, 1, { offset: 100n, gapAcknowledged: true });
     b.append(rec(100), 0);
