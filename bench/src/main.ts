@@ -1,8 +1,8 @@
 /**
  * `pnpm bench`: the end-to-end benchmark report on the local stack (`./dw stack up`). Prints progress on stderr and
- * a summary table on stdout, and writes bench/results/<date>.md and .png. Settings: bench/src/config.ts (README).
+ * a summary table on stdout, and writes bench/results/<date>.md and .png (<date>-2, … for later runs of the day). Settings: bench/src/config.ts (README).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { runLatency } from './latency.js';
 import { machineFacts } from './machine.js';
 import { summarize } from './profile-summary.js';
 import { Progress } from './progress.js';
-import { type Figure, renderMarkdown, summaryTable } from './report.js';
+import { type Figure, renderMarkdown, reportName, summaryTable } from './report.js';
 import { parseGroupCommit, parseMirrorUpsert, runCommitterBench } from './reused.js';
 import { runUpsert } from './upsert.js';
 
@@ -380,16 +380,17 @@ machine.loadEnd = loadavg();
 const report = assembleReport(config, machine, figures, notes, Date.now() - started);
 const outDir = config.out ?? join(ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
-const png = join(outDir, `${date}.png`);
-let chart: string | undefined = `${date}.png`;
+const name = reportName(date, (n) => existsSync(join(outDir, `${n}.md`)));
+const png = join(outDir, `${name}.png`);
+let chart: string | undefined = `${name}.png`;
 try {
-  drawChart(ROOT, report, join(outDir, `${date}.chart.json.tmp`), png);
+  drawChart(ROOT, report, join(outDir, `${name}.chart.json.tmp`), png);
 } catch (err) {
   chart = undefined;
   process.stderr.write(`bench: no chart: ${(err as Error).message}\n`);
 }
-writeFileSync(join(outDir, `${date}.md`), renderMarkdown(report, chart));
+writeFileSync(join(outDir, `${name}.md`), renderMarkdown(report, chart));
 console.log(`\n${summaryTable(report)}\n`);
 if (config.profileDir) console.log(`${summarize(config.profileDir)}\n`);
-console.log(`report: ${join(outDir, `${date}.md`)}${chart ? `, chart: ${png}` : ''}`);
+console.log(`report: ${join(outDir, `${name}.md`)}${chart ? `, chart: ${png}` : ''}`);
 process.exit(failures > 0 ? 1 : 0);

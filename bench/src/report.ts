@@ -180,3 +180,9 @@ export function renderMarkdown(report: BenchReport, chartFile: string | undefine
   if (report.notes.length > 0) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }
+
+/** `<date>`, or `<date>-2`, `-3`, … when a report of that day is already there: a second run never overwrites one. */
+export function reportName(date: string, taken: (name: string) => boolean): string {
+  if (!taken(date)) return date;
+  for (let n = 2; ; n++) if (!taken(`${date}-${n}`)) return `${date}-${n}`;
+}

@@ -6,6 +6,7 @@ import {
   figureLine,
   formatValue,
   renderMarkdown,
+  reportName,
   summaryTable,
   verdict,
 } from '../src/report.js';
@@ -186,5 +187,19 @@ describe("parsing the committer benches' output", () => {
       },
     ]);
     expect(() => parseMirrorUpsert('')).toThrow(/no result line/);
+  });
+});
+
+describe('reportName', () => {
+  it('takes the date, then the first free numbered name of that day', () => {
+    const taken = new Set<string>();
+    const next = () => {
+      const name = reportName('2026-11-27', (n) => taken.has(n));
+      taken.add(name);
+      return name;
+    };
+    expect([next(), next(), next()]).toEqual(['2026-11-27', '2026-11-27-2', '2026-11-27-3']);
+    taken.delete('2026-11-27-2');
+    expect(next()).toBe('2026-11-27-2');
   });
 });
