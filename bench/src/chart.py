@@ -47,9 +47,11 @@ def main(src: str, out: str) -> None:
         for y, v in enumerate(values):
             x = v * 1.05 if log else v + top * 0.01
             ax.text(x, y, label(v), va="center", fontsize=9)
-        for g in sorted(set(goals)):
+        # Goals close together (1 and 2 ingestors) would print their labels over each other: alternate the heights.
+        for k, g in enumerate(sorted(set(goals))):
             ax.axvline(g, color="#C44E52", linestyle="--", linewidth=1)
-            ax.text(g, 0.02, f" goal {label(g)}", color="#C44E52", fontsize=8, transform=ax.get_xaxis_transform())
+            ax.text(g, 0.02 + 0.07 * (k % 2), f" goal {label(g)}", color="#C44E52", fontsize=8,
+                    transform=ax.get_xaxis_transform())
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     fig.suptitle(spec["title"], fontsize=13, x=0.01, ha="left")
