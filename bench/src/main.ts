@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: the end-to-end benchmark report on the local stack (`./dw stack up`). Prints progress on stderr and
- * a summary table on stdout, and writes bench/results/<date>.md and .png (<date>-2, … for later runs of the day). Settings: bench/src/config.ts (README).
+ * a summary table on stdout, and writes bench/results/<date>.md and .png (<date>-2, … for later runs of the day).
+ * Settings: bench/src/config.ts (README).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
