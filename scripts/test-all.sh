@@ -11,6 +11,7 @@ step build
 pnpm turbo run build --output-logs=errors-only
 step lint
 pnpm biome check .
+bash scripts/check-no-outside-data.sh
 step typecheck
 pnpm turbo run typecheck --output-logs=errors-only
 

@@ -1,5 +1,5 @@
-// CPU profiles of a service process and its worker threads, for `--profile`: Node 20 refuses `--cpu-prof` in
-// NODE_OPTIONS, and the harness starts the services itself, so this preload (NODE_OPTIONS=--import <this file>)
+// CPU profiles of a service process and its worker threads, for `--profile`: `--cpu-prof` writes its profile only
+// at a clean exit (Node 20 refused it in NODE_OPTIONS outright), and the harness starts the services itself, so this preload (NODE_OPTIONS=--import <this file>)
 // profiles the thread through the inspector and writes a `.cpuprofile` every 5 s (stop, write, start again): a
 // thread that is terminated without an exit event still leaves its profile. Worker threads do not run NODE_OPTIONS
 // preloads, so in the main thread `Worker` is wrapped to load this file first in every new thread (piscina looks

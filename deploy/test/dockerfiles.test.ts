@@ -76,11 +76,11 @@ describe.each(apps)('apps/$name/Dockerfile', ({ name, schema, ports }) => {
   const runtimeStart = instructions.findIndex((i) => i.op === 'FROM' && / AS runtime$/i.test(i.args));
   const runtime = instructions.slice(runtimeStart);
 
-  it('is multi-stage on the pinned Node 20 slim image, and runs as an unprivileged user', () => {
+  it('is multi-stage on the pinned Node 24 LTS slim image, and runs as an unprivileged user', () => {
     const image = ['$', '{NODE_IMAGE}'].join('');
     expect(stages.map((s) => s.args)).toEqual([`${image} AS build`, `${image} AS runtime`]);
     const arg = instructions.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='));
-    expect(arg?.args).toMatch(/^NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    expect(arg?.args).toMatch(/^NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
     const user = runtime.filter((i) => i.op === 'USER').at(-1);
     expect(user?.args).toMatch(/^[1-9]\d*:[1-9]\d*$/);
   });

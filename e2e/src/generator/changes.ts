@@ -2,7 +2,7 @@
  * A change to a MongoDB collection and the Kafka record the Debezium MongoDB connector writes for it, in the
  * connector's configured dialect. The envelope and key text come from bson-arrow's encoder (checked byte for byte
  * against real captures); this module decides which parts an event carries, per capture mode, as the connector
- * does (docs/debezium-formats.md §2.3 in ../shared).
+ * does (docs/debezium-formats.md §2.3).
  */
 import {
   type BsonDocument,

@@ -1,6 +1,6 @@
 /**
  * The generator writes what the Debezium MongoDB connector writes: checked against the real captures in
- * ../shared/fixtures/debezium (byte for byte where the capture is the converter's own text, field for field where
+ * testdata/debezium (byte for byte where the capture is the converter's own text, field for field where
  * the capture was re-serialized), so it cannot drift from the format the ingestor must read.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { CollectionModel, OplogClock } from '../../src/generator/model.js';
 import { Random } from '../../src/generator/random.js';
 import { REPO_ROOT } from '../../src/harness/paths.js';
 
-const FIXTURES = join(REPO_ROOT, '..', 'shared', 'fixtures', 'debezium');
+const FIXTURES = join(REPO_ROOT, 'testdata', 'debezium');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8').trim();
 
 function decoded(value: string, key: string | null = null): ChangeEvent {

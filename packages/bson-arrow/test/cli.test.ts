@@ -5,9 +5,9 @@ import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { splitMessages } from '../src/cli/input.js';
 import { main } from '../src/cli.js';
-import { SHARED } from './helpers.js';
+import { TESTDATA } from './helpers.js';
 
-const fixturePath = (name: string) => join(SHARED, 'fixtures', 'debezium', name);
+const fixturePath = (name: string) => join(TESTDATA, 'debezium', name);
 
 async function run(args: string[]) {
   const out: string[] = [];

@@ -3,7 +3,7 @@ import { decodeBson, encodeBson } from '../src/bson/codec.js';
 import { parseExtendedJson } from '../src/ejson/parse.js';
 import { stringifyExtendedJson } from '../src/ejson/stringify.js';
 import { DecodeError } from '../src/errors.js';
-import { normalizeJsonText, sharedDir, sharedFile } from './helpers.js';
+import { normalizeJsonText, testdataDir, testdataFile } from './helpers.js';
 
 interface ValidCase {
   description: string;
@@ -21,7 +21,7 @@ interface CorpusFile {
   parseErrors?: { description: string; string: string }[];
 }
 
-const files = sharedDir('fixtures', 'extjson-corpus').filter((f) => f.endsWith('.json'));
+const files = testdataDir('extjson-corpus').filter((f) => f.endsWith('.json'));
 const canonical = (text: string) => stringifyExtendedJson(parseExtendedJson(text), { mode: 'canonical' });
 const relaxed = (text: string) => stringifyExtendedJson(parseExtendedJson(text), { mode: 'relaxed' });
 const hex = (h: string) => Buffer.from(h, 'hex');
@@ -35,7 +35,7 @@ describe('BSON corpus', () => {
   });
 
   for (const file of files) {
-    const corpus = JSON.parse(sharedFile('fixtures', 'extjson-corpus', file)) as CorpusFile;
+    const corpus = JSON.parse(testdataFile('extjson-corpus', file)) as CorpusFile;
     describe(file, () => {
       for (const c of corpus.valid ?? []) {
         it(`valid: ${c.description}`, () => {

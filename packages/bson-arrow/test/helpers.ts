@@ -2,19 +2,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The team's read-only shared material, beside the repository root (`<repo>/../shared`). */
-export const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared');
+/** The repository's test data (`<repo>/testdata`, see its README for where each file came from). */
+export const TESTDATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../../testdata');
 
-export function sharedFile(...parts: string[]): string {
-  return readFileSync(resolve(SHARED, ...parts), 'utf8');
+export function testdataFile(...parts: string[]): string {
+  return readFileSync(resolve(TESTDATA, ...parts), 'utf8');
 }
 
-export function sharedDir(...parts: string[]): string[] {
-  return readdirSync(resolve(SHARED, ...parts)).sort();
+export function testdataDir(...parts: string[]): string[] {
+  return readdirSync(resolve(TESTDATA, ...parts)).sort();
 }
 
 export function fixture(name: string): string {
-  return sharedFile('fixtures', 'debezium', name);
+  return testdataFile('debezium', name);
 }
 
 /**

@@ -6,7 +6,7 @@ import { type EjsonMode, type EjsonStyle, stringifyExtendedJson } from '../src/e
 import { parseTape } from '../src/ejson/tape-parser.js';
 import { DecodeError } from '../src/errors.js';
 import { bsonValue, mongoDocument } from './arbitraries.js';
-import { sharedDir, sharedFile } from './helpers.js';
+import { testdataDir, testdataFile } from './helpers.js';
 
 /** The lossless parser's outcome: its value or its error. */
 function lossless(text: string, options: ParseOptions): { value: BsonValue } | { error: string } {
@@ -299,8 +299,8 @@ describe('tape parser ≡ lossless parser', () => {
   });
 
   it('every BSON corpus text: the same value, and every parse-error vector is rejected', () => {
-    for (const file of sharedDir('fixtures', 'extjson-corpus').filter((f) => f.endsWith('.json'))) {
-      const corpus = JSON.parse(sharedFile('fixtures', 'extjson-corpus', file)) as {
+    for (const file of testdataDir('extjson-corpus').filter((f) => f.endsWith('.json'))) {
+      const corpus = JSON.parse(testdataFile('extjson-corpus', file)) as {
         valid?: Record<string, string>[];
         parseErrors?: { string: string }[];
       };

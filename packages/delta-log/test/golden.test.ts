@@ -1,5 +1,5 @@
 /**
- * Reader conformance on the Delta golden tables (`../shared/conformance/delta-golden/`, see its README).
+ * Reader conformance on the Delta golden tables (`testdata/delta-golden/`, see its README).
  * Every case is accounted for here: compared to `expected/` as a multiset of rows, a negative case that
  * must fail with a clear error, or a case with its own assertions (those without `expected/` data).
  * Nothing is skipped.

@@ -10,7 +10,7 @@ import { createEncoderPool } from '../../src/parquet/pool.js';
 import type { BuildResult, BuiltOutput } from '../../src/pipeline/builder.js';
 import type { BufferedRecord } from '../../src/pipeline/types.js';
 import { mongoRecord } from '../support/mongo-events.js';
-import { sharedDir } from '../support/paths.js';
+import { testdataDir } from '../support/paths.js';
 
 const CHANGELOG = [{ kind: 'changelog' as const, fromIndex: 0 }];
 const only = (r: BuildResult) => r.outputs[0] as BuiltOutput;
@@ -61,10 +61,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
   afterAll(() => builder.close());
 
   it('turns Debezium MongoDB records into a Parquet file with CDC columns, and dead-letters the rest', async () => {
-    const fixture = readFileSync(
-      join(sharedDir, 'fixtures/debezium/mongodb-2.7.0-create-schemaless.json'),
-      'utf8',
-    );
+    const fixture = readFileSync(join(testdataDir, 'debezium/mongodb-2.7.0-create-schemaless.json'), 'utf8');
     const records = [
       record(0, mongoRecord(0).key, mongoRecord(0).value),
       record(1, null, fixture),

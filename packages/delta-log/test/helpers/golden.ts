@@ -6,15 +6,13 @@ import * as A from 'apache-arrow';
 import { readParquet } from '../../src/parquet.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const GOLDEN_SRC = resolve(REPO_ROOT, '../shared/conformance/delta-golden');
+export const GOLDEN_SRC = resolve(REPO_ROOT, 'testdata/delta-golden');
 /** Unpacked tables live in the repo's gitignored cache, never in git. */
 export const GOLDEN_CACHE = join(REPO_ROOT, '.cache', 'delta-golden');
 
 export function goldenNames(): string[] {
   if (!existsSync(GOLDEN_SRC))
-    throw new Error(
-      `golden tables not found at ${GOLDEN_SRC} (expected the shared/ checkout beside the repo)`,
-    );
+    throw new Error(`golden tables not found at ${GOLDEN_SRC} (testdata/delta-golden of the repository)`);
   return readdirSync(GOLDEN_SRC)
     .filter((f) => f.endsWith('.tar.zst'))
     .map((f) => f.slice(0, -'.tar.zst'.length))
