@@ -32,7 +32,8 @@ export interface BatchResult {
 /**
  * Turns change events into one Arrow record batch: the row is the full document (`after`, else the
  * `before` of a delete, else just the key), plus CDC metadata columns. Each event is written into the
- * column buffers as it is appended; `finish()` settles names and fallbacks and assembles the batch.
+ * column buffers as it is appended; `finish()` names the columns, reports what the schema had to do, and
+ * assembles the batch.
  */
 export class BatchBuilder {
   private readonly root: Column;
@@ -72,7 +73,7 @@ export class BatchBuilder {
 
   finish(): BatchResult {
     const resolutions: SchemaResolution[] = [];
-    settle(this.root, '', resolutions, true);
+    settle(this.root, '', resolutions);
     nameChildren(this.root, '', '', this.cdc ? [...CDC_COLUMNS] : [], resolutions);
     const { data } = this.root.build();
     const fields: Field[] = [...(data.type as Struct).children];
