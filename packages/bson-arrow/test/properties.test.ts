@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../src/arrow/batch.js';
 import { rowsFromTable } from '../src/arrow/read.js';
 import { decodeBson, encodeBson } from '../src/bson/codec.js';
-import { type BsonDocument, bsonEquals } from '../src/bson/values.js';
+import { type BsonDocument, type BsonValue, bsonEquals } from '../src/bson/values.js';
 import { encodeMongoEvent, encodeMongoKey } from '../src/debezium/encoder.js';
 import { canonicalKey } from '../src/debezium/key.js';
 import { Decoder } from '../src/debezium/record.js';
@@ -15,6 +15,13 @@ import { mongoDocument as anyDocument, bsonValue, hasDbPointer, looseEqual } fro
 const mongoDocument = anyDocument.filter((d) => !hasDbPointer(d));
 
 const RUNS = { numRuns: 300 };
+
+function asRelaxedKey(v: BsonValue): BsonValue {
+  if (typeof v === 'bigint') return v >= -(2n ** 31n) && v < 2n ** 31n ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(asRelaxedKey);
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, asRelaxedKey(x)]));
+  return v;
+}
 
 describe('properties', () => {
   it('Extended JSON canonical and v1 strict round-trip every BSON value exactly', () => {
@@ -70,7 +77,9 @@ describe('properties', () => {
           expect(e.kind).toBe('change');
           const ev = e as ChangeEvent;
           expect(bsonEquals(ev.after ?? (ev.before as BsonDocument), doc)).toBe(true);
-          expect(ev.keyCanonical).toBe(canonicalKey(id));
+          // The key keeps the types the Kafka key carries: relaxed Extended JSON, an Int64 within 32 bits
+          // reads as an Int32 there.
+          expect(ev.keyCanonical).toBe(canonicalKey(asRelaxedKey(id)));
         },
       ),
       { numRuns: 200 },

@@ -18,7 +18,7 @@ import {
   readParquet,
   type Snapshot,
 } from '@delta-writer/delta-log';
-import { compactSeq } from '@delta-writer/proto/mirror';
+import { compactSeq, keyIdentity } from '@delta-writer/proto/mirror';
 import type { KeyIndex } from './index-store.js';
 import { foldRows, type PhysicalRow, type RowOp } from './plan.js';
 
@@ -63,7 +63,8 @@ export const readMirrorRows: RowReader = async (snapshot, add) => {
     rows.push({
       file: add.path,
       row: i,
-      key: String(keys.get(i)),
+      // The column shows the key as the source typed it; rows are the same row by value (keyIdentity).
+      key: keyIdentity(String(keys.get(i))),
       version: {
         seq: compactSeq(String(seqs.get(i))),
         partition: Number(partitions.get(i)),
