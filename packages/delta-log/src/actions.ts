@@ -1,9 +1,11 @@
 /**
  * The Delta log's action model, in exactly the JSON shape the protocol writes: one action per line,
  * `{"add": {...}}`, `{"metaData": {...}}`, ... Keeping the wire shape as the in-memory shape means
- * serializing a commit is `JSON.stringify` and nothing is lost for fields we do not model.
+ * serializing a commit is one `stringifyJson` and nothing is lost for fields we do not model. Numbers are
+ * parsed exactly (util/json.ts): an integer beyond ±2^53 is a `bigint`, so it is written back as it was.
  */
 import { InvalidTableError } from './errors.js';
+import { parseJson, stringifyJson } from './util/json.js';
 
 /** Partition values and tags: strings, with `null` meaning SQL NULL. */
 export type StringMap = Record<string, string | null>;
@@ -84,7 +86,8 @@ export interface Protocol {
 /** Application transaction watermark: the basis of exactly-once writes. */
 export interface Txn {
   appId: string;
-  version: number;
+  /** Application-defined; another writer's version beyond ±2^53 is kept exactly, as a bigint. */
+  version: number | bigint;
   lastUpdated?: number;
 }
 
@@ -151,7 +154,7 @@ export function actionKind(action: Action): ActionKind {
   for (const key in action) {
     if ((ACTION_KINDS as readonly string[]).includes(key)) return key as ActionKind;
   }
-  throw new InvalidTableError(`not a Delta action: ${JSON.stringify(action).slice(0, 200)}`);
+  throw new InvalidTableError(`not a Delta action: ${stringifyJson(action).slice(0, 200)}`);
 }
 
 /** The deletion vector's identity within a file key: `storageType + pathOrInlineDv [+ '@' + offset]`. */
@@ -183,7 +186,7 @@ function need(obj: Record<string, unknown>, field: string, type: string, kind: s
   if (!ok)
     fail(
       where,
-      `${kind}.${field} must be ${type === 'object' ? 'an object' : `a ${type}`}, got ${JSON.stringify(v)}`,
+      `${kind}.${field} must be ${type === 'object' ? 'an object' : `a ${type}`}, got ${stringifyJson(v)}`,
     );
 }
 
@@ -233,7 +236,7 @@ export function validateAction(raw: unknown, where: Where): Action | undefined {
         break;
       case 'txn':
         need(b, 'appId', 'string', kind, where);
-        need(b, 'version', 'number', kind, where);
+        if (typeof b.version !== 'bigint') need(b, 'version', 'number', kind, where);
         break;
       case 'domainMetadata':
         need(b, 'domain', 'string', kind, where);
@@ -268,7 +271,7 @@ export function parseActions(text: string, file: string): Action[] {
     if (line.length === 0) continue;
     let raw: unknown;
     try {
-      raw = JSON.parse(line);
+      raw = parseJson(line);
     } catch (err) {
       throw new InvalidTableError(`${file}:${lineNo}: not valid JSON`, { cause: err });
     }
@@ -281,6 +284,6 @@ export function parseActions(text: string, file: string): Action[] {
 /** Serializes actions as a commit file body: one JSON object per line, newline-terminated. */
 export function serializeActions(actions: readonly Action[]): string {
   let out = '';
-  for (const a of actions) out += `${JSON.stringify(a)}\n`;
+  for (const a of actions) out += `${stringifyJson(a)}\n`;
   return out;
 }

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DeltaError } from './errors.js';
 import type { Snapshot } from './snapshot.js';
 import { DeltaTable } from './table.js';
+import { stringifyJson } from './util/json.js';
 import { encodeRows } from './util/row-encoding.js';
 
 function int(value: string): number {
@@ -92,7 +93,7 @@ export function buildCli(): Command {
       timestamp,
     )
     .action(async (uri: string, opts: { version?: number; timestamp?: number }) => {
-      await writeLine(JSON.stringify(snapshotSummary(await open(uri, opts)), null, 2));
+      await writeLine(stringifyJson(snapshotSummary(await open(uri, opts)), 2));
     });
 
   program
@@ -144,7 +145,7 @@ export function buildCli(): Command {
       const table = await DeltaTable.openUri(uri);
       for (const h of await table.history(opts.limit)) {
         await writeLine(
-          JSON.stringify({
+          stringifyJson({
             version: h.version,
             timestamp: new Date(h.timestamp).toISOString(),
             commitInfo: h.commitInfo ?? null,

@@ -187,8 +187,11 @@ export class Snapshot {
     return columnMappingMode(this.metadata);
   }
 
-  /** The last committed `txn.version` for `appId`, or `undefined` if the app never committed. */
-  txnVersion(appId: string): number | undefined {
+  /**
+   * The last committed `txn.version` for `appId`, or `undefined` if the app never committed. A version beyond
+   * ±2^53 (written by another engine) is a bigint: it is never rounded.
+   */
+  txnVersion(appId: string): number | bigint | undefined {
     return this.state.txns.get(appId)?.version;
   }
 

@@ -85,7 +85,9 @@ class LoadedTable implements TableSnapshot {
     this.schemaJson = delta?.metadata.schemaString ?? '';
     this.partitionColumns = delta?.partitionColumns ?? [];
     const txns = new Map<string, number>();
-    for (const [appId, txn] of delta?.state.txns ?? []) txns.set(appId, txn.version);
+    // A version beyond 2^53 (delta-log keeps it as a bigint) is another application's: Kafka offsets stay far below.
+    for (const [appId, txn] of delta?.state.txns ?? [])
+      if (typeof txn.version === 'number') txns.set(appId, txn.version);
     this.txnVersions = txns;
     if (delta) {
       this.mode = delta.configuration[MODE_PROPERTY] === 'mirror' ? 'mirror' : 'changelog';

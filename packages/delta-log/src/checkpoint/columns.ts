@@ -8,6 +8,7 @@ import { type AddFile, type RemoveFile, validateAction } from '../actions.js';
 import { canonicalPath } from '../log/keys.js';
 import type { BaseLayer } from '../log/layered-map.js';
 import { plainReader, type Reader, validity } from '../util/arrow-plain.js';
+import { stringifyJson } from '../util/json.js';
 
 /** Rows of a chunk are addressed as `chunk * ROW_SPAN + row` (batches are far below 2^20 rows). */
 const ROW_SPAN = 1 << 20;
@@ -111,7 +112,7 @@ export class ActionColumn<T extends AddFile | RemoveFile> {
     const body = c.read(i) as Record<string, unknown>;
     if (c.stats && body.stats === undefined) {
       const parsed = c.stats(i);
-      if (parsed) body.stats = JSON.stringify(parsed);
+      if (parsed) body.stats = stringifyJson(parsed); // longs and decimals as their exact digits
     }
     if (this.kind === 'add') {
       // The common case checks the required fields without the generic validator.
