@@ -10,6 +10,8 @@
 import { readWithDeltaRs, type SparkSession, sortRows, startSpark } from '@delta-writer/test-readers';
 import * as A from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Action } from '../src/actions.js';
+import { repairStats } from '../src/maintenance/repair-stats.js';
 import { decimal, field, struct } from '../src/schema/types.js';
 import { Snapshot } from '../src/snapshot.js';
 import { FsStorage } from '../src/storage/fs.js';
@@ -195,5 +197,55 @@ describe('int64 statistics at the edges', () => {
     const scan = snap.scan({ predicate: { column: 'id', op: '=', value: SAFE_PLUS } });
     const rows = (await scan.toTable()).toArray().map((r) => r.toJSON().id);
     expect(rows).toContain(SAFE_PLUS);
+  }, 300_000);
+
+  it('repair-stats fixes a table damaged the way the bug did: Spark loses a row before, delta-rs and Spark find it after', async () => {
+    const { dir, storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema: struct(
+        field('id', 'long'),
+        field('counter', 'long'),
+        field('amount', decimal(38, 6)),
+        field('at', 'timestamp'),
+      ),
+      configuration: { 'delta.enableDeletionVectors': 'true' },
+    });
+    const near = 617283945061728395n;
+    const add = await writeDataFile(
+      t.snapshot,
+      file([0, 1, 2, 3], [near, near + 1n, near + 2n, near + 3n], [1n, 2n, 3n, 4n], [5n, 6n, 7n, 8n]),
+    );
+    await t.commit({ actions: [{ add }], operation: 'WRITE' });
+    // A deletion-vector rewrite as it was before the fix: stats through JSON.parse → JSON.stringify.
+    const del = await deleteRows(t.snapshot, new Map([[add.path, [3]]]));
+    const damaged = del.actions.map(
+      (x): Action =>
+        'add' in x
+          ? {
+              add: {
+                ...x.add,
+                stats: JSON.stringify({ ...JSON.parse(x.add.stats as string), tightBounds: false }),
+              },
+            }
+          : x,
+    );
+    await t.commit({ actions: damaged, operation: 'MERGE', readWholeTable: true });
+    // Pinned versions: a Spark session may plan an unpinned path query on the snapshot it cached earlier.
+    const query = (v: number) => `SELECT * FROM delta.\`${dir}\` VERSION AS OF ${v} WHERE counter = ${near}`;
+    expect((await spark.sql(query(2))).rows, 'Spark skips the file by its rounded min').toEqual([]);
+
+    const result = await repairStats(t);
+    expect(result.repairs.map((r) => r.problems.map((p) => `${p.bound} ${p.found} → ${p.actual}`))).toEqual([
+      [`min 617283945061728400 → ${near}`, `max 617283945061728400 → ${near + 3n}`],
+    ]);
+    const want = await ourRows(dir, (r) => r.counter === String(near));
+    expect(want.map((r) => r.id)).toEqual(['0']);
+    const full = await spark.read(dir);
+    expect({ v: full.version, rows: full.rows.map((r) => r.id) }).toEqual({ v: 3, rows: ['0', '1', '2'] });
+    expect(sortRows((await spark.sql(query(3))).rows)).toEqual(want);
+    const rs = await readWithDeltaRs(dir, { where: `counter = ${near}` });
+    expect(rs.version).toBe(3);
+    expect(sortRows(rs.rows)).toEqual(want);
+    expect(sortRows((await readWithDeltaRs(dir)).rows)).toEqual(await ourRows(dir));
   }, 300_000);
 });

@@ -105,8 +105,15 @@ export interface SyncResult {
   readonly violations: readonly string[];
 }
 
-/** The files a commit added (not DV re-adds of files it also removed) and the files it removed for good. */
+/**
+ * The files a commit added (not DV re-adds of files it also removed) and the files it removed for good. A
+ * `COMPUTE STATS` commit (`delta-log repair-stats`, Spark's statistics recomputation) only adds live files again
+ * with new stats: no row moved.
+ */
 export function commitFileChanges(actions: readonly Action[]): { added: AddFile[]; removed: Set<string> } {
+  if (actions.some((a) => 'commitInfo' in a && a.commitInfo.operation === 'COMPUTE STATS')) {
+    return { added: [], removed: new Set() };
+  }
   const removedPaths = new Set<string>();
   const addedPaths = new Set<string>();
   for (const a of actions) {
