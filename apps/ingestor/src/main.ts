@@ -6,6 +6,7 @@
  */
 import { createWorkerBuilder } from './build/worker-builder.js';
 import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
+import { StartupError } from './kafka/dead-letter-topic.js';
 import { startOpsServer } from './ops/http.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`ingestor failed to start: ${(err as Error).stack ?? err}\n`);
+  // A start-up refusal is one line for the operator; anything else keeps its stack.
+  const text = err instanceof StartupError ? err.message : ((err as Error).stack ?? String(err));
+  process.stderr.write(`ingestor cannot start: ${text}\n`);
   process.exit(1);
 });

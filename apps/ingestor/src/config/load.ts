@@ -24,6 +24,8 @@ export interface IngestorConfig {
     ssl: false | { ca?: string };
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     dlqTopic: string;
+    /** How the dead-letter topic is created when it is missing (kafka/dead-letter-topic.ts). */
+    dlq: { create: boolean; partitions: number; replicationFactor: number; retentionMs: number };
   };
   s3: {
     endpoint?: string;
@@ -173,6 +175,12 @@ function toConfig(e: Env): IngestorConfig {
         },
       }),
       dlqTopic: e.KAFKA_DLQ_TOPIC,
+      dlq: {
+        create: e.KAFKA_DLQ_CREATE,
+        partitions: e.KAFKA_DLQ_PARTITIONS,
+        replicationFactor: e.KAFKA_DLQ_REPLICATION_FACTOR,
+        retentionMs: e.KAFKA_DLQ_RETENTION_MS,
+      },
     },
     s3: {
       ...(e.MINIO_ENDPOINT && { endpoint: e.MINIO_ENDPOINT }),

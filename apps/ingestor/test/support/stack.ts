@@ -96,6 +96,7 @@ export function ingestorConfig(
       sessionTimeoutMs: 10_000,
       ssl: false,
       dlqTopic: o.dlqTopic,
+      dlq: { create: true, partitions: 1, replicationFactor: 0, retentionMs: 86_400_000 },
     },
     s3: {
       endpoint: env.DW_S3_ENDPOINT,
