@@ -184,6 +184,7 @@ function mongoEvents(docs: BsonDocument[], fastPath: boolean): ChangeEvent[] {
 interface Built {
   schema: Schema;
   table: Table;
+  resolutions: unknown[];
 }
 
 /** The events as batches cut before each index of `cuts`, each built against the schema the earlier ones left. */
@@ -283,6 +284,52 @@ describe('the schema does not depend on batch boundaries', () => {
       '{"$numberDecimal":"1234567890.12"}',
       '{"$numberDecimal":"0.005"}',
     ]);
+  });
+});
+
+describe('relational arrays', () => {
+  it('an empty array whose Connect schema declares its elements types the column like a non-empty one', () => {
+    const value = (scores: number[]) =>
+      JSON.stringify({
+        schema: {
+          type: 'struct',
+          fields: [
+            {
+              type: 'struct',
+              optional: true,
+              field: 'after',
+              fields: [
+                { type: 'int32', optional: false, field: 'id' },
+                { type: 'array', optional: true, field: 'scores', items: { type: 'int32', optional: true } },
+              ],
+            },
+            { type: 'struct', optional: false, field: 'source', fields: [] },
+            { type: 'string', optional: false, field: 'op' },
+          ],
+        },
+        payload: {
+          after: { id: scores.length, scores },
+          source: { connector: 'postgresql', lsn: 1, ts_ms: 1 },
+          op: 'c',
+        },
+      });
+    const decoder = new Decoder({ connector: 'relational' });
+    const events = [[], [1, 2], []].map((scores, i) => {
+      const e = decoder.decode({
+        topic: 'pg.public.t',
+        partition: 0,
+        offset: i,
+        key: null,
+        value: value(scores),
+      });
+      if (e.kind !== 'change') throw new Error(JSON.stringify(e));
+      return e;
+    });
+    const docs = events.map((e) => e.after as BsonDocument);
+    for (const cuts of [[], [1], [2], [1, 2]]) checkSplitsAgree(events, cuts, docs);
+    const [whole] = buildSplit(events, [], asIs);
+    expect(describeFields(whole?.schema.fields ?? [])).toEqual(['id: Int32', 'scores: List<element: Int32>']);
+    expect(whole?.resolutions).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { type Data, Field, List, makeData, Null, Struct, Utf8 } from 'apache-arrow';
+import { declaredElementType } from '../bson/element-types.js';
 import type { BsonDocument, BsonValue, Decimal128, SqlDecimal } from '../bson/values.js';
 import { BytesBuilder, type ColumnBuilder, TEXT, ValidityBuilder } from './builders.js';
 import { type ConvertOptions, decimalToUnscaled, type Kind, kindOf, type ValueKind } from './kinds.js';
@@ -352,7 +353,10 @@ function establish(v: BsonValue, vk: ValueKind, options: ConvertOptions): Shape 
       for (const x of (v as BsonDocument).values()) if (x !== null && x !== undefined) return STRUCT;
       return null;
     case 'list': {
-      const s = admitElements(EMPTY_LIST, v as BsonValue[], options);
+      // An element type the source declared (an empty relational array) types the column as well as an element.
+      const declared = declaredElementType(v as BsonValue[]);
+      const start = declared ? { kind: 'list' as const, element: { kind: declared } } : EMPTY_LIST;
+      const s = admitElements(start, v as BsonValue[], options);
       return s === null || (s.element as Shape).kind === 'null' ? null : s;
     }
     case 'wideDate':
