@@ -45,17 +45,18 @@ function time(f: () => unknown): number {
 
 for (const big of [true, false]) {
   const text = `${Array.from({ length: LINES }, (_, i) => addLine(i, big)).join('\n')}\n`;
+  // what parseActions did before: JSON.parse per line, then the same validation
   const plain = () =>
     text
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l));
+      .map((l, i) => validateAction(JSON.parse(l), { file: 'bench.json', line: i + 1 }));
   const ours = () => parseActions(text, 'bench.json');
   const actions = ours();
   const plainWrite = () =>
     actions.map((a) => JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))).join('\n');
   const oursWrite = () => serializeActions(actions);
-  for (let i = 0; i < 3; i++) [plain, ours, plainWrite, oursWrite].forEach((f) => f());
+  for (let i = 0; i < 3; i++) for (const f of [plain, ours, plainWrite, oursWrite]) f();
   const best = { plain: Infinity, ours: Infinity, plainWrite: Infinity, oursWrite: Infinity };
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? ([plain, ours] as const) : ([ours, plain] as const);
