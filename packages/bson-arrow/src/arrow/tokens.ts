@@ -7,8 +7,9 @@ import type {
   Int32Builder,
   Int64Builder,
 } from './builders.js';
-import { admit, type Column } from './column.js';
+import type { Column } from './column.js';
 import { kindOf, TOKEN_KINDS, type ValueKind } from './kinds.js';
+import { admit } from './rule.js';
 
 /**
  * Writes a document from its token tape (`ejson/tape.ts`) into the columns: the same decisions as
