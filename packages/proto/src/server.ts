@@ -7,12 +7,7 @@ import {
   type sendUnaryData,
   status,
 } from '@grpc/grpc-js';
-import {
-  clientCertificateOf,
-  type PeerIdentity,
-  type Principal,
-  tokenAuthenticator,
-} from './auth.js';
+import { clientCertificateOf, type PeerIdentity, type Principal, tokenAuthenticator } from './auth.js';
 import {
   type CommitRequest,
   type CommitResponse,
@@ -191,7 +186,9 @@ const unauthenticatedAnswer = <Res>(): Res =>
 function authenticatorOf(options: CommitterServerOptions): (peer: PeerIdentity) => Principal | undefined {
   const tokens = options.tokens ?? [];
   const byToken =
-    tokens.length > 0 ? tokenAuthenticator(tokens.map((token) => ({ token, principal: { id: 'token' } }))) : undefined;
+    tokens.length > 0
+      ? tokenAuthenticator(tokens.map((token) => ({ token, principal: { id: 'token' } })))
+      : undefined;
   const custom = options.authenticate;
   if (!custom && !byToken && !options.allowAnonymous) {
     throw new Error(

@@ -94,12 +94,14 @@ describe('committer gRPC link (real in-process server)', () => {
     const server = await start({
       handlers,
       authenticate: (peer) =>
-        presentedToken(peer.metadata) === 'team-a-token' ? { id: 'token:team-a', tablePrefixes: [] } : undefined,
+        presentedToken(peer.metadata) === 'team-a-token'
+          ? { id: 'token:team-a', tablePrefixes: [] }
+          : undefined,
       onUnauthenticated: (method) => refused.push(method),
     });
-    expect((await client({ addresses: [server.address], token: 'team-a-token' }).commit(sampleCommit)).$case).toBe(
-      'ack',
-    );
+    expect(
+      (await client({ addresses: [server.address], token: 'team-a-token' }).commit(sampleCommit)).$case,
+    ).toBe('ack');
     const anonymous = client({ addresses: [server.address] });
     expect(await anonymous.commit(sampleCommit)).toMatchObject({
       $case: 'refusal',
