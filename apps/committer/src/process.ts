@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT stop it gracefully (in-flight commits finish, the lease is released so the standby takes over at
  * once). `wrapTableCommitter` lets fault-injection tests run the real process around a delayed TableCommitter.
  */
-import { startCommitter } from './app.js';
+import { PutIfAbsentNotEnforcedError, startCommitter } from './app.js';
 import type { TableCommitter } from './commit/table-committer.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './ops/log.js';
@@ -27,7 +27,19 @@ export async function runCommitterProcess(options: ProcessOptions = {}): Promise
   const logger = createLogger(config.logLevel);
   const deps = createDeltaDeps(config, logger);
   const tableCommitter = options.wrapTableCommitter?.(deps.tableCommitter) ?? deps.tableCommitter;
-  const committer = await startCommitter(config, { ...deps, tableCommitter });
+  let committer: Awaited<ReturnType<typeof startCommitter>>;
+  try {
+    committer = await startCommitter(config, { ...deps, tableCommitter });
+  } catch (error) {
+    if (error instanceof PutIfAbsentNotEnforcedError) {
+      logger.fatal(
+        { reason: error.message },
+        'refusing to start: the object store does not enforce put-if-absent (If-None-Match: *), which exactly-once commits rest on; point MINIO_ENDPOINT at a server that answers 412 to a second conditional PUT (AWS S3 does; check proxies in between)',
+      );
+      process.exit(3);
+    }
+    throw error;
+  }
   let signals = 0;
   const stop = (signal: string) => {
     if (signals++ > 0) {

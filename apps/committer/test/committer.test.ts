@@ -88,6 +88,68 @@ describe('committer process (in-process, real gRPC and real Redis)', () => {
     });
   });
 
+  it('scopes a token to its table prefixes: PERMISSION_DENIED elsewhere, counted, nothing written', async () => {
+    const tables = new MemoryTables();
+    const teamA = 'team-a-token-0123456789';
+    const c = await committer(`test:${randomUUID()}`, tables, {
+      COMMITTER_TOKENS: JSON.stringify({ [teamA]: ['s3://lake/delta/shop/'] }),
+    });
+    await acquired(c);
+    const client = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: teamA });
+    clients.push(client);
+    expect((await client.commit(manifest(0, 0, 9))).$case).toBe('ack'); // s3://lake/delta/shop/orders
+    for (const tableUri of [
+      's3://lake/delta/crm/users',
+      's3://lake/delta/shopping/carts',
+      's3://lake/delta/sho/p',
+    ]) {
+      const outcome = await client.commit(manifest(0, 0, 9, { table: { routingKey: 'x', tableUri } }));
+      expect(outcome).toMatchObject({
+        $case: 'refusal',
+        value: {
+          reason: RefusalReason.PERMISSION_DENIED,
+          message: expect.stringMatching(/^credential token:[0-9a-f]{8} may not touch/),
+        },
+      });
+      expect(tables.files(tableUri)).toHaveLength(0);
+      const state = await client.getTableState({ table: { routingKey: 'x', tableUri }, consumerGroup: '' });
+      expect(state).toMatchObject({ $case: 'refusal', value: { reason: RefusalReason.PERMISSION_DENIED } });
+    }
+    // the full token still reaches every table
+    const admin = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: TOKEN });
+    clients.push(admin);
+    const crm = manifest(0, 0, 9, {
+      table: { routingKey: 'crm.users', tableUri: 's3://lake/delta/crm/users' },
+    });
+    expect((await admin.commit(crm)).$case).toBe('ack');
+    const metrics = (await http(c.httpPort, '/metrics')).body;
+    expect(metrics).toContain(
+      'deltawriter_committer_auth_refusals_total{reason="permission_denied",method="Commit"} 3',
+    );
+    expect(metrics).toContain(
+      'deltawriter_committer_auth_refusals_total{reason="permission_denied",method="GetTableState"} 3',
+    );
+    const anonymous = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`] });
+    clients.push(anonymous);
+    await anonymous.commit(manifest(0, 10, 19));
+    expect((await http(c.httpPort, '/metrics')).body).toContain(
+      'deltawriter_committer_auth_refusals_total{reason="unauthenticated",method="Commit"} 1',
+    );
+  });
+
+  it('serves anonymous callers only with COMMITTER_INSECURE=true, and shows it on /metrics', async () => {
+    const tables = new MemoryTables();
+    const c = await committer(`test:${randomUUID()}`, tables, {
+      COMMITTER_TOKEN: '',
+      COMMITTER_INSECURE: 'true',
+    });
+    await acquired(c);
+    const anonymous = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`] });
+    clients.push(anonymous);
+    expect((await anonymous.commit(manifest(0, 0, 9))).$case).toBe('ack');
+    expect((await http(c.httpPort, '/metrics')).body).toContain('deltawriter_committer_insecure 1');
+  });
+
   it('refuses a table outside the configured root', async () => {
     const c = await committer(`test:${randomUUID()}`, new MemoryTables());
     await acquired(c);

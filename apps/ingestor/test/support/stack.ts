@@ -80,6 +80,8 @@ export function ingestorConfig(
     pattern: RegExp;
     basePath: string;
     committer: string;
+    /** The committer's token, when the test runs the real committer (which requires one). */
+    token?: string;
     dlqTopic: string;
     overrides?: Partial<IngestorConfig>;
   },
@@ -113,7 +115,12 @@ export function ingestorConfig(
       schemaCacheTtlMs: 60_000,
       compression: 'zstd',
     },
-    committer: { addresses: [o.committer], tls: false, timeoutMs: 10_000 },
+    committer: {
+      addresses: [o.committer],
+      ...(o.token && { token: o.token }),
+      tls: false,
+      timeoutMs: 10_000,
+    },
     flush: { maxBytes: 1 << 20, maxRows: 200, maxAgeMs: 500 },
     memoryBudgetBytes: 64 * 1024 * 1024,
     maxRecordBytes: 64 * 1024,
