@@ -83,7 +83,13 @@ export class IngestorService {
         attemptTimeoutMs: config.committer.timeoutMs,
         onRetry: (r) =>
           deps.logger.warn(
-            { attempt: r.attempt, address: r.address, cause: r.cause },
+            {
+              attempt: r.attempt,
+              address: r.address,
+              cause: r.cause,
+              // a leader hint outside COMMITTER_ADDRESSES on a plaintext link: the token is not sent there
+              ...(r.ignoredHint !== undefined && { ignoredHint: r.ignoredHint }),
+            },
             'committer call retried',
           ),
       });

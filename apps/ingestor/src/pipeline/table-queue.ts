@@ -56,6 +56,20 @@ export interface TableQueueDeps {
   gate?: () => Promise<void> | undefined;
 }
 
+/**
+ * Offsets without a row (dead-lettered, tombstones, mirror updates collapsed per key) one request may carry when it
+ * joins several batches: half the committer's default COMMITTER_MAX_OFFSET_GAP, so grouping alone never makes a
+ * request the committer refuses as moving offsets too far. A single batch is bounded by FLUSH_MAX_ROWS anyway.
+ */
+export const MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST = 500_000n;
+
+/** Offsets of a batch's range that no row of its files stands for. */
+function offsetsWithoutRows(r: ReadyBatch): bigint {
+  const rows = r.files.reduce((n, f) => n + f.recordCount, 0);
+  const span = r.range.last - r.range.first + 1n;
+  return span > BigInt(rows) ? span - BigInt(rows) : 0n;
+}
+
 interface Slot {
   batch: SealedBatch;
   settled: boolean;
@@ -134,6 +148,7 @@ export class TableQueue {
   private takeGroup(): ReadyBatch[] {
     const group: ReadyBatch[] = [];
     let files = 0;
+    let withoutRows = 0n;
     while (this.slots.length > 0) {
       const slot = this.slots[0] as Slot;
       if (!slot.settled) break;
@@ -146,6 +161,7 @@ export class TableQueue {
         group.length > 0 &&
         (!compatible(group, slot.result) ||
           files + slot.result.files.length > this.deps.maxFilesPerCommit ||
+          withoutRows + offsetsWithoutRows(slot.result) > MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST ||
           slot.result.unsafe !== undefined ||
           group[0]?.unsafe !== undefined)
       ) {
@@ -154,6 +170,7 @@ export class TableQueue {
       this.slots.shift();
       group.push(slot.result);
       files += slot.result.files.length;
+      withoutRows += offsetsWithoutRows(slot.result);
     }
     return group;
   }
