@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const builder = createWorkerBuilder({
     pool,
     maxRecordBytes: config.maxRecordBytes,
+    limits: config.recordLimits,
     chunkBytes: config.encoderChunkBytes,
     logger,
   });

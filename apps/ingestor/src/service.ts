@@ -246,6 +246,7 @@ export class IngestorService {
         producer: this.producer,
         topic: config.kafka.dlqTopic,
         ingestorId: config.ingestorId,
+        maxAttempts: config.kafka.dlqMaxAttempts,
         onSent: (reason, n) => this.metrics.deadLettered.inc({ reason }, n),
         onRetry: (err, attempt) => logger.warn({ err, attempt }, 'dead-letter write failed; retrying'),
       }),

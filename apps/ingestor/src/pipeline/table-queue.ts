@@ -19,6 +19,7 @@ import {
 } from '@delta-writer/proto';
 import { retry } from '../retry.js';
 import type { TableRoute } from '../routing.js';
+import { DeadLetterUnavailableError } from './dead-letter.js';
 import { buildCommitRequest, compatible, type ManifestContext, type ReadyBatch } from './manifest.js';
 import type { Rejection, SealedBatch, Target } from './types.js';
 
@@ -40,6 +41,8 @@ export interface TableQueueDeps {
   onDropped(batch: SealedBatch): void;
   /** OFFSET_GAP / OFFSET_OVERLAP: the owner must reset the partitions of `group` (which drops their batches). */
   onOffsetConflict(group: ReadyBatch[], refusal: Refusal): Promise<void>;
+  /** The dead letters of `group` could not be written: the owner stops its partitions (the group is dropped). */
+  onDeadLetterFailed?(group: ReadyBatch[], error: Error): void;
   /** A refusal retrying cannot fix without an operator; the queue waits `stallRetryMs` and tries again. */
   onStalled(route: TableRoute, refusal: Refusal | undefined, error?: unknown): void;
   /**
@@ -223,15 +226,23 @@ export class TableQueue {
         }
         // The records cannot go into this table as they are: dead-letter them, then commit their ranges without files.
         const reason = `schema_incompatible: ${refusal.message}`;
-        for (const r of group) {
-          if (r.files.length === 0) continue;
-          await deps.deadLetter(
-            r.batch,
-            r.batch.records
-              .filter((record) => record.offset >= r.range.first)
-              .map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
-            deps.signal,
-          );
+        try {
+          for (const r of group) {
+            if (r.files.length === 0) continue;
+            await deps.deadLetter(
+              r.batch,
+              r.batch.records
+                .filter((record) => record.offset >= r.range.first)
+                .map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
+              deps.signal,
+            );
+          }
+        } catch (error) {
+          if (!(error instanceof DeadLetterUnavailableError) || !deps.onDeadLetterFailed) throw error;
+          // nothing of the group may be committed now: its partitions stop, its batches leave the queue
+          deps.onDeadLetterFailed(group, error);
+          for (const r of group) deps.onDropped(r.batch);
+          return;
         }
         this.requeue(
           group.map((r) => ({

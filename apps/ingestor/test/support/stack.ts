@@ -98,6 +98,7 @@ export function ingestorConfig(
       sessionTimeoutMs: 10_000,
       ssl: false,
       dlqTopic: o.dlqTopic,
+      dlqMaxAttempts: 20,
     },
     s3: {
       endpoint: env.DW_S3_ENDPOINT,
@@ -124,6 +125,7 @@ export function ingestorConfig(
     flush: { maxBytes: 1 << 20, maxRows: 200, maxAgeMs: 500 },
     memoryBudgetBytes: 64 * 1024 * 1024,
     maxRecordBytes: 64 * 1024,
+    recordLimits: { maxDocumentFields: 10_000, maxDepth: 100, maxBatchColumns: 10_000 },
     encoderThreads: 1,
     encoderChunkBytes: 8 * 1024 * 1024,
     encoderHeapLimitBytes: 128 * 1024 * 1024,
