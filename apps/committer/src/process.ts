@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT stop it gracefully (in-flight commits finish, the lease is released so the standby takes over at
  * once). `wrapTableCommitter` lets fault-injection tests run the real process around a delayed TableCommitter.
  */
-import { PutIfAbsentNotEnforcedError, startCommitter } from './app.js';
+import { PutIfAbsentNotEnforcedError, type StorageChecks, startCommitter } from './app.js';
 import type { TableCommitter } from './commit/table-committer.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './ops/log.js';
@@ -11,6 +11,8 @@ import { createDeltaDeps } from './wiring.js';
 
 export interface ProcessOptions {
   readonly wrapTableCommitter?: (committer: TableCommitter) => TableCommitter;
+  /** Bench only: replaces the storage checks (to measure what they cost in the same run). */
+  readonly wrapStorageChecks?: (checks: StorageChecks) => StorageChecks;
 }
 
 export async function runCommitterProcess(options: ProcessOptions = {}): Promise<void> {
@@ -27,9 +29,10 @@ export async function runCommitterProcess(options: ProcessOptions = {}): Promise
   const logger = createLogger(config.logLevel);
   const deps = createDeltaDeps(config, logger);
   const tableCommitter = options.wrapTableCommitter?.(deps.tableCommitter) ?? deps.tableCommitter;
+  const storageChecks = options.wrapStorageChecks?.(deps.storageChecks) ?? deps.storageChecks;
   let committer: Awaited<ReturnType<typeof startCommitter>>;
   try {
-    committer = await startCommitter(config, { ...deps, tableCommitter });
+    committer = await startCommitter(config, { ...deps, tableCommitter, storageChecks });
   } catch (error) {
     if (error instanceof PutIfAbsentNotEnforcedError) {
       logger.fatal(

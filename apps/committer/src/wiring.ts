@@ -21,6 +21,7 @@ export interface DeltaDeps extends CommitterDeps {
   readonly tableCommitter: DeltaTableCommitter;
   readonly maintenance: Maintainer;
   readonly metrics: Metrics;
+  readonly storageChecks: StorageChecks;
 }
 
 export function createDeltaDeps(
