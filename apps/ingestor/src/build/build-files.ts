@@ -8,7 +8,7 @@
  */
 import { BatchBuilder, type ChangeEvent, DecodeError, Decoder } from '@delta-writer/bson-arrow';
 import { encodeMirrorRows } from '@delta-writer/proto/mirror';
-import { type Schema, type Table, tableToIPC } from 'apache-arrow';
+import { type Schema, tableToIPC } from 'apache-arrow';
 import { wasmMemory } from 'parquet-wasm';
 import type { ParquetCompression } from '../config/load.js';
 import { deltaSchemaOf } from '../parquet/delta-schema.js';
