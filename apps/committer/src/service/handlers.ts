@@ -42,8 +42,6 @@ export interface ServiceDeps {
    * does not); run on the leader before the manifest is queued. Absent only in tests on in-memory tables.
    */
   readonly verifyFiles?: (table: TableRef, files: readonly DataFile[]) => Promise<string | undefined>;
-  /** Waits until this term may commit (the put-if-absent probe of its acquisition passed); throws when it may not. */
-  readonly termReady?: (term: number) => Promise<void>;
 }
 
 export function createHandlers(deps: ServiceDeps): CommitterHandlers {
@@ -99,13 +97,12 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
     const table = (request.table as TableRef).tableUri.replace(/\/+$/, '');
     const forbidden = denied(table, context, 'Commit');
     if (forbidden) return count(refusal(forbidden));
-    const leadership = deps.lease.leadership;
-    if (!leadership) return count(refusal(refuse.notLeader(await leaderHint())));
+    if (!deps.lease.leadership) return count(refusal(refuse.notLeader(await leaderHint())));
     const key = `${table}\n${request.idempotencyId}`;
     let answer = pending.get(key);
     if (!answer) {
       // A retry of a queued manifest shares its answer, so the storage checks run once per manifest.
-      answer = checkThenSubmit(table, request, leadership.term, context).finally(() => pending.delete(key));
+      answer = checkThenSubmit(table, request, context).finally(() => pending.delete(key));
       pending.set(key, answer);
     }
     try {
@@ -124,10 +121,8 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
   async function checkThenSubmit(
     table: string,
     request: CommitRequest,
-    term: number,
     context: CallContext,
   ): Promise<CommitOutcome> {
-    await deps.termReady?.(term);
     if (deps.verifyFiles && request.files.length > 0) {
       const problem = await deps.verifyFiles(request.table as TableRef, request.files);
       if (problem) {
