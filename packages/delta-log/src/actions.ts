@@ -243,7 +243,6 @@ function checkPossible(kind: ActionKind, b: Record<string, unknown>, where: Wher
       wholeAtLeast(b, 'minWriterVersion', 1, kind, where);
       break;
     case 'txn':
-      if (b.appId === '') fail(where, 'txn.appId is empty');
       wholeAtLeast(b, 'version', Number.MIN_SAFE_INTEGER, kind, where);
       break;
     case 'checkpointMetadata':
