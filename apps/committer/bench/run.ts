@@ -17,8 +17,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CommitRequest, createCommitterClient } from '@delta-writer/proto';
 import { createS3Storage } from '../src/delta/s3.js';
@@ -29,7 +30,7 @@ const TABLES = Number(process.env.BENCH_TABLES ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const TOKEN = 'bench-token-0123456789abcdef';
 /** Files each client uploads before the measured part; far more than it can commit in SECONDS. */
-const FILES_PER_CLIENT = Number(process.env.BENCH_FILES_PER_CLIENT ?? SECONDS * 15);
+const FILES_PER_CLIENT = Number(process.env.BENCH_FILES_PER_CLIENT ?? SECONDS * 40);
 const FILE_BYTES = 1024;
 const SCHEMA = JSON.stringify({
   type: 'struct',
@@ -47,6 +48,29 @@ interface Result {
   readonly latenciesMs: number[];
   /** Mean time of one batch commit inside the committer (snapshot, plan, Delta write). */
   readonly commitMs: number;
+  /** CPU (user + system) the committer process used per manifest, ms. */
+  readonly committerCpuMs: number;
+  /** CPU the local S3 server used per manifest, ms (NaN when its pid is unknown). */
+  readonly s3CpuMs: number;
+}
+
+/** CPU time of a process so far, ms, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The local stack's S3 server (deploy/local/stack writes its pid), to see what the committer's requests cost it. */
+function s3Pid(): number | undefined {
+  const data = process.env.DW_STACK_DATA ?? fileURLToPath(new URL('../../../.data/stack', import.meta.url));
+  const file = join(data, 'run', 's3.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : undefined;
 }
 
 function required(name: string): string {
@@ -221,6 +245,7 @@ async function run(
       tables.map((t, i) => clients[i % CLIENTS]?.commit(manifest(t, 1_000 + i, 0, firsts[i]?.[0]))),
     );
     const before = await scrape(metricsPort);
+    const cpuBefore = [cpuMs(child.pid), cpuMs(s3Pid())];
     const latenciesMs: number[] = [];
     let manifests = 0;
     const started = performance.now();
@@ -244,12 +269,22 @@ async function run(
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = [cpuMs(child.pid), cpuMs(s3Pid())];
     const after = await scrape(metricsPort);
     for (const c of clients) c.close();
     const commitMs =
       ((after.durationSum - before.durationSum) / Math.max(1, after.durationCount - before.durationCount)) *
       1000;
-    return { mode, manifests, commits: after.commits - before.commits, seconds, latenciesMs, commitMs };
+    return {
+      mode,
+      manifests,
+      commits: after.commits - before.commits,
+      seconds,
+      latenciesMs,
+      commitMs,
+      committerCpuMs: ((cpuAfter[0] as number) - (cpuBefore[0] as number)) / Math.max(1, manifests),
+      s3CpuMs: ((cpuAfter[1] as number) - (cpuBefore[1] as number)) / Math.max(1, manifests),
+    };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -286,22 +321,66 @@ const off = await run('group commit off', {
   COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '0',
 });
 const on = await run('group commit on', { COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20' });
-const unchecked = await run(
+// The file checks' cost: without and with, alternated twice so a change in the machine's load hits both alike.
+const pairs: [Result, Result][] = [];
+for (let round = 1; round <= 2; round++) {
+  const gc = { COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20' };
+  const without = await run(`on, no HEAD #${round}`, gc, { entry: 'unchecked' });
+  const withHead = await run(`on, HEAD #${round}`, gc, { entry: 'checked' });
+  pairs.push([without, withHead]);
+}
+const total = (rs: Result[], f: (r: Result) => number) => rs.reduce((n, r) => n + f(r), 0);
+const merge = (mode: string, rs: Result[]): Result => ({
+  mode,
+  manifests: total(rs, (r) => r.manifests),
+  commits: total(rs, (r) => r.commits),
+  seconds: total(rs, (r) => r.seconds),
+  latenciesMs: rs.flatMap((r) => r.latenciesMs),
+  commitMs:
+    total(rs, (r) => r.commitMs * r.commits) /
+    Math.max(
+      1,
+      total(rs, (r) => r.commits),
+    ),
+  committerCpuMs:
+    total(rs, (r) => r.committerCpuMs * r.manifests) /
+    Math.max(
+      1,
+      total(rs, (r) => r.manifests),
+    ),
+  s3CpuMs:
+    total(rs, (r) => r.s3CpuMs * r.manifests) /
+    Math.max(
+      1,
+      total(rs, (r) => r.manifests),
+    ),
+});
+const unchecked = merge(
   'on, no file HEAD',
-  { COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20' },
-  { entry: 'unchecked' },
+  pairs.map((p) => p[0]),
 );
-const checked = await run(
+const checked = merge(
   'on, file HEAD',
-  { COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20' },
-  { entry: 'checked' },
+  pairs.map((p) => p[1]),
 );
 
 console.log(
   `committer bench: ${CLIENTS} clients, ${TABLES} tables, ${SECONDS} s per mode, local S3 server ${process.env.DW_S3_ENDPOINT}`,
 );
-console.log(row(['mode', 'manifests/s', 'commits/s', 'per commit', 'commit ms', 'ack p50 ms', 'ack p99 ms']));
-for (const r of [off, on, unchecked, checked]) {
+console.log(
+  row([
+    'mode',
+    'manifests/s',
+    'commits/s',
+    'per commit',
+    'commit ms',
+    'ack p50 ms',
+    'ack p99 ms',
+    'CPU ms/m',
+    'S3 CPU ms/m',
+  ]),
+);
+for (const r of [off, on, ...pairs.flat(), unchecked, checked]) {
   console.log(
     row([
       r.mode,
@@ -311,6 +390,8 @@ for (const r of [off, on, unchecked, checked]) {
       r.commitMs.toFixed(1),
       percentile(r.latenciesMs, 50).toFixed(1),
       percentile(r.latenciesMs, 99).toFixed(1),
+      r.committerCpuMs.toFixed(2),
+      r.s3CpuMs.toFixed(2),
     ]),
   );
 }
@@ -331,6 +412,8 @@ console.log(
     '',
     `${(percentile(checked.latenciesMs, 50) - percentile(unchecked.latenciesMs, 50)).toFixed(1)} Δ`,
     `${(percentile(checked.latenciesMs, 99) - percentile(unchecked.latenciesMs, 99)).toFixed(1)} Δ`,
+    `${(checked.committerCpuMs - unchecked.committerCpuMs).toFixed(2)} Δ`,
+    `${(checked.s3CpuMs - unchecked.s3CpuMs).toFixed(2)} Δ`,
   ]),
 );
 console.log(`validation of one manifest (pure, no I/O): ${validationMicros().toFixed(1)} µs`);

@@ -26,6 +26,7 @@ import { type Logger, redactUrl } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { GroupCommitScheduler } from './schedule/scheduler.js';
 import { serverAuth } from './service/auth.js';
+import { FileChecks } from './service/file-checks.js';
 import { createHandlers } from './service/handlers.js';
 
 export const SERVER_VERSION = '0.1.0';
@@ -116,6 +117,14 @@ export async function startCommitter(
   };
   /** Per leadership term: resolves once the term's probe passed, so its first commit waits for it. */
   const termProbes = new Map<number, Promise<void>>();
+  const fileChecks = deps.storageChecks
+    ? new FileChecks(deps.storageChecks.verifyFiles, (request, problem) =>
+        logger.warn(
+          { ingestor: request.ingestorId, table: request.table?.routingKey, problem },
+          'commit request names data files that are not in storage as stated',
+        ),
+      )
+    : undefined;
 
   const redis = new Redis(config.lease.redisUrl, leaseRedisOptions(config.lease.renewIntervalMs));
   redis.on('error', () => {}); // reported through the lease's error events, rate-limited below
@@ -148,21 +157,27 @@ export async function startCommitter(
           throw lost;
         });
       }
+      // Manifests whose data files are not in storage as stated are answered on their own and left out.
+      const refused = fileChecks ? await fileChecks.settle(manifests) : [];
+      const batch = manifests.filter((_, i) => !refused[i]);
       const started = process.hrtime.bigint();
-      const result = await commitBatch(manifests, {
-        committer: deps.tableCommitter,
-        term: leadership.term,
-        signal: leadership.signal,
-        maxOffsetGap: config.tables.maxOffsetGap,
-      });
+      const result =
+        batch.length > 0
+          ? await commitBatch(batch, {
+              committer: deps.tableCommitter,
+              term: leadership.term,
+              signal: leadership.signal,
+              maxOffsetGap: config.tables.maxOffsetGap,
+            })
+          : { outcomes: [], conflicts: 0, acknowledgedGaps: 0 };
       const routingKey = manifests[0]?.table?.routingKey ?? '';
       metrics.conflicts.inc(result.conflicts);
       metrics.acknowledgedGaps.inc(result.acknowledgedGaps);
-      if (result.committedVersion !== undefined) {
+      if ('committedVersion' in result && result.committedVersion !== undefined) {
         metrics.commits.inc({ table: routingKey });
         metrics.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        metrics.batchManifests.observe(manifests.length);
-        manifests.forEach((m, i) => {
+        metrics.batchManifests.observe(batch.length);
+        batch.forEach((m, i) => {
           const o = result.outcomes[i];
           if (o?.$case !== 'ack' || o.value.duplicate) return;
           metrics.files.inc(m.files.length);
@@ -173,13 +188,17 @@ export async function startCommitter(
           {
             table: routingKey,
             version: result.committedVersion,
-            manifests: manifests.length,
+            manifests: batch.length,
             term: leadership.term,
           },
           'committed',
         );
       }
-      return result.outcomes;
+      let next = 0;
+      return manifests.map((_, i): CommitOutcome => {
+        const r = refused[i];
+        return r ? { $case: 'refusal', value: r } : (result.outcomes[next++] as CommitOutcome);
+      });
     },
   });
 
@@ -235,6 +254,7 @@ export async function startCommitter(
   };
 
   const handlers = createHandlers({
+    ...(fileChecks ? { fileChecks } : {}),
     lease,
     scheduler,
     committer: deps.tableCommitter,
@@ -243,7 +263,6 @@ export async function startCommitter(
     serverVersion: SERVER_VERSION,
     metrics,
     logger,
-    ...(deps.storageChecks ? { verifyFiles: deps.storageChecks.verifyFiles } : {}),
   });
   const ready = () => !stopping && lease.isLeader && !refusingToLead;
   const grpcServer = createCommitterServer({

@@ -87,16 +87,40 @@ export function documentFields(doc: BsonDocument | Tape, stopAfter = Number.POSI
   return n;
 }
 
-/** Refuses a document with more than `max` named fields (`too_many_fields`). */
+/**
+ * Whether a record of `recordSize` bytes (or characters) can hold a document with more than `max` named fields at
+ * all: every named field takes at least four characters of JSON text (`"":0` plus a separator; more once the
+ * document is an escaped string inside the envelope), so records under 4 × `max` need no count.
+ */
+export function mayExceedFields(recordSize: number, max: number): boolean {
+  return recordSize >= 4 * max;
+}
+
+/** Refuses a document with more than `max` named fields (`too_many_fields`); returns how many it has. */
 export function checkDocumentFields(
   doc: BsonDocument | Tape | null | undefined,
   max: number,
   what: string,
-): void {
-  if (doc === null || doc === undefined) return;
+): number {
+  if (doc === null || doc === undefined) return 0;
   const n = documentFields(doc, max);
   if (n > max)
     throw new DecodeError('too_many_fields', `${what} has more than ${max} named fields (all levels)`);
+  return n;
+}
+
+/**
+ * What the decoder knows about the named fields of an event's row (a count, or the record size's bound), so that the
+ * batch's column budget can admit the row without looking at it.
+ */
+const fieldBounds = new WeakMap<object, number>();
+
+export function noteFieldBound(event: object, fields: number): void {
+  fieldBounds.set(event, fields);
+}
+
+export function fieldBound(event: object): number | undefined {
+  return fieldBounds.get(event);
 }
 
 /** The part of a batch's column tree the budget reads: struct children by source name, a list's element. */
@@ -126,10 +150,15 @@ export class ColumnBudget {
     this.count++;
   }
 
-  /** Throws `too_many_columns` when writing `row` into the tree at `root` would pass the limit; writes nothing. */
-  admit(root: ColumnNode, row: BsonDocument | Tape): void {
+  /**
+   * Throws `too_many_columns` when writing `row` into the tree at `root` would pass the limit; writes nothing.
+   * `fields` is an upper bound of the row's named fields when the caller knows one (see `fieldBound`).
+   */
+  admit(root: ColumnNode, row: BsonDocument | Tape, fields?: number): void {
     const room = this.max - this.count;
-    // Cheap upper bounds first: a tape's token count (O(1)), a document's named fields (no column lookups).
+    // Cheap upper bounds first: the decoder's, a tape's token count (O(1)), a document's named fields (a walk
+    // without column lookups).
+    if (fields !== undefined && fields <= room) return;
     if (
       row instanceof Tape ? (row.chunk.num[row.start] as number) <= room : documentFields(row, room) <= room
     )

@@ -8,7 +8,6 @@ import {
   type CommitOutcome,
   type CommitRequest,
   type CommitterHandlers,
-  type DataFile,
   type GetTableStateRequest,
   inScope,
   type Refusal,
@@ -25,6 +24,7 @@ import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseTxnAppId } from '../plan/txn-app-id.js';
 import { type GroupCommitScheduler, QueueFullError, SchedulerClosedError } from '../schedule/scheduler.js';
+import type { FileChecks } from './file-checks.js';
 import { tableUriProblem } from './paths.js';
 import { validateCommitRequest } from './validate.js';
 
@@ -38,10 +38,10 @@ export interface ServiceDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   /**
-   * Checks that a manifest's data files exist in storage with their stated sizes (a message naming the first that
-   * does not); run on the leader before the manifest is queued. Absent only in tests on in-memory tables.
+   * The checks that a manifest's data files exist in storage with their stated sizes: started on the leader as the
+   * manifest is queued, awaited when its batch commits. Absent only in tests on in-memory tables.
    */
-  readonly verifyFiles?: (table: TableRef, files: readonly DataFile[]) => Promise<string | undefined>;
+  readonly fileChecks?: FileChecks;
 }
 
 export function createHandlers(deps: ServiceDeps): CommitterHandlers {
@@ -102,7 +102,8 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
     let answer = pending.get(key);
     if (!answer) {
       // A retry of a queued manifest shares its answer, so the storage checks run once per manifest.
-      answer = checkThenSubmit(table, request, context).finally(() => pending.delete(key));
+      deps.fileChecks?.start(request);
+      answer = deps.scheduler.submit(table, request).finally(() => pending.delete(key));
       pending.set(key, answer);
     }
     try {
@@ -115,25 +116,6 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
       logger.error({ err: error, table: request.table?.routingKey }, 'commit failed');
       return count(refusal(refuse.retryLater(`commit failed: ${(error as Error).message}`, 1_000)));
     }
-  }
-
-  /** Storage checks of a manifest (after the pure ones), then its place in the table's group commit. */
-  async function checkThenSubmit(
-    table: string,
-    request: CommitRequest,
-    context: CallContext,
-  ): Promise<CommitOutcome> {
-    if (deps.verifyFiles && request.files.length > 0) {
-      const problem = await deps.verifyFiles(request.table as TableRef, request.files);
-      if (problem) {
-        logger.warn(
-          { ingestor: request.ingestorId, peer: context.peer, principal: context.principal.id, problem },
-          'commit request names data files that are not in storage as stated',
-        );
-        return refusal(refuse.invalidRequest(problem));
-      }
-    }
-    return deps.scheduler.submit(table, request);
   }
 
   async function getTableState(

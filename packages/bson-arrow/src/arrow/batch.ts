@@ -3,7 +3,7 @@ import type { BsonDocument } from '../bson/values.js';
 import { documentSource } from '../debezium/mongo-fast.js';
 import type { ChangeEvent } from '../debezium/types.js';
 import { Tape } from '../ejson/tape.js';
-import { attachBudget, type BatchLimits, ColumnBudget, DEFAULT_BATCH_LIMITS } from '../limits.js';
+import { attachBudget, type BatchLimits, ColumnBudget, DEFAULT_BATCH_LIMITS, fieldBound } from '../limits.js';
 import { CDC_COLUMNS, CdcColumns } from './cdc.js';
 import { Column } from './column.js';
 import type { ConvertOptions } from './kinds.js';
@@ -82,7 +82,7 @@ export class BatchBuilder {
     // The row is `after ?? before ?? key`; a document the decoder keeps as a token tape is written
     // straight from it, never materialized.
     const row = documentSource(event, 'after') ?? documentSource(event, 'before') ?? event.key ?? EMPTY;
-    this.budget.admit(this.root, row);
+    this.budget.admit(this.root, row, fieldBound(event));
     if (row instanceof Tape) putDocument(this.root, row);
     else this.root.put(row);
     this.cdc?.append(event);

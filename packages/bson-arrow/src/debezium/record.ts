@@ -1,7 +1,7 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { DEFAULT_LIMITS, DecodeError, type DecodeLimits } from '../errors.js';
-import { checkDocumentFields, recordText } from '../limits.js';
+import { checkDocumentFields, mayExceedFields, noteFieldBound, recordText } from '../limits.js';
 import {
   converterSchema,
   doc,
@@ -58,9 +58,15 @@ export class Decoder {
     try {
       const result = this.decodeOrThrow(record, position);
       if (result.kind === 'change') {
-        // The document that becomes the row: counted in one pass, after parsing (see limits.ts).
-        const row = documentSource(result, 'after') ?? documentSource(result, 'before');
-        checkDocumentFields(row, this.limits.maxDocumentFields, 'the document');
+        // The document that becomes the row: a record too small to pass the limit is not looked at; a larger one is
+        // counted in one pass (see limits.ts). Either way the batch's column budget learns the bound.
+        const size = record.value === null || record.value === undefined ? 0 : record.value.length;
+        let bound = Math.floor(size / 4);
+        if (mayExceedFields(size, this.limits.maxDocumentFields)) {
+          const row = documentSource(result, 'after') ?? documentSource(result, 'before');
+          bound = checkDocumentFields(row, this.limits.maxDocumentFields, 'the document');
+        }
+        noteFieldBound(result, bound);
       }
       return result;
     } catch (e) {
