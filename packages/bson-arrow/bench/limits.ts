@@ -11,6 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import { BatchBuilder, type ChangeEvent, Decoder, documentFields } from '@delta-writer/bson-arrow';
 import { documentSource } from '../src/debezium/mongo-fast.js';
+import { fieldBound, noteFieldBound } from '../src/limits.js';
 import { BATCH, records } from './orders.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -46,6 +47,16 @@ function fieldCount(i: number): number {
   return n;
 }
 
+/** The decoder's note of each row's field bound and the budget's look-up of it (what every row pays). */
+function bookkeeping(i: number): number {
+  let n = 0;
+  for (const e of events[i] as ChangeEvent[]) {
+    noteFieldBound(e, 300);
+    n += fieldBound(e) ?? 0;
+  }
+  return n;
+}
+
 function time(f: () => unknown): number {
   const t0 = process.hrtime.bigint();
   f();
@@ -53,14 +64,15 @@ function time(f: () => unknown): number {
 }
 
 for (const c of chunks.slice(0, 3)) convert(c);
-const best = { defaults: Infinity, atLimit: Infinity, utf8: Infinity, fields: Infinity };
+const best = { defaults: Infinity, atLimit: Infinity, utf8: Infinity, fields: Infinity, bounds: Infinity };
 for (let round = 0; round < ROUNDS; round++) {
-  const t = { defaults: 0, atLimit: 0, utf8: 0, fields: 0 };
+  const t = { defaults: 0, atLimit: 0, utf8: 0, fields: 0, bounds: 0 };
   chunks.forEach((chunk, i) => {
     t.defaults += time(() => convert(chunk));
     t.atLimit += time(() => convert(chunk, atLimit));
     t.utf8 += time(() => utf8(i));
     t.fields += time(() => fieldCount(i));
+    t.bounds += time(() => bookkeeping(i));
   });
   for (const k of Object.keys(best) as (keyof typeof best)[]) best[k] = Math.min(best[k], t[k]);
 }
@@ -73,6 +85,9 @@ console.log(
 );
 console.log(
   `  isUtf8 alone (every record):                  ${us(best.utf8)} µs/event (${share(best.utf8)})`,
+);
+console.log(
+  `  field-bound note + look-up (every record):    ${us(best.bounds)} µs/event (${share(best.bounds)})`,
 );
 console.log(
   `  named-field count (records ≥ 40 KB only):     ${us(best.fields)} µs/event (${share(best.fields)})`,
