@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel, ingestorId: config.ingestorId });
   logger.info({ config: redactedConfig(config) }, 'starting the ingestor');
-  if (!config.committer.token && !(config.committer.tls && config.committer.tls.cert)) {
+  const clientCertificate = config.committer.tls === false ? undefined : config.committer.tls.cert;
+  if (!config.committer.token && !clientCertificate) {
     logger.warn(
       'neither COMMITTER_TOKEN nor a client certificate is set: a committer that requires authentication (the default) refuses every call',
     );
