@@ -98,7 +98,13 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
   const credentials = channelCredentials(options.tls);
-  const channelOpts = { ...channelOptions(options.tls), ...options.channelOptions };
+  // A channel of its own per address (no connection shared through grpc-js' global pool), so that dropping it really
+  // opens a new connection: behind a Kubernetes Service that is what reaches another replica.
+  const channelOpts = {
+    'grpc.use_local_subchannel_pool': 1,
+    ...channelOptions(options.tls),
+    ...options.channelOptions,
+  };
   const stubs = new Map<string, CommitterServiceClient>();
   let current = options.addresses[0] as string;
   /** The highest revision the servers accept, once one refused ours (an older committer during a rolling upgrade). */
@@ -115,6 +121,10 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
   // Where the token may go: the configured replicas; over TLS any replica the channel verifies as the committer
   // (the certificate check, with the configured server name, is what identifies it, not the address).
   const mayFollow = (hint: string) => options.tls !== undefined || options.addresses.includes(hint);
+  const drop = (address: string) => {
+    stubs.get(address)?.close();
+    stubs.delete(address);
+  };
   const nextListed = (address: string) => {
     const i = options.addresses.indexOf(address);
     return options.addresses[(i + 1) % options.addresses.length] as string;
@@ -178,7 +188,10 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
             if (!followedHints.has(next)) delayMs = 0;
             followedHints.add(next);
           } else {
+            // Not followed; but a listed address may be a load-balanced Service that reached a standby: a new
+            // connection to it can reach the leader (kube-proxy balances per connection).
             ignoredHint = refusal.leaderAddress;
+            drop(address);
           }
         } else if (refusal.reason === RefusalReason.RETRY_LATER) {
           next = address;

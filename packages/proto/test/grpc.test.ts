@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,7 +89,7 @@ describe('committer gRPC link (real in-process server)', () => {
     const commit = handlers.commit;
     handlers.commit = (request, context) => {
       principals.push(context.principal.id);
-      return commit(request);
+      return commit(request, context);
     };
     const refused: string[] = [];
     const server = await start({
@@ -187,6 +188,41 @@ describe('committer gRPC link (real in-process server)', () => {
     expect(c.currentAddress).toBe(leader.address);
     expect((await c.commit(sampleCommit)).$case).toBe('ack');
     expect(standbyImpl.calls).toBe(1);
+  });
+
+  it('behind a load-balanced address, an ignored hint makes it reconnect until it reaches the leader', async () => {
+    const leader = await start({ handlers: echoHandlers('leader'), tokens: ['s3cret'] });
+    const standbyImpl = standbyHandlers(() => leader.address);
+    const standby = await start({ handlers: standbyImpl, tokens: ['s3cret'] });
+    // a Kubernetes Service: each new TCP connection goes to the next replica, the standby first
+    const backends = [standby.address, leader.address];
+    let connections = 0;
+    const balancer = createServer((socket) => {
+      const [host, port] = (backends[connections++ % 2] as string).split(':');
+      const upstream = connect(Number(port), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((r) => balancer.listen(0, '127.0.0.1', () => r()));
+    try {
+      const service = `127.0.0.1:${(balancer.address() as AddressInfo).port}`;
+      const retries: RetryInfo[] = [];
+      const c = client({
+        addresses: [service],
+        token: 's3cret',
+        backoff: fast,
+        onRetry: (r) => retries.push(r),
+      });
+      expect((await c.commit(sampleCommit)).$case).toBe('ack');
+      expect(retries).toMatchObject([
+        { cause: 'NOT_LEADER', ignoredHint: leader.address, nextAddress: service },
+      ]);
+      expect(standbyImpl.calls).toBe(1);
+      expect(connections).toBe(2);
+    } finally {
+      balancer.close();
+    }
   });
 
   it('never sends its token to a hinted address it was not configured with (plaintext)', async () => {
@@ -358,7 +394,7 @@ describe('TLS', () => {
     const commit = handlers.commit;
     handlers.commit = (request, context) => {
       principals.push(context.principal.id);
-      return commit(request);
+      return commit(request, context);
     };
     const server = await start(
       {
