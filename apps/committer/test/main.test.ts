@@ -1,11 +1,16 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { redisUrl } from './redis-env.js';
 import { stack } from './support/stack.js';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
+const children: ChildProcess[] = [];
+// A test that fails half-way must not leave a committer running (it would keep trying to reach S3 and Redis).
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
 
 /** Runs the real entry point (through tsx, on the workspace sources). */
 function start(env: Record<string, string>) {
@@ -13,6 +18,7 @@ function start(env: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
