@@ -29,6 +29,12 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel, ingestorId: config.ingestorId });
   logger.info({ config: redactedConfig(config) }, 'starting the ingestor');
+  const clientCertificate = config.committer.tls === false ? undefined : config.committer.tls.cert;
+  if (!config.committer.token && !clientCertificate) {
+    logger.warn(
+      'neither COMMITTER_TOKEN nor a client certificate is set: a committer that requires authentication (the default) refuses every call',
+    );
+  }
   const metrics = createMetrics();
   const pool = createEncoderPool({
     threads: config.encoderThreads,
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
   const builder = createWorkerBuilder({
     pool,
     maxRecordBytes: config.maxRecordBytes,
+    limits: config.recordLimits,
     chunkBytes: config.encoderChunkBytes,
     logger,
   });

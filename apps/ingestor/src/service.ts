@@ -84,7 +84,13 @@ export class IngestorService {
         attemptTimeoutMs: config.committer.timeoutMs,
         onRetry: (r) =>
           deps.logger.warn(
-            { attempt: r.attempt, address: r.address, cause: r.cause },
+            {
+              attempt: r.attempt,
+              address: r.address,
+              cause: r.cause,
+              // a leader hint outside COMMITTER_ADDRESSES on a plaintext link: the token is not sent there
+              ...(r.ignoredHint !== undefined && { ignoredHint: r.ignoredHint }),
+            },
             'committer call retried',
           ),
       });
@@ -236,6 +242,7 @@ export class IngestorService {
         producer: this.producer,
         topic: config.kafka.dlqTopic,
         ingestorId: config.ingestorId,
+        maxAttempts: config.kafka.dlqMaxAttempts,
         onSent: (reason, n) => this.metrics.deadLettered.inc({ reason }, n),
         onRetry: (err, attempt) => logger.warn({ err, attempt }, 'dead-letter write failed; retrying'),
       }),

@@ -35,3 +35,10 @@ export {
   stringifyExtendedJson,
 } from './ejson/stringify.js';
 export { DEFAULT_LIMITS, DecodeError, type DecodeLimits, type FailureReason } from './errors.js';
+export {
+  type BatchLimits,
+  checkDocumentFields,
+  DEFAULT_BATCH_LIMITS,
+  documentFields,
+  recordText,
+} from './limits.js';

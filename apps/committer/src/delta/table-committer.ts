@@ -32,15 +32,18 @@ import {
   PARTIAL_UPDATES_PROPERTY,
   type PreparedCommit,
   type TableCommitter,
+  TableLocationError,
   type TableMode,
   type TableSnapshot,
 } from '../commit/table-committer.js';
 import { partialUpdatesName } from '../mirror/manifest-rows.js';
 import type { MirrorWriter } from '../mirror/writer.js';
 import { admitSchemas, type BatchSchemaAdmission } from '../schema/admission.js';
+import type { SchemaLimits } from '../schema/limits.js';
 import type { WideningMode } from '../schema/merge.js';
 import { runFenced } from './fence.js';
 import { tablePathOf } from './s3.js';
+import { tableLocationProblem } from './storage-checks.js';
 
 export const COMMITTER_ENGINE = 'delta-writer-committer/0.1.0';
 
@@ -49,6 +52,8 @@ export interface DeltaTableCommitterOptions {
   readonly storage: Storage;
   readonly bucket: string;
   readonly typeWidening: WideningMode;
+  /** Largest table schemas this committer makes (COMMITTER_MAX_SCHEMA_COLUMNS, _DEPTH). */
+  readonly schemaLimits?: SchemaLimits;
   /** Table properties of new tables. */
   readonly tableProperties: Readonly<Record<string, string>>;
   readonly cacheSize: number;
@@ -144,6 +149,7 @@ export class DeltaTableCommitter implements TableCommitter {
       tableSchemaJson: snapshot.schemaJson,
       exists: snapshot.exists,
       mode: this.options.typeWidening,
+      ...(this.options.schemaLimits ? { limits: this.options.schemaLimits } : {}),
     });
   }
 
@@ -152,6 +158,11 @@ export class DeltaTableCommitter implements TableCommitter {
     if (!(loaded instanceof LoadedTable))
       throw new Error('commit: the snapshot was not loaded by this committer');
     return runFenced(signal, async () => {
+      if (!loaded.delta) {
+        // Once per table: a table nested in another (or around one) loses its files to the other's vacuum.
+        const problem = await tableLocationProblem(this.options.storage, loaded.tablePath);
+        if (problem) throw new TableLocationError(problem);
+      }
       const now = this.now();
       const adds = prepared.manifests.flatMap((m) => m.files.map((f) => addAction(f, now)));
       const schema = parseSchema(prepared.schemaJson);

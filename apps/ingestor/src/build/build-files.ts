@@ -8,7 +8,7 @@
  */
 import { BatchBuilder, type ChangeEvent, DecodeError, Decoder } from '@delta-writer/bson-arrow';
 import { encodeMirrorRows } from '@delta-writer/proto/mirror';
-import { type Schema, type Table, tableToIPC } from 'apache-arrow';
+import { type Schema, tableToIPC } from 'apache-arrow';
 import { wasmMemory } from 'parquet-wasm';
 import type { ParquetCompression } from '../config/load.js';
 import { deltaSchemaOf } from '../parquet/delta-schema.js';
@@ -36,6 +36,9 @@ export interface BuildTask {
   partialUpdates: PartialUpdatesMode;
   maxRecordBytes: number;
   maxDepth?: number;
+  /** bson-arrow's limits (defaults when unset): named fields per document, distinct columns per batch. */
+  maxDocumentFields?: number;
+  maxBatchColumns?: number;
 }
 
 export interface BuildTaskResult extends BuildResult {
@@ -44,7 +47,8 @@ export interface BuildTaskResult extends BuildResult {
   resolutions: string[];
 }
 
-let decoder: Decoder | undefined;
+/** The worker's decoder (it learns each topic's connector), made again only if a task brings other limits. */
+let decoder: { decoder: Decoder; limits: string } | undefined;
 
 interface Decoded {
   index: number;
@@ -52,16 +56,20 @@ interface Decoded {
 }
 
 export function buildFiles(task: BuildTask): BuildTaskResult {
-  decoder ??= new Decoder({
+  const limits = {
     maxBytes: task.maxRecordBytes,
     ...(task.maxDepth !== undefined && { maxDepth: task.maxDepth }),
-  });
+    ...(task.maxDocumentFields !== undefined && { maxDocumentFields: task.maxDocumentFields }),
+  };
+  const key = JSON.stringify(limits);
+  if (decoder?.limits !== key) decoder = { decoder: new Decoder(limits), limits: key };
+  const { decoder: decode } = decoder;
   const failures: RecordFailure[] = [];
   const events: Decoded[] = [];
   for (let index = 0; index < task.records.count; index++) {
     const r = unpackRecord(task.records, index);
     try {
-      const decoded = decoder.decode(r);
+      const decoded = decode.decode(r);
       if (decoded.kind === 'change') events.push({ index, event: decoded });
       else if (decoded.kind === 'failure')
         failures.push({ index, reason: decoded.reason, message: decoded.message });
@@ -116,11 +124,12 @@ function buildOutput(
 ): { files: BuiltFile[]; deltaSchemaJson: string } {
   if (events.length === 0) return { files: [], deltaSchemaJson: '' };
   const target = output.tableSchemaJson ? arrowSchemaOfDelta(output.tableSchemaJson) : undefined;
-  let built: { table: Table; schema: Schema; resolutions: { kind: string; path: string; detail: string }[] };
+  let built: ReturnType<typeof buildBatch>;
   try {
     built = buildBatch(
       events.map((e) => e.event),
       target,
+      task.maxBatchColumns,
     );
   } catch (first) {
     try {
@@ -128,6 +137,7 @@ function buildOutput(
       built = buildBatch(
         events.map((e) => e.event),
         undefined,
+        task.maxBatchColumns,
       ); // the committer merges or refuses the schema
     } catch (e) {
       // The batch cannot be built at all: retrying would stall the partition forever, so its records are
@@ -142,6 +152,14 @@ function buildOutput(
       return { files: [], deltaSchemaJson: '' };
     }
   }
+  // Rows refused one by one (too many columns for the batch): their records are dead-lettered, the rest written.
+  for (const { at, error } of built.refused) {
+    const index = (events[at] as Decoded).index;
+    if (index < 0 || failed.has(index)) continue;
+    failed.add(index);
+    failures.push({ index, reason: error.reason, message: error.message });
+  }
+  if (built.rows === 0) return { files: [], deltaSchemaJson: '' };
   resolutions.push(...built.resolutions.map((r) => `${r.kind} ${r.path}: ${r.detail}`));
   const files = splitByPartition(built.table, task.partitionBy).map((group): BuiltFile => {
     const ipc = tableToIPC(group.table, 'stream');
@@ -153,10 +171,11 @@ function buildOutput(
       partitionValues: group.values,
     };
     if (rowOf) {
+      // Table row i is the i-th row the batch kept (refused rows are not in the table).
       const rows = group.runs.flatMap(([start, end]) =>
         Array.from(
           { length: end - start },
-          (_, k) => rowOf(start + k) as NonNullable<ReturnType<typeof rowOf>>,
+          (_, k) => rowOf(built.kept[start + k] as number) as NonNullable<ReturnType<typeof rowOf>>,
         ),
       );
       file.mirrorRows = encodeMirrorRows(rows);
@@ -166,8 +185,22 @@ function buildOutput(
   return { files, deltaSchemaJson: deltaSchemaOf(built.schema, { ensureColumns: task.partitionBy }) };
 }
 
-function buildBatch(events: ChangeEvent[], target: Schema | undefined) {
-  const builder = new BatchBuilder(target ? { targetSchema: target } : {});
-  for (const e of events) builder.append(e);
-  return builder.finish();
+/** The batch of `events`; a row bson-arrow refuses on its own (DecodeError) is left out and reported. */
+function buildBatch(events: ChangeEvent[], target: Schema | undefined, maxColumns: number | undefined) {
+  const builder = new BatchBuilder({
+    ...(target ? { targetSchema: target } : {}),
+    ...(maxColumns !== undefined ? { maxColumns } : {}),
+  });
+  const refused: { at: number; error: DecodeError }[] = [];
+  const kept: number[] = [];
+  events.forEach((e, at) => {
+    try {
+      builder.append(e);
+      kept.push(at);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      refused.push({ at, error });
+    }
+  });
+  return { ...builder.finish(), refused, kept };
 }

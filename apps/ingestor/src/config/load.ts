@@ -26,6 +26,8 @@ export interface IngestorConfig {
     dlqTopic: string;
     /** How the dead-letter topic is created when it is missing (kafka/dead-letter-topic.ts). */
     dlq: { create: boolean; partitions: number; replicationFactor: number; retentionMs: number };
+    /** Attempts of one dead-letter write before the partition stops. */
+    dlqMaxAttempts: number;
   };
   s3: {
     endpoint?: string;
@@ -47,12 +49,20 @@ export interface IngestorConfig {
   flush: { maxBytes: number; maxRows: number; maxAgeMs: number; backlogBytes?: number };
   memoryBudgetBytes: number;
   maxRecordBytes: number;
+  /** Bounds on one record's document and one batch's columns (bson-arrow limits). */
+  recordLimits: RecordLimits;
   encoderThreads: number;
   encoderChunkBytes: number;
   encoderHeapLimitBytes: number;
   logLevel: Env['LOG_LEVEL'];
   metricsPort: number;
   shutdownTimeoutMs: number;
+}
+
+export interface RecordLimits {
+  maxDocumentFields: number;
+  maxDepth: number;
+  maxBatchColumns: number;
 }
 
 export class ConfigError extends Error {
@@ -181,6 +191,7 @@ function toConfig(e: Env): IngestorConfig {
         replicationFactor: e.KAFKA_DLQ_REPLICATION_FACTOR,
         retentionMs: e.KAFKA_DLQ_RETENTION_MS,
       },
+      dlqMaxAttempts: e.KAFKA_DLQ_MAX_ATTEMPTS,
     },
     s3: {
       ...(e.MINIO_ENDPOINT && { endpoint: e.MINIO_ENDPOINT }),
@@ -215,6 +226,11 @@ function toConfig(e: Env): IngestorConfig {
     },
     memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
     maxRecordBytes: e.MAX_RECORD_BYTES,
+    recordLimits: {
+      maxDocumentFields: e.MAX_DOCUMENT_FIELDS,
+      maxDepth: e.MAX_DOCUMENT_DEPTH,
+      maxBatchColumns: e.MAX_BATCH_COLUMNS,
+    },
     encoderThreads: e.ENCODER_THREADS,
     encoderChunkBytes: e.ENCODER_CHUNK_BYTES,
     encoderHeapLimitBytes: e.ENCODER_HEAP_LIMIT,

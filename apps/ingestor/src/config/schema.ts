@@ -169,6 +169,10 @@ export const EnvSchema = z.object({
       '`retention.ms` of the dead-letter topic when the ingestor creates it: 30 days by default, -1 keeps dead letters forever. They must outlive the time it takes to notice and replay them (docs/runbook.md, "Replaying the dead-letter topic").',
     format: 'milliseconds, or -1',
   }),
+  KAFKA_DLQ_MAX_ATTEMPTS: meta(int(1, 1000).prefault('20'), {
+    description:
+      'Attempts of one dead-letter write (full-jitter backoff from 0.2 s doubling up to 10 s: 20 attempts take up to ≈ 2.5 min, about 70 s on average) before the partition stops: it is paused, its records stay in Kafka uncommitted, `dw_ingestor_partitions_stopped` counts it and DeltaWriterPartitionStopped fires (docs/runbook.md). The next rebalance or restart resumes it from the table.',
+  }),
   KAFKA_SESSION_TIMEOUT_MS: meta(int(6000, 300000).prefault('30000'), {
     description: 'Consumer group session timeout.',
   }),
@@ -279,6 +283,18 @@ export const EnvSchema = z.object({
   MAX_RECORD_BYTES: meta(bytes().prefault('16MiB'), {
     description: 'Records larger than this go to the dead-letter topic.',
     format: 'bytes',
+  }),
+  MAX_DOCUMENT_FIELDS: meta(int(1, 1_000_000).prefault('10000'), {
+    description:
+      "Most named fields (all levels, documents inside arrays included) a record's document may have; each can become a column. A record over it goes to the dead-letter topic with reason `too_many_fields`.",
+  }),
+  MAX_DOCUMENT_DEPTH: meta(int(1, 1000).prefault('100'), {
+    description:
+      "Deepest nesting of documents and arrays in a record (100 is MongoDB's own limit); deeper goes to the dead-letter topic with reason `nesting_too_deep`.",
+  }),
+  MAX_BATCH_COLUMNS: meta(int(1, 1_000_000).prefault('10000'), {
+    description:
+      "Most distinct columns (struct fields at every level) one data file may have. A record whose row would take its batch past it goes to the dead-letter topic with reason `too_many_columns`; the batch goes on. Keep it at most the committer's COMMITTER_MAX_SCHEMA_COLUMNS.",
   }),
   PARQUET_COMPRESSION: meta(z.enum(['zstd', 'snappy', 'uncompressed']).prefault('zstd'), {
     description: 'Parquet codec (see "Parquet codec" in the README for the measurements behind the default).',

@@ -3,6 +3,7 @@ import type { BsonDocument } from '../bson/values.js';
 import { documentSource } from '../debezium/mongo-fast.js';
 import type { ChangeEvent } from '../debezium/types.js';
 import { Tape } from '../ejson/tape.js';
+import { attachBudget, type BatchLimits, ColumnBudget, DEFAULT_BATCH_LIMITS, fieldBound } from '../limits.js';
 import { CDC_COLUMNS, CdcColumns } from './cdc.js';
 import { Column } from './column.js';
 import type { ConvertOptions } from './kinds.js';
@@ -11,7 +12,7 @@ import { putDocument } from './tokens.js';
 
 export { CDC_COLUMNS };
 
-export interface BatchOptions extends ConvertOptions {
+export interface BatchOptions extends ConvertOptions, Partial<BatchLimits> {
   /**
    * The table's current schema. Columns it has keep their names and types; values that do not fit go
    * to a `<column>__ejson` overflow column; new fields become new columns. All of it is reported.
@@ -38,9 +39,14 @@ export interface BatchResult {
 export class BatchBuilder {
   private readonly root: Column;
   private readonly cdc: CdcColumns | null;
+  private readonly budget: ColumnBudget;
   private rows = 0;
 
-  constructor(options: BatchOptions = {}) {
+  constructor(batchOptions: BatchOptions = {}) {
+    // The columns share this object: it is how new columns reach this batch's budget.
+    const options = { ...batchOptions };
+    this.budget = new ColumnBudget(options.maxColumns ?? DEFAULT_BATCH_LIMITS.maxColumns);
+    attachBudget(options, this.budget);
     const target = options.targetSchema;
     this.root = new Column('', options, Boolean(target));
     this.root.init('struct');
@@ -51,7 +57,10 @@ export class BatchBuilder {
         this.root,
         target.fields,
         options,
-        (s) => new Column(s, options, true),
+        (s) => {
+          this.budget.added();
+          return new Column(s, options, true);
+        },
         (f) => cdc.has(f.name),
       );
     }
@@ -61,10 +70,20 @@ export class BatchBuilder {
     return this.rows;
   }
 
+  /** Columns of the batch so far (struct fields at every level, the target schema's included; CDC columns not). */
+  get columns(): number {
+    return this.budget.columns;
+  }
+
+  /**
+   * Writes the event's row. Throws a `DecodeError` (`too_many_columns`) before writing anything when the row would
+   * take the batch past `maxColumns`: the caller fails that record (dead-letter) and the batch goes on.
+   */
   append(event: ChangeEvent): void {
     // The row is `after ?? before ?? key`; a document the decoder keeps as a token tape is written
     // straight from it, never materialized.
     const row = documentSource(event, 'after') ?? documentSource(event, 'before') ?? event.key ?? EMPTY;
+    this.budget.admit(this.root, row, fieldBound(event));
     if (row instanceof Tape) putDocument(this.root, row);
     else this.root.put(row);
     this.cdc?.append(event);

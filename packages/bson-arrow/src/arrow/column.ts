@@ -1,5 +1,6 @@
 import { type Data, Field, List, makeData, Null, Struct, Utf8 } from 'apache-arrow';
 import type { BsonDocument, BsonValue } from '../bson/values.js';
+import { noteColumn } from '../limits.js';
 import { BytesBuilder, type ColumnBuilder, TEXT, ValidityBuilder } from './builders.js';
 import { type ConvertOptions, type Kind, kindOf, type ValueKind } from './kinds.js';
 import { readValue } from './read.js';
@@ -141,6 +142,7 @@ export class Column {
 
   /** A struct's new child for field `k`: null in each of the `n` earlier rows. */
   addChild(k: string, n: number): Column {
+    noteColumn(this.options);
     const c = new Column(k, this.options);
     c.length = n;
     (this.children as Map<string, Column>).set(k, c);
