@@ -17,7 +17,7 @@ import {
 } from '@delta-writer/delta-log';
 import { COMMITTER_ENGINE } from '../delta/table-committer.js';
 import type { CompactionBin } from './compaction-plan.js';
-import type { JobContext } from './jobs.js';
+import type { JobContext } from './context.js';
 
 export interface BinCommit {
   /** The new file; undefined when every row of the bin was deleted. */

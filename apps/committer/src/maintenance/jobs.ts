@@ -14,39 +14,14 @@ import {
   decodePath,
   LAST_CHECKPOINT,
   LOG_DIR,
-  type Snapshot,
-  type Storage,
   serializeLastCheckpoint,
   vacuum,
 } from '@delta-writer/delta-log';
 import { MODE_PROPERTY } from '../commit/table-committer.js';
-import type { MaintenanceConfig } from '../config/load.js';
-import type { Logger } from '../ops/log.js';
-import type { Metrics } from '../ops/metrics.js';
 import { commitBin } from './commit-bin.js';
 import { planCompaction } from './compaction-plan.js';
-import { type MirrorMaintenance, runMirrorCompaction } from './mirror-compaction.js';
-import type { MaintenancePool } from './pool.js';
-
-export type JobKind = 'checkpoint' | 'compaction' | 'cleanup' | 'vacuum';
-
-export interface JobContext {
-  /** Fenced: writes fail once `signal` aborts. */
-  readonly storage: Storage;
-  readonly snapshot: (tablePath: string, fresh: boolean) => Promise<Snapshot | undefined>;
-  readonly pool: MaintenancePool;
-  readonly config: MaintenanceConfig;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Aborted when leadership ends or the committer stops. */
-  readonly signal: AbortSignal;
-  readonly term: number;
-  /** Mirror tables (key indexes): their compaction folds deletion vectors away and purges tombstones. */
-  readonly mirror?: MirrorMaintenance;
-}
-
-/** What a run did, for its log line. */
-export type JobReport = Record<string, unknown>;
+import type { JobContext, JobReport } from './context.js';
+import { runMirrorCompaction } from './mirror-compaction.js';
 
 export async function runCheckpoint(ctx: JobContext, tablePath: string): Promise<JobReport> {
   const latest = await ctx.snapshot(tablePath, true);

@@ -14,16 +14,8 @@ import type { CommittedTable } from '../delta/table-committer.js';
 import type { Leadership } from '../lease/lease.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
-import {
-  type JobContext,
-  type JobKind,
-  type JobReport,
-  runCheckpoint,
-  runCleanup,
-  runCompaction,
-  runVacuum,
-} from './jobs.js';
-import type { MirrorMaintenance } from './mirror-compaction.js';
+import type { JobContext, JobKind, JobReport, MirrorMaintenance } from './context.js';
+import { runCheckpoint, runCleanup, runCompaction, runVacuum } from './jobs.js';
 import type { MaintenancePool } from './pool.js';
 
 export interface MaintainerOptions {

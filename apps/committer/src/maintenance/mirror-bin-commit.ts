@@ -32,8 +32,7 @@ import {
 } from '@delta-writer/delta-log';
 import { commitBin } from './commit-bin.js';
 import type { CompactionBin } from './compaction-plan.js';
-import type { JobContext } from './jobs.js';
-import type { MirrorMaintenance } from './mirror-compaction.js';
+import type { JobContext, MirrorMaintenance } from './context.js';
 import type { CompactMirrorOutput } from './mirror-worker.js';
 
 /** One bin file's vectors, as the rewrite read it and as it is at commit time. */

@@ -13,18 +13,9 @@
  *    new file), so the next ingest commit does not pay for it.
  */
 import { type AddFile, canonicalPath, decodePath, type Snapshot } from '@delta-writer/delta-log';
-import type { MirrorConfig } from '../config/load.js';
-import type { MirrorTables } from '../mirror/tables.js';
-import type { MirrorWriter } from '../mirror/writer.js';
 import { planMirrorCompaction } from './compaction-plan.js';
-import type { JobContext, JobReport } from './jobs.js';
+import type { JobContext, JobReport, MirrorMaintenance } from './context.js';
 import { commitMirrorBin } from './mirror-bin-commit.js';
-
-export interface MirrorMaintenance {
-  readonly tables: MirrorTables;
-  readonly writer: MirrorWriter;
-  readonly config: MirrorConfig;
-}
 
 /** Tombstones purged per index write (each purge is one fenced script call). */
 const PURGE_CHUNK = 5_000;
