@@ -9,9 +9,8 @@
  * records before it).
  */
 import type { ParquetCompression } from '../config/load.js';
-import type { BufferedRecord } from './types.js';
+import type { BufferedRecord, TableKind } from './types.js';
 
-export type TableKind = 'changelog' | 'mirror';
 export type PartialUpdatesMode = 'skip' | 'apply';
 
 export interface BuildOutputRequest {

@@ -1,6 +1,8 @@
 /** The data that flows through the ingest pipeline, from a fetched Kafka record to a committed manifest. */
 import type { TableRoute } from '../routing.js';
-import type { TableKind } from './builder.js';
+
+/** A changelog table takes every event; a mirror table one row per document key (docs/mirror-tables.md). */
+export type TableKind = 'changelog' | 'mirror';
 
 export interface TopicPartition {
   topic: string;
