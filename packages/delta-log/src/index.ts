@@ -26,12 +26,15 @@ export {
   readCheckpointContents,
 } from './checkpoint/read.js';
 export {
+  type BuiltCheckpoint,
+  buildCheckpoint,
   type CheckpointOptions,
   type CheckpointResult,
   checkpointActions,
   checkpointSchema,
   encodeCheckpoint,
   parseInterval,
+  putCheckpoint,
   writeCheckpoint,
 } from './checkpoint/write.js';
 export * from './errors.js';
@@ -109,7 +112,7 @@ export {
   serializeType,
   struct,
 } from './schema/types.js';
-export { Snapshot, type SnapshotLoadOptions } from './snapshot.js';
+export { readCommit, Snapshot, type SnapshotLoadOptions, type SnapshotState } from './snapshot.js';
 // storage
 export { FsStorage } from './storage/fs.js';
 export { type RetryPolicy, S3Storage, type S3StorageOptions } from './storage/s3.js';

@@ -3,7 +3,15 @@
  * txn watermarks and domain metadata. Loading lists `_delta_log/` (starting at the `_last_checkpoint`
  * hint), reads the newest complete checkpoint and the commits after it, and replays them.
  */
-import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
+import type {
+  Action,
+  AddFile,
+  CommitInfo,
+  DeletionVectorDescriptor,
+  Metadata,
+  Protocol,
+  Txn,
+} from './actions.js';
 import { parseActions } from './actions.js';
 import { CheckpointFiles, CheckpointTombstones } from './checkpoint/columns.js';
 import { readCheckpointContents } from './checkpoint/read.js';
@@ -17,7 +25,7 @@ import {
 import { assertReadable } from './features.js';
 import { parseLastCheckpoint } from './log/last-checkpoint.js';
 import { joinPath, LAST_CHECKPOINT, LOG_DIR, type LogFile, pad20, parseLogFileName } from './log/paths.js';
-import { StateBuilder, type TableState } from './log/replay.js';
+import { fileKey, StateBuilder, TableState } from './log/replay.js';
 import { buildLogSegment, type CommitFile, type LogSegment } from './log/segment.js';
 import { Scan, type ScanOptions } from './scan/scan.js';
 import { type ColumnMappingMode, columnMappingMode } from './schema/column-mapping.js';
@@ -64,6 +72,7 @@ export async function listLogFiles(storage: Storage, tablePath: string, from = 0
   return out;
 }
 
+/** The actions of commit `version` of the table at `tablePath`; `FileNotFoundError` when it is not (or no longer) there. */
 export async function readCommit(storage: Storage, tablePath: string, version: number): Promise<Action[]> {
   const name = `${pad20(version)}.json`;
   const bytes = await storage.get(joinPath(tablePath, LOG_DIR, name));
@@ -78,6 +87,16 @@ async function readHint(storage: Storage, tablePath: string): Promise<number | u
     if (err instanceof FileNotFoundError) return undefined;
     throw err;
   }
+}
+
+/** What {@link Snapshot.fromState} builds a snapshot from: a table's protocol and metadata at one version. */
+export interface SnapshotState {
+  /** The version the state is at; -1 for a table about to be created (its version 0 is committed on top). */
+  readonly version: number;
+  readonly protocol: Protocol;
+  readonly metadata: Metadata;
+  /** Commit timestamp (ms) of `version`; default 0 (unknown). */
+  readonly timestamp?: number;
 }
 
 export class Snapshot {
@@ -120,6 +139,27 @@ export class Snapshot {
     this.schema =
       previous?.metadata === state.metadata ? previous.schema : parseSchema(state.metadata.schemaString);
     this.timestamp = timestamp;
+  }
+
+  /**
+   * A snapshot from a state held in memory, without reading the log: the table's protocol and metadata at
+   * `state.version`, and no live files, txns or domain metadata. Two uses: a table about to be created (version -1;
+   * `commit` on it writes version 0 through the ordinary commit path, with put-if-absent and validation), and
+   * reading or writing data files whose actions the caller already holds (e.g. a worker thread handed a table's
+   * protocol and metadata: `scan().filesOf(adds)`, `writeDataFile`). Throws like `load` for an unreadable protocol.
+   */
+  static fromState(storage: Storage, tablePath: string, state: SnapshotState): Snapshot {
+    const table = new TableState();
+    table.version = state.version;
+    table.protocol = state.protocol;
+    table.metadata = state.metadata;
+    return new Snapshot(
+      storage,
+      tablePath,
+      table,
+      { version: state.version, commits: [] },
+      state.timestamp ?? 0,
+    );
   }
 
   /** Loads the latest snapshot (or `options.version`). */
@@ -229,6 +269,11 @@ export class Snapshot {
     return this.state.txns.get(appId)?.version;
   }
 
+  /** The last `txn` of every application that committed one (versions beyond ±2^53 are bigints). */
+  txns(): Txn[] {
+    return [...this.state.txns.values()];
+  }
+
   /** The configuration string of an active domain, or `undefined`. */
   domainMetadata(domain: string): string | undefined {
     const d = this.state.domains.get(domain);
@@ -244,6 +289,15 @@ export class Snapshot {
   liveFile(path: string): AddFile | undefined {
     return this.state.files.byPathOf(path);
   }
+
+  /**
+   * Whether this exact file is live: its path (encoded or not) with this deletion vector (none for none). A file
+   * whose deletion vector was replaced since `file` was read is not.
+   */
+  isLive(file: { readonly path: string; readonly deletionVector?: DeletionVectorDescriptor }): boolean {
+    return this.state.files.has(fileKey(file.path, file.deletionVector));
+  }
+
   get numFiles(): number {
     return this.state.files.size;
   }

@@ -4,7 +4,13 @@ import * as A from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { Action, AddFile } from '../src/actions.js';
 import { checkpointActionsFromParquet } from '../src/checkpoint/read.js';
-import { checkpointActions, encodeCheckpoint, writeCheckpoint } from '../src/checkpoint/write.js';
+import {
+  buildCheckpoint,
+  checkpointActions,
+  encodeCheckpoint,
+  putCheckpoint,
+  writeCheckpoint,
+} from '../src/checkpoint/write.js';
 import { VersionNotFoundError } from '../src/errors.js';
 import { parseLastCheckpoint } from '../src/log/last-checkpoint.js';
 import { field, struct } from '../src/schema/types.js';
@@ -122,6 +128,43 @@ describe('checkpoints', () => {
     const loaded = await Snapshot.load(storage);
     expect(loaded.segment.checkpoint).toMatchObject({ version: 1, format: 'classic' });
     expect(loaded.files().map((f) => f.path)).toEqual(['a']);
+  });
+
+  it('builds a checkpoint without writing, and puts it through another storage as writeCheckpoint would', async () => {
+    const { dir, storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema,
+      partitionColumns: ['p'],
+      features: ['v2Checkpoint'],
+    });
+    await t.commit({ actions: [{ add: add('a') }, { add: add('b') }], operation: 'WRITE' });
+    const now = () => 1_700_000_000_000;
+    const built = buildCheckpoint(t.snapshot, { now });
+    expect(built).toMatchObject({ version: 1, numOfAddFiles: 2 });
+    expect(checkpointActionsFromParquet(built.bytes, 'cp')).toContainEqual({
+      checkpointMetadata: { version: 1 },
+    });
+    expect(await storage.head('_delta_log/00000000000000000001.checkpoint.parquet')).toBeUndefined();
+    // Written by a second storage on the same directory (as a fenced storage writes what a worker built).
+    const result = await putCheckpoint(new FsStorage(dir), '', built);
+    expect(result).toMatchObject({
+      version: 1,
+      numActions: built.numActions,
+      sizeInBytes: built.bytes.byteLength,
+    });
+    const hint = new TextDecoder().decode(await storage.get('_delta_log/_last_checkpoint'));
+    expect(JSON.parse(hint)).toMatchObject({ version: 1, size: built.numActions, numOfAddFiles: 2 });
+    const written = await storage.get('_delta_log/00000000000000000001.checkpoint.parquet');
+    await writeCheckpoint(t.snapshot, { now });
+    expect(await storage.get('_delta_log/00000000000000000001.checkpoint.parquet')).toEqual(written);
+    const loaded = await Snapshot.load(storage);
+    expect(loaded.segment.checkpoint?.version).toBe(1);
+    expect(
+      loaded
+        .files()
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   it('checkpoints automatically at the checkpoint interval', async () => {

@@ -1,18 +1,21 @@
 /**
  * Snapshots after commits share state with the snapshot they were built on (and never change it), find files
- * by path, notice a deleted table on update, and tables can be created with their first txns and provenance.
+ * by path, notice a deleted table on update, and tables can be created with their first txns and provenance —
+ * also through a snapshot built from a state in memory (`Snapshot.fromState`), which reads the files it is given.
  */
 import { rmSync } from 'node:fs';
+import * as A from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { AddFile } from '../src/actions.js';
 import { writeCheckpoint } from '../src/checkpoint/write.js';
-import { TableNotFoundError } from '../src/errors.js';
-import { TableState } from '../src/log/replay.js';
+import { ConcurrentModificationError, TableNotFoundError } from '../src/errors.js';
 import { field, struct } from '../src/schema/types.js';
 import { Snapshot } from '../src/snapshot.js';
 import { DeltaTable } from '../src/table.js';
 import { commit } from '../src/write/commit.js';
 import { protocolFor } from '../src/write/create.js';
+import { writeDataFile } from '../src/write/data-file.js';
+import { deleteRows } from '../src/write/deletion-vector.js';
 import { useTempStorage } from './helpers/tmp.js';
 
 const temp = useTempStorage();
@@ -93,33 +96,82 @@ describe('create', () => {
     expect(v0?.commitInfo).toMatchObject({ operation: 'CREATE TABLE', deltaWriter: { term: 2 } });
   });
 
-  it('still works through a stand-in snapshot at version -1 (protocol and metadata only)', async () => {
+  it('commits version 0 on a snapshot from its state at version -1 (protocol and metadata only), once', async () => {
     const { storage } = temp();
-    const state = new TableState();
-    state.protocol = protocolFor(schema, {});
-    state.metadata = {
+    const protocol = protocolFor(schema, {});
+    const metadata = {
       id: 'standin',
       format: { provider: 'parquet', options: {} },
       schemaString: JSON.stringify(schema),
       partitionColumns: [],
       configuration: {},
     };
-    const before = new Snapshot(storage, 't', state, { version: -1, commits: [] }, 0);
-    const r = await commit(
-      storage,
-      before,
-      {
-        actions: [{ protocol: state.protocol }, { metaData: state.metadata }, { add: file('a') }],
-        txns: [{ appId: 'app', version: 1 }],
-        operation: 'STREAMING UPDATE',
-      },
-      { maxRetries: 0 },
-    );
+    const before = Snapshot.fromState(storage, 't', { version: -1, protocol, metadata });
+    expect(before.version).toBe(-1);
+    const create = (snapshot: Snapshot, appId: string) =>
+      commit(
+        storage,
+        snapshot,
+        {
+          actions: [{ protocol }, { metaData: metadata }, { add: file(appId) }],
+          txns: [{ appId, version: 1 }],
+          operation: 'STREAMING UPDATE',
+        },
+        { maxRetries: 0 },
+      );
+    const r = await create(before, 'app');
     expect(r.version).toBe(0);
     expect(r.snapshot.numFiles).toBe(1);
     expect(before.numFiles).toBe(0);
+    // A second creator on its own stand-in loses the put-if-absent race with a typed conflict, never overwrites.
+    await expect(
+      create(Snapshot.fromState(storage, 't', { version: -1, protocol, metadata }), 'other'),
+    ).rejects.toBeInstanceOf(ConcurrentModificationError);
     const loaded = await Snapshot.load(storage, 't');
     expect(loaded.txnVersion('app')).toBe(1);
-    expect(loaded.files().map((f) => f.path)).toEqual(['a']);
+    expect(loaded.txns().map((t) => t.appId)).toEqual(['app']);
+    expect(loaded.files().map((f) => f.path)).toEqual(['app']);
+  });
+
+  it('reads the files it is given from a state at a version, without the log', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, 't', { schema });
+    const arrow = new A.Table({ id: A.vectorFromArray([1n, 2n, 3n], new A.Int64()) });
+    const add = await writeDataFile(t.snapshot, arrow);
+    await t.commit({ actions: [{ add }], operation: 'WRITE' });
+    // What a worker thread gets: the protocol and metadata at a version, and the files to read.
+    const s = t.snapshot;
+    const bare = Snapshot.fromState(storage, 't', {
+      version: s.version,
+      protocol: s.protocol,
+      metadata: s.metadata,
+    });
+    expect(bare.numFiles).toBe(0);
+    const scan = bare.scan();
+    const [planned] = scan.filesOf([add]);
+    const rows = (await scan.readFile(planned as NonNullable<typeof planned>)).flatMap((b) => b.toArray());
+    expect(rows.map((r) => r.id)).toEqual([1n, 2n, 3n]);
+  });
+});
+
+describe('isLive', () => {
+  it('holds for a path with its current deletion vector only', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema,
+      configuration: { 'delta.enableDeletionVectors': 'true' },
+    });
+    const arrow = new A.Table({ id: A.vectorFromArray([1n, 2n, 3n], new A.Int64()) });
+    const add = await writeDataFile(t.snapshot, arrow);
+    await t.commit({ actions: [{ add }], operation: 'WRITE' });
+    expect(t.snapshot.isLive(add)).toBe(true);
+    expect(t.snapshot.isLive({ path: decodeURIComponent(add.path) })).toBe(true);
+    const { actions } = await deleteRows(t.snapshot, new Map([[add.path, [1]]]));
+    await t.commit({ actions, readFiles: [add], operation: 'DELETE' });
+    const now = t.snapshot.liveFile(add.path);
+    expect(now?.deletionVector).toBeDefined();
+    expect(t.snapshot.isLive(add)).toBe(false);
+    expect(t.snapshot.isLive(now as AddFile)).toBe(true);
+    expect(t.snapshot.isLive({ path: 'nope' })).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ import { serializeLastCheckpoint } from '../log/last-checkpoint.js';
 import { classicCheckpointFileName, joinPath, LAST_CHECKPOINT, LOG_DIR } from '../log/paths.js';
 import { writeParquet } from '../parquet.js';
 import type { Snapshot } from '../snapshot.js';
+import type { Storage } from '../storage/storage.js';
 
 const f = (name: string, type: A.DataType) => new A.Field(name, type, true);
 const str = () => new A.Utf8();
@@ -172,35 +173,70 @@ export function encodeCheckpoint(actions: readonly Action[], v2: boolean): Uint8
   return writeParquet(table, { compression: 'snappy' });
 }
 
-/** Writes a classic checkpoint for `snapshot` and points `_last_checkpoint` at it. */
-export async function writeCheckpoint(
-  snapshot: Snapshot,
-  options: CheckpointOptions = {},
-): Promise<CheckpointResult> {
+/**
+ * A checkpoint encoded but not yet written: plain data (bytes and counts), so it can be built where CPU is cheap
+ * (a worker thread) and written where writes are allowed (e.g. through a fenced storage) with {@link putCheckpoint}.
+ */
+export interface BuiltCheckpoint {
+  /** The table version the checkpoint holds. */
+  readonly version: number;
+  /** The Parquet file. */
+  readonly bytes: Uint8Array;
+  /** Rows (actions) in the checkpoint. */
+  readonly numActions: number;
+  readonly numOfAddFiles: number;
+}
+
+/**
+ * Encodes a classic checkpoint of `snapshot` (a V2 checkpoint under the classic name when the table has
+ * `v2Checkpoint`) without writing anything. Throws `UnsupportedFeatureError` when this library may not write the
+ * table.
+ */
+export function buildCheckpoint(snapshot: Snapshot, options: CheckpointOptions = {}): BuiltCheckpoint {
   assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
   const now = (options.now ?? Date.now)();
   const actions = checkpointActions(snapshot, now);
-  const bytes = encodeCheckpoint(actions, hasV2(snapshot));
-  const path = joinPath(snapshot.tablePath, LOG_DIR, classicCheckpointFileName(snapshot.version));
-  await snapshot.storage.put(path, bytes);
-  const numOfAddFiles = snapshot.state.files.size;
-  const hint = serializeLastCheckpoint({
-    version: snapshot.version,
-    size: actions.length,
-    sizeInBytes: bytes.byteLength,
-    numOfAddFiles,
-  });
-  await snapshot.storage.put(
-    joinPath(snapshot.tablePath, LOG_DIR, LAST_CHECKPOINT),
-    new TextEncoder().encode(hint),
-  );
   return {
     version: snapshot.version,
-    path,
-    sizeInBytes: bytes.byteLength,
+    bytes: encodeCheckpoint(actions, hasV2(snapshot)),
     numActions: actions.length,
-    numOfAddFiles,
+    numOfAddFiles: snapshot.state.files.size,
   };
+}
+
+/**
+ * Writes a built checkpoint into the table at `tablePath` of `storage` — `<version>.checkpoint.parquet`, then
+ * `_last_checkpoint` (with its checksum) pointing at it — and returns where it went.
+ */
+export async function putCheckpoint(
+  storage: Storage,
+  tablePath: string,
+  checkpoint: BuiltCheckpoint,
+): Promise<CheckpointResult> {
+  const path = joinPath(tablePath, LOG_DIR, classicCheckpointFileName(checkpoint.version));
+  await storage.put(path, checkpoint.bytes);
+  const hint = serializeLastCheckpoint({
+    version: checkpoint.version,
+    size: checkpoint.numActions,
+    sizeInBytes: checkpoint.bytes.byteLength,
+    numOfAddFiles: checkpoint.numOfAddFiles,
+  });
+  await storage.put(joinPath(tablePath, LOG_DIR, LAST_CHECKPOINT), new TextEncoder().encode(hint));
+  return {
+    version: checkpoint.version,
+    path,
+    sizeInBytes: checkpoint.bytes.byteLength,
+    numActions: checkpoint.numActions,
+    numOfAddFiles: checkpoint.numOfAddFiles,
+  };
+}
+
+/** Writes a classic checkpoint for `snapshot` and points `_last_checkpoint` at it. */
+export function writeCheckpoint(
+  snapshot: Snapshot,
+  options: CheckpointOptions = {},
+): Promise<CheckpointResult> {
+  return putCheckpoint(snapshot.storage, snapshot.tablePath, buildCheckpoint(snapshot, options));
 }
 
 const UNITS: Record<string, number> = {
