@@ -129,6 +129,32 @@ describe('mergeSchema', () => {
     expect(merged.changed).toBe(false);
   });
 
+  it("widens under 'feature' by delta-log's widenings, but never an integer column to a decimal", () => {
+    const dec = (precision: number, scale: number): DataType => ({ type: 'decimal', precision, scale });
+    const table = s(f('n', 'integer'), f('d', dec(10, 2)), f('day', 'date'), f('i', 'integer'));
+    const files = s(f('n', 'long'), f('d', dec(12, 3)), f('day', 'timestamp_ntz'), f('i', dec(12, 0)));
+    const merged = mergeSchema(table, files, 'feature');
+    expect(merged.conflicts.map((c) => [c.path, c.reason])).toEqual([
+      ['i', 'cannot store decimal(12,0) in a integer column'],
+    ]);
+    const without = mergeSchema(
+      table,
+      s(f('n', 'long'), f('d', dec(12, 3)), f('day', 'timestamp_ntz')),
+      'feature',
+    );
+    expect(without).toMatchObject({ changed: true, widened: true, conflicts: [] });
+    expect(without.schema.fields.map((x) => x.type)).toEqual([
+      'long',
+      dec(12, 3),
+      'timestamp_ntz',
+      'integer',
+    ]);
+    // The same pairs under promote are refused with the setting that would widen them.
+    expect(mergeSchema(table, s(f('d', dec(12, 3))), 'promote').conflicts[0]?.reason).toMatch(
+      /COMMITTER_TYPE_WIDENING=feature/,
+    );
+  });
+
   it('relaxes a NOT NULL table column that the files may leave null', () => {
     const merged = mergeSchema(s(f('id', 'long', false)), s(f('id', 'long', true)), 'off');
     expect(merged).toMatchObject({ changed: true, conflicts: [] });

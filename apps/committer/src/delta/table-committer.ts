@@ -22,7 +22,6 @@ import {
   schemaChange,
   serializeSchema,
   TableNotFoundError,
-  TableState,
 } from '@delta-writer/delta-log';
 import { type CommitRequest, type DataFile, type TableRef, WriteMode } from '@delta-writer/proto';
 import {
@@ -91,8 +90,8 @@ class LoadedTable implements TableSnapshot {
     this.partitionColumns = delta?.partitionColumns ?? [];
     const txns = new Map<string, number>();
     // A version beyond 2^53 (delta-log keeps it as a bigint) is another application's: Kafka offsets stay far below.
-    for (const [appId, txn] of delta?.state.txns ?? [])
-      if (typeof txn.version === 'number') txns.set(appId, txn.version);
+    for (const txn of delta?.txns() ?? [])
+      if (typeof txn.version === 'number') txns.set(txn.appId, txn.version);
     this.txnVersions = txns;
     if (delta) {
       this.mode = delta.configuration[MODE_PROPERTY] === 'mirror' ? 'mirror' : 'changelog';
@@ -282,10 +281,11 @@ export class DeltaTableCommitter implements TableCommitter {
       configuration,
       createdTime: now,
     };
-    const state = new TableState();
-    state.protocol = protocolFor(schema, configuration);
-    state.metadata = metadata;
-    return new Snapshot(this.options.storage, tablePath, state, { version: -1, commits: [] }, 0);
+    return Snapshot.fromState(this.options.storage, tablePath, {
+      version: -1,
+      protocol: protocolFor(schema, configuration),
+      metadata,
+    });
   }
 
   private remember(tablePath: string, snapshot: Snapshot): Snapshot {

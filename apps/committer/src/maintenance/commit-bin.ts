@@ -9,7 +9,6 @@ import {
   ConcurrentModificationError,
   commit,
   ENGINE_INFO,
-  fileKey,
   MetadataChangedError,
   ProtocolChangedError,
   type RemoveFile,
@@ -58,7 +57,7 @@ export async function commitBin(
       const retry = error instanceof MetadataChangedError || error instanceof ProtocolChangedError;
       if (retry && attempt < 3) {
         const fresh = await ctx.snapshot(tablePath, true);
-        if (!fresh || bin.files.some((f) => !fresh.state.files.has(fileKey(f.path, f.deletionVector)))) {
+        if (!fresh || bin.files.some((f) => !fresh.isLive(f))) {
           return undefined;
         }
         snapshot = fresh;

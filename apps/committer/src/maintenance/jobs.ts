@@ -8,15 +8,7 @@
  * onto it); an ingest commit that loses the race to a compaction rebases the same way. Only a commit that removed
  * one of the same files makes the compaction give up that bin (its output file is deleted).
  */
-import {
-  classicCheckpointFileName,
-  cleanupLog,
-  decodePath,
-  LAST_CHECKPOINT,
-  LOG_DIR,
-  serializeLastCheckpoint,
-  vacuum,
-} from '@delta-writer/delta-log';
+import { cleanupLog, decodePath, putCheckpoint, vacuum } from '@delta-writer/delta-log';
 import { MODE_PROPERTY } from '../commit/table-committer.js';
 import { commitBin } from './commit-bin.js';
 import { planCompaction } from './compaction-plan.js';
@@ -26,16 +18,10 @@ import { runMirrorCompaction } from './mirror-compaction.js';
 export async function runCheckpoint(ctx: JobContext, tablePath: string): Promise<JobReport> {
   const latest = await ctx.snapshot(tablePath, true);
   if (!latest) return { skipped: 'no table' };
-  const out = await ctx.pool.checkpoint({ tablePath, version: latest.version });
-  await ctx.storage.put(logKey(tablePath, classicCheckpointFileName(out.version)), out.bytes);
-  const hint = serializeLastCheckpoint({
-    version: out.version,
-    size: out.numActions,
-    sizeInBytes: out.bytes.byteLength,
-    numOfAddFiles: out.numOfAddFiles,
-  });
-  await ctx.storage.put(logKey(tablePath, LAST_CHECKPOINT), new TextEncoder().encode(hint));
-  return { version: out.version, actions: out.numActions, bytes: out.bytes.byteLength };
+  // Encoded in the worker thread, written here through the fenced storage.
+  const built = await ctx.pool.checkpoint({ tablePath, version: latest.version });
+  const written = await putCheckpoint(ctx.storage, tablePath, built);
+  return { version: written.version, actions: written.numActions, bytes: written.sizeInBytes };
 }
 
 export async function runCompaction(ctx: JobContext, tablePath: string): Promise<JobReport> {
@@ -126,8 +112,4 @@ export async function runVacuum(ctx: JobContext, tablePath: string): Promise<Job
   }
   ctx.metrics.vacuumBytes.inc(doomed.bytes);
   return { deleted, bytes: doomed.bytes };
-}
-
-function logKey(tablePath: string, name: string): string {
-  return `${tablePath}/${LOG_DIR}/${name}`;
 }

@@ -13,7 +13,6 @@ import {
   readParquet,
   Snapshot,
   type Storage,
-  TableState,
   writeDataFile,
 } from '@delta-writer/delta-log';
 import { keyIdentity } from '@delta-writer/proto/mirror';
@@ -57,11 +56,7 @@ export interface CompactMirrorOutput {
 }
 
 function snapshotOf(storage: Storage, task: MirrorFilesTask): Snapshot {
-  const state = new TableState();
-  state.protocol = task.protocol;
-  state.metadata = task.metadata;
-  state.version = task.version;
-  return new Snapshot(storage, task.tablePath, state, { version: task.version, commits: [] }, 0);
+  return Snapshot.fromState(storage, task.tablePath, task);
 }
 
 export async function mirrorTombstones(

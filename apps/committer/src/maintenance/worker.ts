@@ -8,16 +8,12 @@
 
 import {
   type AddFile,
-  assertWritable,
-  checkpointActions,
-  encodeCheckpoint,
+  type BuiltCheckpoint,
+  buildCheckpoint,
   type Metadata,
   type Protocol,
-  readerFeatures,
   Snapshot,
-  TableState,
   writeDataFile,
-  writerFeatures,
 } from '@delta-writer/delta-log';
 import * as A from 'apache-arrow';
 import { Piscina } from 'piscina';
@@ -37,13 +33,8 @@ export interface CheckpointTask {
   readonly version: number;
 }
 
-export interface CheckpointOutput {
-  readonly version: number;
-  readonly bytes: Uint8Array;
-  readonly numActions: number;
-  readonly numOfAddFiles: number;
-  readonly v2: boolean;
-}
+/** The encoded checkpoint; the main thread writes it through the fenced storage (`putCheckpoint`). */
+export type CheckpointOutput = BuiltCheckpoint;
 
 export interface CompactTask {
   readonly kind: 'compact';
@@ -80,29 +71,12 @@ export default async function run(
 }
 
 async function checkpoint(task: CheckpointTask): Promise<CheckpointOutput> {
-  const snapshot = await Snapshot.load(storage, task.tablePath, { version: task.version });
-  assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
-  const v2 = [...readerFeatures(snapshot.protocol), ...writerFeatures(snapshot.protocol)].includes(
-    'v2Checkpoint',
-  );
-  const actions = checkpointActions(snapshot, Date.now());
-  const bytes = encodeCheckpoint(actions, v2);
-  return {
-    version: snapshot.version,
-    bytes,
-    numActions: actions.length,
-    numOfAddFiles: snapshot.numFiles,
-    v2,
-  };
+  return buildCheckpoint(await Snapshot.load(storage, task.tablePath, { version: task.version }));
 }
 
 async function compact(task: CompactTask): Promise<CompactOutput> {
   // The files to read are given; only the table's schema and partitioning are needed to read and write them.
-  const state = new TableState();
-  state.protocol = task.protocol;
-  state.metadata = task.metadata;
-  state.version = task.version;
-  const snapshot = new Snapshot(storage, task.tablePath, state, { version: task.version, commits: [] }, 0);
+  const snapshot = Snapshot.fromState(storage, task.tablePath, task);
   const scan = snapshot.scan();
   const files = scan.filesOf(task.files);
   const batches: A.RecordBatch[] = [];

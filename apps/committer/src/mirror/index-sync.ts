@@ -11,10 +11,8 @@ import {
   type Action,
   type AddFile,
   canonicalPath,
-  commitFileName,
   FileNotFoundError,
-  LOG_DIR,
-  parseActions,
+  readCommit,
   readParquet,
   type Snapshot,
 } from '@delta-writer/delta-log';
@@ -130,10 +128,8 @@ export function commitFileChanges(actions: readonly Action[]): { added: AddFile[
 }
 
 async function readCommitActions(snapshot: Snapshot, version: number): Promise<Action[] | undefined> {
-  const name = commitFileName(version);
-  const path = [snapshot.tablePath, LOG_DIR, name].filter((p) => p !== '').join('/');
   try {
-    return parseActions(new TextDecoder().decode(await snapshot.storage.get(path)), name);
+    return await readCommit(snapshot.storage, snapshot.tablePath, version);
   } catch (error) {
     if (error instanceof FileNotFoundError) return undefined;
     throw error;

@@ -9,7 +9,7 @@
  * - numeric types per the widening mode (see {@link WideningMode}).
  * Columns are matched case-insensitively, as Delta does; a name differing only in case is a conflict.
  */
-import type { DataType, StructField, StructType } from '@delta-writer/delta-log';
+import { type DataType, isWidening, type StructField, type StructType } from '@delta-writer/delta-log';
 
 /**
  * - `promote`: the documented alternative to Delta's typeWidening feature. New columns are created at the widest
@@ -169,15 +169,15 @@ function mergePrimitive(table: DataType, file: DataType, at: string, ctx: Ctx): 
     return table;
   }
   if (ctx.mode !== 'off' && upcastsOnRead(file, table)) return table; // a narrower file: readers upcast it
-  if (ctx.mode === 'feature' && isDeltaWidening(table, file)) {
+  if (ctx.mode === 'feature' && widens(table, file)) {
     ctx.changed = true;
     ctx.widened = true;
     return file;
   }
   const hint =
-    ctx.mode === 'promote' && isDeltaWidening(table, file)
+    ctx.mode === 'promote' && widens(table, file)
       ? `; widening the column needs COMMITTER_TYPE_WIDENING=feature`
-      : ctx.mode === 'off' && (upcastsOnRead(file, table) || isDeltaWidening(table, file))
+      : ctx.mode === 'off' && (upcastsOnRead(file, table) || widens(table, file))
         ? '; type widening is off (COMMITTER_TYPE_WIDENING=off)'
         : '';
   conflict(ctx, at, table, file, `cannot store ${typeLabel(file)} in a ${typeLabel(table)} column${hint}`);
@@ -194,28 +194,14 @@ export function upcastsOnRead(file: DataType, table: DataType): boolean {
   return false;
 }
 
-/** The widenings of the Delta typeWidening feature (PROTOCOL "Type Widening"). */
-export function isDeltaWidening(from: DataType, to: DataType): boolean {
-  if (typeof from === 'string' && typeof to === 'string') {
-    const a = INTEGRAL.indexOf(from);
-    const b = INTEGRAL.indexOf(to);
-    if (a >= 0 && b >= 0) return a < b;
-    if (to === 'double') return from === 'float' || (a >= 0 && from !== 'long');
-    return from === 'date' && to === 'timestamp_ntz';
-  }
-  if (
-    typeof from === 'object' &&
-    typeof to === 'object' &&
-    from.type === 'decimal' &&
-    to.type === 'decimal'
-  ) {
-    return (
-      to.scale >= from.scale &&
-      to.precision - to.scale >= from.precision - from.scale &&
-      (to.precision > from.precision || to.scale > from.scale)
-    );
-  }
-  return false;
+/**
+ * The widenings the committer makes under `feature`: delta-log's {@link isWidening} (PROTOCOL "Type Widening")
+ * except integer → decimal, which the committer does not make — it is not among the widenings
+ * COMMITTER_TYPE_WIDENING documents and the reader tests check (`test/readers.test.ts`).
+ */
+function widens(from: DataType, to: DataType): boolean {
+  const integerToDecimal = typeof from === 'string' && INTEGRAL.includes(from) && typeof to === 'object';
+  return !integerToDecimal && isWidening(from, to);
 }
 
 /** A new column's type: nullable all the way down, numeric types promoted in mode `promote`. */
