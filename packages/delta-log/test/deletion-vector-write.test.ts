@@ -15,6 +15,7 @@ import {
 } from '../src/scan/deletion-vector.js';
 import { field, struct } from '../src/schema/types.js';
 import { Snapshot } from '../src/snapshot.js';
+import { FsStorage } from '../src/storage/fs.js';
 import { DeltaTable } from '../src/table.js';
 import { writeDataFile } from '../src/write/data-file.js';
 import {
@@ -259,6 +260,68 @@ describe('writing deletion vectors into a table', () => {
     // deleting rows that are already gone changes nothing
     const again = await deleteRows(t.snapshot, new Map([[a.path, [1, 3]]]));
     expect(again.actions).toEqual([]);
+  });
+
+  it('takes a vector the caller knows instead of reading it, and hands every new vector back', async () => {
+    const { dir } = temp();
+    const reads: string[] = [];
+    const storage = new (class extends FsStorage {
+      override get(path: string, range?: { offset: number; length: number }) {
+        reads.push(path);
+        return super.get(path, range);
+      }
+    })(dir);
+    const t = await DeltaTable.create(storage, '', {
+      schema,
+      configuration: { 'delta.enableDeletionVectors': 'true' },
+    });
+    const a = await writeDataFile(t.snapshot, ids(0, 10));
+    await t.commit({ actions: [{ add: a }], operation: 'WRITE' });
+    const first = await deleteRows(t.snapshot, new Map([[a.path, [7, 2]]]));
+    expect(first.vectors.map((v) => [v.add.path, v.rows])).toEqual([[a.path, [2, 7]]]);
+    await t.commit({ actions: first.actions, operation: 'DELETE', readWholeTable: true });
+    const dvReads = () => reads.filter((r) => r.includes('deletion_vector_')).length;
+
+    // Unknown: the vector is read back (one ranged GET of the DV file).
+    const c = await writeDataFile(t.snapshot, ids(20, 5));
+    await deleteRows(t.snapshot, new Map([[a.path, [9]]]));
+    expect(dvReads()).toBe(1);
+    // Known: nothing is read, and the result is the union; the pending file (no vector) needs neither.
+    const known = new Map(first.vectors.map((v) => [v.add.path, v.rows]));
+    const asked: string[] = [];
+    const second = await deleteRows(
+      t.snapshot,
+      new Map([
+        [a.path, [9, 2]],
+        [c.path, [0]],
+      ]),
+      {
+        pendingAdds: [c],
+        knownRows: (add) => {
+          asked.push(add.path);
+          return known.get(add.path);
+        },
+      },
+    );
+    expect(dvReads()).toBe(1);
+    expect(asked).toEqual([a.path]);
+    expect(second.vectors.map((v) => [v.add.path, v.rows])).toEqual([
+      [a.path, [2, 7, 9]],
+      [c.path, [0]],
+    ]);
+    expect(second.deleted).toEqual(
+      new Map([
+        [a.path, 1],
+        [c.path, 1],
+      ]),
+    );
+    await t.commit({ actions: second.actions, operation: 'MERGE', readWholeTable: true });
+    expect(await liveIds(storage)).toEqual([0, 1, 3, 4, 5, 6, 8, 21, 22, 23, 24]);
+    // Known rows out of order are put in order, not trusted.
+    const unordered = await deleteRows(t.snapshot, new Map([[a.path, [5]]]), {
+      knownRows: () => [9, 2, 7],
+    });
+    expect(unordered.vectors[0]?.rows).toEqual([2, 5, 7, 9]);
   });
 
   it('refuses unknown files, rows past the end, and shrinking vectors', async () => {

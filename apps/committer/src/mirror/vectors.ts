@@ -5,17 +5,7 @@
  * committer is the only writer of its tables' vectors, so it remembers them: the cache is keyed by the file's path
  * and vector descriptor (the protocol's file key), so an entry can never be wrong for a snapshot, only missing.
  */
-import {
-  type Action,
-  type AddFile,
-  canonicalPath,
-  type DeletionVectorDescriptor,
-  fileKey,
-  normalizeRows,
-  replaceDeletionVector,
-  type Snapshot,
-  writeDeletionVectors,
-} from '@delta-writer/delta-log';
+import { type Action, type AddFile, deleteRows, fileKey, type Snapshot } from '@delta-writer/delta-log';
 
 /** Deleted row indexes per file key, least recently used first, bounded by the total number of rows held. */
 export class VectorCache {
@@ -61,27 +51,11 @@ export interface VectorDeletes {
   readonly touched: number;
 }
 
-function merge(before: Uint32Array, wanted: readonly number[]): Uint32Array {
-  if (before.length === 0) return Uint32Array.from(wanted);
-  const out = new Uint32Array(before.length + wanted.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < before.length || j < wanted.length) {
-    const a = i < before.length ? (before[i] as number) : Number.POSITIVE_INFINITY;
-    const b = j < wanted.length ? (wanted[j] as number) : Number.POSITIVE_INFINITY;
-    const next = Math.min(a, b);
-    if (a <= b) i++;
-    if (b <= a) j++;
-    out[n++] = next;
-  }
-  return out.subarray(0, n);
-}
-
 /**
- * Deletes rows of live files and of `pendingAdds` (files of the same commit) by index: the new vectors of every
- * touched file go into one new DV file (small ones inline). Commit the actions with `readWholeTable` so that a
- * concurrent change of the same files conflicts.
+ * Deletes rows of live files and of `pendingAdds` (files of the same commit) by index, through delta-log's
+ * `deleteRows` with the vectors this process knows: the new vectors of every touched file go into one new DV file
+ * (small ones inline). Commit the actions with `readWholeTable` so that a concurrent change of the same files
+ * conflicts.
  */
 export async function deleteRowsCached(
   snapshot: Snapshot,
@@ -90,46 +64,21 @@ export async function deleteRowsCached(
   cache: VectorCache,
   options: { readonly inlineMaxBytes: number; readonly now: number },
 ): Promise<VectorDeletes> {
-  const pending = new Map(pendingAdds.map((a) => [canonicalPath(a.path), a]));
-  const scan = snapshot.scan();
-  const targets = await Promise.all(
-    [...deletes].map(async ([path, rows]) => {
-      const add = pending.get(canonicalPath(path)) ?? snapshot.liveFile(path);
-      if (!add) throw new Error(`cannot delete rows of ${path}: not a live file of the table`);
-      const isPending = pending.has(canonicalPath(path));
-      const dv = add.deletionVector;
-      let before = dv ? cache.get(fileKey(add.path, dv)) : new Uint32Array(0);
-      if (!before) {
-        const [file] = scan.filesOf([add]);
-        before = Uint32Array.from(file ? await scan.deletedRows(file) : []);
-      }
-      const merged = merge(before, normalizeRows(rows));
-      return { add, isPending, rows: merged, added: merged.length - before.length };
-    }),
-  );
-  const changed = targets.filter((t) => t.added > 0);
-  const dvs = await writeDeletionVectors(
-    snapshot.storage,
-    snapshot.tablePath,
-    changed.map((t) => t.rows),
-    { inlineMaxBytes: options.inlineMaxBytes },
-  );
-  const actions: Action[] = [];
-  const attached = new Map<string, AddFile>();
-  const learned: Array<[string, Uint32Array]> = [];
-  changed.forEach((t, i) => {
-    const dv = dvs[i] as DeletionVectorDescriptor;
-    const pair = replaceDeletionVector(t.add, dv, options.now);
-    learned.push([fileKey(t.add.path, dv), t.rows]);
-    if (t.isPending) attached.set(canonicalPath(t.add.path), (pair[1] as { add: AddFile }).add);
-    else actions.push(...pair);
+  const result = await deleteRows(snapshot, deletes, {
+    pendingAdds,
+    inlineMaxBytes: options.inlineMaxBytes,
+    now: options.now,
+    knownRows: (add) => (add.deletionVector ? cache.get(fileKey(add.path, add.deletionVector)) : undefined),
   });
-  for (const add of pendingAdds) actions.push({ add: attached.get(canonicalPath(add.path)) ?? add });
   return {
-    actions,
-    touched: changed.filter((t) => !t.isPending).length,
+    actions: result.actions,
+    // A live file given a new vector is removed and added again; a pending file only gets its add.
+    touched: result.actions.filter((a) => 'remove' in a).length,
     remember: () => {
-      for (const [key, rows] of learned) cache.set(key, rows);
+      for (const { add, rows } of result.vectors) {
+        const last = rows.at(-1) ?? 0;
+        if (last <= 0xffff_ffff) cache.set(fileKey(add.path, add.deletionVector), Uint32Array.from(rows));
+      }
     },
   };
 }

@@ -375,6 +375,12 @@ export interface DeleteRowsOptions extends WriteDeletionVectorsOptions {
   /** Files added by the same commit (not yet in the snapshot): their rows may be deleted too. */
   pendingAdds?: readonly AddFile[];
   now?: number;
+  /**
+   * The rows a file's current deletion vector deletes (ascending), when the caller already knows them: a writer
+   * that keeps the `vectors` of its own commits saves reading each touched vector back (one ranged GET per file on
+   * S3). Return undefined to have the vector read.
+   */
+  knownRows?: (file: AddFile) => ArrayLike<number> | undefined;
 }
 
 export interface DeleteRowsResult {
@@ -382,13 +388,33 @@ export interface DeleteRowsResult {
   actions: Action[];
   /** Rows newly deleted, per path (rows already deleted before are not counted). */
   deleted: Map<string, number>;
+  /** Every file given a new vector: its new `add` and all the rows that vector deletes, ascending. */
+  vectors: Array<{ add: AddFile; rows: readonly number[] }>;
+}
+
+/** The union of two ascending row lists (`a` is checked, `b` is already normalized). */
+function unionRows(a: ArrayLike<number>, b: readonly number[]): number[] {
+  for (let i = 1; i < a.length; i++) {
+    if ((a[i] as number) <= (a[i - 1] as number)) return normalizeRows([...Array.from(a), ...b]);
+  }
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? (a[i] as number) : Number.POSITIVE_INFINITY;
+    const y = j < b.length ? (b[j] as number) : Number.POSITIVE_INFINITY;
+    if (x <= y) i++;
+    if (y <= x) j++;
+    out.push(Math.min(x, y));
+  }
+  return out;
 }
 
 /**
- * Deletes rows of live files (and of `pendingAdds`) by row index: reads each live file's current vector,
- * adds the new rows, writes all new vectors in one DV file and returns the actions to commit. Files whose
- * rows were all deleted already are left alone. Commit the actions with `readWholeTable` or the files in
- * `readFiles` so a concurrent change to them conflicts.
+ * Deletes rows of live files (and of `pendingAdds`) by row index: reads each live file's current vector (or takes
+ * it from `knownRows`), adds the new rows, writes all new vectors in one DV file and returns the actions to commit.
+ * Files whose rows were all deleted already are left alone. Commit the actions with `readWholeTable` or the files
+ * in `readFiles` so a concurrent change to them conflicts.
  */
 export async function deleteRows(
   snapshot: Snapshot,
@@ -407,9 +433,13 @@ export async function deleteRows(
   });
   // Each file's current vector is one small read; they are independent, so fetch a few at a time.
   const resolved = await mapLimit(requests, 16, async (r) => {
-    const [file] = scan.filesOf([r.add]);
-    const before = r.add.deletionVector && file ? await scan.deletedRows(file) : [];
-    const rows = normalizeRows([...before, ...r.wanted]);
+    let before: ArrayLike<number> = [];
+    if (r.add.deletionVector) {
+      const known = options.knownRows?.(r.add);
+      const [file] = known ? [] : scan.filesOf([r.add]);
+      before = known ?? (file ? await scan.deletedRows(file) : []);
+    }
+    const rows = unionRows(before, r.wanted);
     return { ...r, rows, added: rows.length - before.length };
   });
   const targets = resolved.filter((t) => t.added > 0);
@@ -423,17 +453,17 @@ export async function deleteRows(
   const actions: Action[] = [];
   const deleted = new Map<string, number>();
   const attached = new Map<string, AddFile>();
+  const vectors: DeleteRowsResult['vectors'] = [];
   targets.forEach((t, i) => {
     const dv = dvs[i] as DeletionVectorDescriptor;
     deleted.set(t.add.path, t.added);
-    if (t.isPending) {
-      const pairs = replaceDeletionVector(t.add, dv, now);
-      attached.set(canonicalPath(t.add.path), (pairs[1] as { add: AddFile }).add);
-    } else {
-      actions.push(...replaceDeletionVector(t.add, dv, now));
-    }
+    const pair = replaceDeletionVector(t.add, dv, now);
+    const add = (pair[1] as { add: AddFile }).add;
+    vectors.push({ add, rows: t.rows });
+    if (t.isPending) attached.set(canonicalPath(t.add.path), add);
+    else actions.push(...pair);
   });
   for (const add of options.pendingAdds ?? [])
     actions.push({ add: attached.get(canonicalPath(add.path)) ?? add });
-  return { actions, deleted };
+  return { actions, deleted, vectors };
 }
