@@ -1,6 +1,6 @@
 /**
  * Wires a committer process: lease → group-commit scheduler → gRPC service, plus the operations endpoint. `main.ts`
- * adds configuration and signals; tests start it in-process with a TableCommitter of their choice.
+ * adds configuration and signals; tests start it in-process with the {@link Tables} of their choice.
  */
 import type { Server as HttpServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +17,7 @@ import {
 } from '@delta-writer/proto';
 import { Redis } from 'ioredis';
 import { commitBatch } from './commit/batch.js';
-import type { TableCommitter } from './commit/table-committer.js';
+import type { Tables } from './commit/tables.js';
 import type { CommitterConfig } from './config/load.js';
 import type { ProbeResult } from './delta/storage-checks.js';
 import { type Leadership, LeadershipLostError, Lease, leaseRedisOptions } from './lease/lease.js';
@@ -32,7 +32,7 @@ import { createHandlers } from './service/handlers.js';
 export const SERVER_VERSION = '0.1.0';
 
 export interface CommitterDeps {
-  readonly tableCommitter: TableCommitter;
+  readonly tables: Tables;
   readonly logger: Logger;
   readonly metrics?: Metrics;
   /** Table maintenance: runs only while this replica leads; stopped before the lease is released. */
@@ -164,7 +164,7 @@ export async function startCommitter(
       const result =
         batch.length > 0
           ? await commitBatch(batch, {
-              committer: deps.tableCommitter,
+              tables: deps.tables,
               term: leadership.term,
               signal: leadership.signal,
               maxOffsetGap: config.tables.maxOffsetGap,
@@ -206,7 +206,7 @@ export async function startCommitter(
   lease.on('acquired', (leadership) => {
     const { term } = leadership;
     // Snapshots cached in an earlier term may be far behind: the new term reads the tables again.
-    deps.tableCommitter.forget?.();
+    deps.tables.forget?.();
     deps.onLeadership?.(leadership);
     metrics.leader.set(1);
     metrics.term.set(term);
@@ -257,7 +257,7 @@ export async function startCommitter(
     ...(fileChecks ? { fileChecks } : {}),
     lease,
     scheduler,
-    committer: deps.tableCommitter,
+    tables: deps.tables,
     tableRootUri: config.storage.tableRootUri,
     serverId: config.id,
     serverVersion: SERVER_VERSION,

@@ -6,12 +6,12 @@ export {
   startCommitter,
 } from './app.js';
 export { type BatchResult, commitBatch } from './commit/batch.js';
-export * from './commit/table-committer.js';
+export * from './commit/tables.js';
 export { type CommitterConfig, ConfigError, loadConfig, type MaintenanceConfig } from './config/load.js';
 export { renderConfigReference } from './config/reference.js';
+export { addAction, type CommittedTable, DeltaTables } from './delta/delta-tables.js';
 export { FencedStorage, runFenced, UnfencedWriteError } from './delta/fence.js';
 export { createS3Storage, tablePathOf } from './delta/s3.js';
-export { addAction, type CommittedTable, DeltaTableCommitter } from './delta/table-committer.js';
 export { type Leadership, LeadershipLostError, Lease, type LeaseHolder } from './lease/lease.js';
 export { type CompactionBin, type CompactionLimits, planCompaction } from './maintenance/compaction-plan.js';
 export { Maintainer } from './maintenance/maintainer.js';

@@ -1,16 +1,16 @@
 /**
  * The committer process: configuration from the environment, the real dependencies, {@link startCommitter};
  * SIGTERM/SIGINT stop it gracefully (in-flight commits finish, the lease is released so the standby takes over at
- * once). `wrapTableCommitter` lets fault-injection tests run the real process around a delayed TableCommitter.
+ * once). `wrapTables` lets fault-injection tests run the real process around delayed {@link Tables}.
  */
 import { PutIfAbsentNotEnforcedError, type StorageChecks, startCommitter } from './app.js';
-import type { TableCommitter } from './commit/table-committer.js';
+import type { Tables } from './commit/tables.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './ops/log.js';
 import { createDeltaDeps } from './wiring.js';
 
 export interface ProcessOptions {
-  readonly wrapTableCommitter?: (committer: TableCommitter) => TableCommitter;
+  readonly wrapTables?: (tables: Tables) => Tables;
   /** Bench only: replaces the storage checks (to measure what they cost in the same run). */
   readonly wrapStorageChecks?: (checks: StorageChecks) => StorageChecks;
 }
@@ -28,11 +28,11 @@ export async function runCommitterProcess(options: ProcessOptions = {}): Promise
   }
   const logger = createLogger(config.logLevel);
   const deps = createDeltaDeps(config, logger);
-  const tableCommitter = options.wrapTableCommitter?.(deps.tableCommitter) ?? deps.tableCommitter;
+  const tables = options.wrapTables?.(deps.tables) ?? deps.tables;
   const storageChecks = options.wrapStorageChecks?.(deps.storageChecks) ?? deps.storageChecks;
   let committer: Awaited<ReturnType<typeof startCommitter>>;
   try {
-    committer = await startCommitter(config, { ...deps, tableCommitter, storageChecks });
+    committer = await startCommitter(config, { ...deps, tables, storageChecks });
   } catch (error) {
     if (error instanceof PutIfAbsentNotEnforcedError) {
       logger.fatal(

@@ -1,24 +1,24 @@
 /**
- * The real dependencies of a committer process: the fenced S3 storage, the Delta TableCommitter and table
- * maintenance (with its worker thread), from the configuration.
+ * The real dependencies of a committer process: the fenced S3 storage, the tables on delta-log (DeltaTables), the
+ * mirror planner and table maintenance (with its worker thread), from the configuration.
  */
 import type { CommitterDeps, StorageChecks } from './app.js';
 import type { CommitterConfig } from './config/load.js';
+import { DeltaTables } from './delta/delta-tables.js';
 import { FencedStorage } from './delta/fence.js';
 import { createS3Storage, storageSettings, tablePathOf } from './delta/s3.js';
 import { dataFilesProblem, probePutIfAbsent } from './delta/storage-checks.js';
-import { DeltaTableCommitter } from './delta/table-committer.js';
 import { Maintainer } from './maintenance/maintainer.js';
 import { createMaintenancePool } from './maintenance/pool.js';
+import { MirrorPlanner } from './mirror/planner.js';
 import { MirrorTables } from './mirror/tables.js';
 import { syncMirrorTablesOnTermStart } from './mirror/term-start.js';
-import { MirrorWriter } from './mirror/writer.js';
 import type { Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { RESERVED_SEGMENT } from './service/paths.js';
 
 export interface DeltaDeps extends CommitterDeps {
-  readonly tableCommitter: DeltaTableCommitter;
+  readonly tables: DeltaTables;
   readonly maintenance: Maintainer;
   readonly metrics: Metrics;
   readonly storageChecks: StorageChecks;
@@ -48,13 +48,13 @@ export function createDeltaDeps(
     redisUrl: config.lease.redisUrl,
     prefix: config.lease.keyPrefix,
   });
-  const mirror = new MirrorWriter({
+  const mirror = new MirrorPlanner({
     tables: mirrorTables,
     metrics,
     logger,
     vectorCacheRows: config.mirror.vectorCacheRows,
   });
-  const tables = new DeltaTableCommitter({
+  const tables = new DeltaTables({
     mirror,
     storage,
     bucket: config.storage.bucket,
@@ -69,13 +69,13 @@ export function createDeltaDeps(
     storage,
     snapshot: (tablePath, fresh) => tables.snapshot(tablePath, fresh),
     pool: createMaintenancePool(settings),
-    mirror: { tables: mirrorTables, writer: mirror, config: config.mirror },
+    mirror: { tables: mirrorTables, planner: mirror, config: config.mirror },
     logger,
     metrics,
   });
   tables.onCommitted((committed) => maintenance.committed(committed));
   return {
-    tableCommitter: tables,
+    tables: tables,
     maintenance,
     logger,
     metrics,
@@ -84,7 +84,7 @@ export function createDeltaDeps(
       void syncMirrorTablesOnTermStart(
         {
           tables: mirrorTables,
-          writer: mirror,
+          planner: mirror,
           snapshot: (tablePath) => tables.snapshot(tablePath, true),
           track: (tablePath, snapshot) => maintenance.committed({ tablePath, snapshot }),
           logger,

@@ -1,6 +1,7 @@
-import { RefusalReason } from '@delta-writer/proto';
+import { RefusalReason, refuse } from '@delta-writer/proto';
 import { describe, expect, it } from 'vitest';
 import { commitBatch } from '../src/commit/batch.js';
+import type { CommitAttempt, PreparedCommit } from '../src/commit/tables.js';
 import { MemoryTables, manifest } from './memory-table.js';
 
 const uri = 's3://lake/delta/shop/orders';
@@ -8,7 +9,7 @@ const run = (
   tables: MemoryTables,
   ms: ReturnType<typeof manifest>[],
   signal = new AbortController().signal,
-) => commitBatch(ms, { committer: tables, term: 7, signal });
+) => commitBatch(ms, { tables, term: 7, signal });
 
 describe('commitBatch', () => {
   it('commits a batch as one version with one txn per partition, and acks with the committed offsets', async () => {
@@ -84,6 +85,49 @@ describe('commitBatch', () => {
     tables.beforeCommit = () => controller.abort(new Error('leadership lost'));
     await expect(run(tables, [manifest(0, 0, 9)], controller.signal)).rejects.toThrow('leadership lost');
     expect(tables.tables.size).toBe(0);
+  });
+
+  it('answers the manifests an attempt refused with their refusals and commits the others in the next attempt', async () => {
+    const stale = manifest(1, 0, 4);
+    const attempts: number[] = [];
+    const tables = new (class extends MemoryTables {
+      override async commit(prepared: PreparedCommit, signal: AbortSignal): Promise<CommitAttempt> {
+        attempts.push(prepared.manifests.length);
+        if (prepared.manifests.includes(stale)) {
+          return {
+            kind: 'refused',
+            refusals: new Map([[stale, refuse.mirrorStaleBase('key 7: stale base')]]),
+          };
+        }
+        return super.commit(prepared, signal);
+      }
+    })();
+    const result = await run(tables, [manifest(0, 0, 9), stale, manifest(2, 0, 3)]);
+    expect(attempts).toEqual([3, 2]);
+    expect(
+      result.outcomes.map((o) => (o.$case === 'refusal' ? RefusalReason[o.value.reason] : 'ack')),
+    ).toEqual(['ack', 'MIRROR_STALE_BASE', 'ack']);
+    expect(result).toMatchObject({ committedVersion: 0, conflicts: 0 });
+    expect(tables.tables.get(uri)?.commits[0]?.txns.map((t) => t.version)).toEqual([9, 3]);
+  });
+
+  it('refuses every manifest INVALID_REQUEST when the table may not be created where it was asked for', async () => {
+    const tables = new (class extends MemoryTables {
+      override async commit(): Promise<CommitAttempt> {
+        return { kind: 'misplaced', problem: 'a table already exists at s3://lake/delta/shop' };
+      }
+    })();
+    const result = await run(tables, [manifest(0, 0, 9), manifest(1, 0, 9)]);
+    expect(result.outcomes).toEqual(
+      [0, 1].map(() => ({
+        $case: 'refusal',
+        value: expect.objectContaining({
+          reason: RefusalReason.INVALID_REQUEST,
+          message: 'table.table_uri: a table already exists at s3://lake/delta/shop',
+        }),
+      })),
+    );
+    expect(result.committedVersion).toBeUndefined();
   });
 
   it('answers RETRY_LATER when the table keeps changing', async () => {

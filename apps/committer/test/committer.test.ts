@@ -51,7 +51,7 @@ async function committer(
     ...extra,
   });
   const c = await startCommitter(config, {
-    tableCommitter: tables,
+    tables: tables,
     logger: pino({ level: 'silent' }),
     ...(storageChecks ? { storageChecks } : {}),
   });

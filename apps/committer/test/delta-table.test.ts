@@ -1,11 +1,11 @@
 /**
- * The Delta TableCommitter with the batch logic on the local stack's S3 server: table creation with the first files
+ * The Delta Tables with the batch logic on the local stack's S3 server: table creation with the first files
  * and their txns, idempotence, two writers on one table, fencing, partitioning.
  */
 import { Snapshot } from '@delta-writer/delta-log';
 import { RefusalReason } from '@delta-writer/proto';
 import { describe, expect, it } from 'vitest';
-import type { TableCommitter } from '../src/commit/table-committer.js';
+import type { Tables } from '../src/commit/tables.js';
 import { commits, exactlyOnceProblems, offsetRows } from './support/check.js';
 import { batchRunner, deltaCommitter } from './support/committer.js';
 import { manifestFor, OFFSETS_SCHEMA, offsetsManifest, writeTestFile } from './support/data.js';
@@ -18,7 +18,7 @@ function newTable() {
   return { tablePath, tableUri: `s3://${stack().bucket}/${tablePath}` };
 }
 
-describe('DeltaTableCommitter on S3', () => {
+describe('DeltaTables on S3', () => {
   it('creates the table in the commit of its first files, with one txn per partition and the term', async () => {
     const { storage } = stack();
     const { tablePath, tableUri } = newTable();
@@ -104,7 +104,7 @@ describe('DeltaTableCommitter on S3', () => {
     const runner = batchRunner(tables);
     await runner.run([await offsetsManifest(storage, tableUri, tablePath, 0, 0, 9)]);
     // Deposed between planning and the Delta write.
-    const deposing: TableCommitter = {
+    const deposing: Tables = {
       load: (t, o) => tables.load(t, o),
       schemaAdmission: (s) => tables.schemaAdmission(s),
       commit: (prepared, signal) => {
@@ -115,7 +115,7 @@ describe('DeltaTableCommitter on S3', () => {
     const { commitBatch } = await import('../src/commit/batch.js');
     await expect(
       commitBatch([await offsetsManifest(storage, tableUri, tablePath, 0, 10, 19)], {
-        committer: deposing,
+        tables: deposing,
         term: 1,
         signal: runner.controller.signal,
       }),

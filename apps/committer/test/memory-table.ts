@@ -1,17 +1,17 @@
 /**
- * An in-memory TableCommitter for tests of the coordination logic (our own interface, not an external service). It
+ * In-memory {@link Tables} for tests of the coordination logic (our own interface, not an external service). It
  * keeps the one property the real Delta log gives that matters here: a commit lands only if no other commit took its
- * version (put-if-absent), otherwise it throws CommitConflictError.
+ * version (put-if-absent), otherwise the attempt is a conflict.
  */
 import type { CommitRequest, Refusal, TableRef } from '@delta-writer/proto';
 import { refuse } from '@delta-writer/proto';
-import {
-  CommitConflictError,
-  type PreparedCommit,
-  type SchemaAdmission,
-  type TableCommitter,
-  type TableSnapshot,
-} from '../src/commit/table-committer.js';
+import type {
+  CommitAttempt,
+  PreparedCommit,
+  SchemaAdmission,
+  TableSnapshot,
+  Tables,
+} from '../src/commit/tables.js';
 
 export interface MemoryCommit {
   readonly version: number;
@@ -20,7 +20,7 @@ export interface MemoryCommit {
   readonly term: number;
 }
 
-export class MemoryTables implements TableCommitter {
+export class MemoryTables implements Tables {
   readonly tables = new Map<
     string,
     { commits: MemoryCommit[]; schemaJson: string; partitionColumns: string[] }
@@ -71,14 +71,14 @@ export class MemoryTables implements TableCommitter {
     };
   }
 
-  async commit(prepared: PreparedCommit, signal: AbortSignal): Promise<number> {
+  async commit(prepared: PreparedCommit, signal: AbortSignal): Promise<CommitAttempt> {
     await this.beforeCommit?.(prepared);
     signal.throwIfAborted();
     const uri = prepared.table.tableUri;
     let t = this.tables.get(uri);
     const version = prepared.snapshot.version + 1;
     if ((t ? t.commits.length : 0) !== version) {
-      throw new CommitConflictError(`version ${version} already exists`, 'version-exists');
+      return { kind: 'conflict', reason: `version ${version} already exists` };
     }
     if (!t) {
       t = { commits: [], schemaJson: prepared.schemaJson, partitionColumns: [...prepared.partitionColumns] };
@@ -91,7 +91,7 @@ export class MemoryTables implements TableCommitter {
       txns: [...prepared.txns],
       term: prepared.term,
     });
-    return version;
+    return { kind: 'committed', version };
   }
 
   files(uri: string): string[] {

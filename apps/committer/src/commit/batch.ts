@@ -2,27 +2,19 @@
  * Commits one group-commit batch of one table: load the snapshot, plan offsets (and schema), write one Delta commit,
  * answer every manifest. On a concurrent commit (a second leader, or anything else writing the table) it re-plans on
  * the new snapshot, where ranges the other writer committed turn into duplicates: that is what keeps even two
- * leaders from committing a range twice.
+ * leaders from committing a range twice. Every attempt's outcome comes back from {@link Tables.commit} as a value,
+ * so the loop below reads top to bottom: plan, attempt, and on anything but a commit plan again.
  */
-
-import type { CommitOutcome } from '@delta-writer/proto';
 import {
+  type CommitOutcome,
   type CommitRequest,
   type CommittedOffset,
   type Refusal,
   refuse,
-  WriteMode,
 } from '@delta-writer/proto';
-import { partialUpdatesName } from '../mirror/manifest-rows.js';
-import { MirrorRefusalError } from '../mirror/writer.js';
 import { type Decision, offsetsFor, planBatch } from '../plan/offsets.js';
-import {
-  CommitConflictError,
-  type TableCommitter,
-  TableLocationError,
-  type TableMode,
-  type TableSnapshot,
-} from './table-committer.js';
+import { kindOfManifest, modeRefusal, type TableKind } from './table-mode.js';
+import type { TableSnapshot, Tables } from './tables.js';
 
 export interface BatchResult {
   readonly outcomes: readonly CommitOutcome[];
@@ -33,7 +25,7 @@ export interface BatchResult {
 }
 
 export interface BatchOptions {
-  readonly committer: TableCommitter;
+  readonly tables: Tables;
   readonly term: number;
   readonly signal: AbortSignal;
   /** Re-plans after a conflict at most this often, then answers RETRY_LATER. */
@@ -52,19 +44,22 @@ export async function commitBatch(
   let conflicts = 0;
   // The first plan may use a cached snapshot; a refusal is only ever given on a fresh one.
   let fresh = false;
-  // Mirror manifests whose rows cannot go in as they are (answered with these refusals; the rest is planned again).
-  const mirrorRefusals = new Map<CommitRequest, Refusal>();
+  // Manifests an attempt refused (mirror rows that cannot go in as they are): answered with these, the rest re-planned.
+  const attemptRefusals = new Map<CommitRequest, Refusal>();
   for (;;) {
     options.signal.throwIfAborted();
-    const snapshot = await options.committer.load(table, { fresh });
-    const schema = options.committer.schemaAdmission(snapshot);
+    const snapshot = await options.tables.load(table, { fresh });
+    const schema = options.tables.schemaAdmission(snapshot);
     const partitioning = partitionColumnsOf(snapshot, manifests);
     const kind = tableKindOf(snapshot, manifests);
     const plan = planBatch(
       snapshot.txnVersions,
       manifests,
       (m) =>
-        mirrorRefusals.get(m) ?? modeRefusal(m, kind) ?? partitionRefusal(m, partitioning) ?? schema.admit(m),
+        attemptRefusals.get(m) ??
+        modeRefusal(m, kind) ??
+        partitionRefusal(m, partitioning) ??
+        schema.admit(m),
       options.maxOffsetGap !== undefined ? { maxOffsetGap: options.maxOffsetGap } : {},
     );
     if (
@@ -72,7 +67,7 @@ export async function commitBatch(
       plan.decisions.some(
         (d, i) =>
           d.kind === 'refuse' ||
-          (d.kind === 'rejected' && !mirrorRefusals.has(manifests[i] as CommitRequest)),
+          (d.kind === 'rejected' && !attemptRefusals.has(manifests[i] as CommitRequest)),
       )
     ) {
       fresh = true;
@@ -80,35 +75,33 @@ export async function commitBatch(
     }
     let version = snapshot.version;
     if (plan.commit.length > 0) {
-      try {
-        version = await options.committer.commit(
-          {
-            table,
-            snapshot,
-            manifests: plan.commit,
-            txns: plan.txns,
-            schemaJson: schema.schemaJson,
-            schemaChanged: schema.changed,
-            partitionColumns: partitioning,
-            term: options.term,
-          },
-          options.signal,
-        );
-      } catch (error) {
-        if (error instanceof MirrorRefusalError) {
-          for (const [m, refusal] of error.refusals) mirrorRefusals.set(m, refusal);
-          fresh = true;
-          continue;
-        }
-        if (error instanceof TableLocationError) {
-          const refused = refuse.invalidRequest(`table.table_uri: ${error.message}`);
-          return {
-            outcomes: manifests.map(() => ({ $case: 'refusal', value: refused })),
-            conflicts,
-            acknowledgedGaps: 0,
-          };
-        }
-        if (!(error instanceof CommitConflictError)) throw error;
+      const attempt = await options.tables.commit(
+        {
+          table,
+          snapshot,
+          manifests: plan.commit,
+          txns: plan.txns,
+          schemaJson: schema.schemaJson,
+          schemaChanged: schema.changed,
+          partitionColumns: partitioning,
+          term: options.term,
+        },
+        options.signal,
+      );
+      if (attempt.kind === 'misplaced') {
+        const refused = refuse.invalidRequest(`table.table_uri: ${attempt.problem}`);
+        return {
+          outcomes: manifests.map(() => ({ $case: 'refusal', value: refused })),
+          conflicts,
+          acknowledgedGaps: 0,
+        };
+      }
+      if (attempt.kind === 'refused') {
+        for (const [m, refusal] of attempt.refusals) attemptRefusals.set(m, refusal);
+        fresh = true;
+        continue;
+      }
+      if (attempt.kind === 'conflict') {
         conflicts++;
         fresh = true;
         if (conflicts > maxRetries) {
@@ -124,6 +117,7 @@ export async function commitBatch(
         }
         continue;
       }
+      version = attempt.version;
     }
     return {
       outcomes: plan.decisions.map((d, i) =>
@@ -176,42 +170,12 @@ function outcome(
 }
 
 /** What the table is (or, for a table the batch creates, what its first manifest makes it). */
-function tableKindOf(
-  snapshot: TableSnapshot,
-  manifests: readonly CommitRequest[],
-): { mode: TableMode; partialUpdates?: string } {
-  if (snapshot.mode) {
-    return {
-      mode: snapshot.mode,
-      ...(snapshot.partialUpdates !== undefined ? { partialUpdates: snapshot.partialUpdates } : {}),
-    };
-  }
-  const first = manifests[0] as CommitRequest;
-  const partial = first.mirror ? partialUpdatesName(first.mirror.partialUpdates) : undefined;
+function tableKindOf(snapshot: TableSnapshot, manifests: readonly CommitRequest[]): TableKind {
+  if (!snapshot.mode) return kindOfManifest(manifests[0] as CommitRequest);
   return {
-    mode: first.writeMode === WriteMode.UPSERT ? 'mirror' : 'changelog',
-    ...(partial ? { partialUpdates: partial } : {}),
+    mode: snapshot.mode,
+    ...(snapshot.partialUpdates !== undefined ? { partialUpdates: snapshot.partialUpdates } : {}),
   };
-}
-
-/** A table keeps its mode for life: a changelog table takes appends only, a mirror table upserts only. */
-function modeRefusal(
-  manifest: CommitRequest,
-  kind: { mode: TableMode; partialUpdates?: string },
-): Refusal | undefined {
-  const wants: TableMode = manifest.writeMode === WriteMode.UPSERT ? 'mirror' : 'changelog';
-  if (wants !== kind.mode) {
-    return refuse.invalidRequest(
-      `the table is a ${kind.mode} table; write_mode ${WriteMode[manifest.writeMode]} would make it a ${wants} table (a table's mode never changes: write the ${wants} to another table, e.g. DELTA_WRITE_MODE=both writes <table> and <table>_changelog)`,
-    );
-  }
-  const partial = manifest.mirror ? partialUpdatesName(manifest.mirror.partialUpdates) : undefined;
-  if (kind.mode === 'mirror' && kind.partialUpdates !== undefined && partial !== kind.partialUpdates) {
-    return refuse.invalidRequest(
-      `the mirror table treats partial updates as '${kind.partialUpdates}' but the manifest as '${partial}': set DELTA_MIRROR_PARTIAL_UPDATES=${kind.partialUpdates} on every ingestor, or change the table property delta-writer.partialUpdates`,
-    );
-  }
-  return undefined;
 }
 
 /** The table's partition columns, or for a table the batch creates, those of its first manifest. */

@@ -14,7 +14,7 @@ import {
   type RemoveFile,
   type Snapshot,
 } from '@delta-writer/delta-log';
-import { COMMITTER_ENGINE } from '../delta/table-committer.js';
+import { COMMITTER_ENGINE } from '../delta/delta-tables.js';
 import type { CompactionBin } from './compaction-plan.js';
 import type { JobContext } from './context.js';
 

@@ -5,8 +5,8 @@
  */
 import type { Snapshot, Storage } from '@delta-writer/delta-log';
 import type { MaintenanceConfig, MirrorConfig } from '../config/load.js';
+import type { MirrorPlanner } from '../mirror/planner.js';
 import type { MirrorTables } from '../mirror/tables.js';
-import type { MirrorWriter } from '../mirror/writer.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { MaintenancePool } from './pool.js';
@@ -19,7 +19,7 @@ export type JobReport = Record<string, unknown>;
 /** Mirror tables (key indexes): their compaction folds deletion vectors away and purges tombstones. */
 export interface MirrorMaintenance {
   readonly tables: MirrorTables;
-  readonly writer: MirrorWriter;
+  readonly planner: MirrorPlanner;
   readonly config: MirrorConfig;
 }
 

@@ -9,7 +9,7 @@
  * one of the same files makes the compaction give up that bin (its output file is deleted).
  */
 import { cleanupLog, decodePath, putCheckpoint, vacuum } from '@delta-writer/delta-log';
-import { MODE_PROPERTY } from '../commit/table-committer.js';
+import { MODE_PROPERTY } from '../commit/table-mode.js';
 import { commitBin } from './commit-bin.js';
 import { planCompaction } from './compaction-plan.js';
 import type { JobContext, JobReport } from './context.js';

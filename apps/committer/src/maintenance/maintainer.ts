@@ -9,8 +9,8 @@
  */
 import type { Snapshot, Storage } from '@delta-writer/delta-log';
 import type { MaintenanceConfig } from '../config/load.js';
+import type { CommittedTable } from '../delta/delta-tables.js';
 import { runFenced } from '../delta/fence.js';
-import type { CommittedTable } from '../delta/table-committer.js';
 import type { Leadership } from '../lease/lease.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';

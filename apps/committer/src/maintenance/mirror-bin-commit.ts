@@ -109,7 +109,7 @@ export function commitMirrorBin(
   tablePath: string,
   { bin, out, read }: RewrittenBin,
 ): Promise<CommittedBin | undefined> {
-  return mirror.writer.exclusive(tablePath, async (sync) => {
+  return mirror.planner.exclusive(tablePath, async (sync) => {
     const locked = performance.now();
     const fresh = await ctx.snapshot(tablePath, true);
     const current = bin.files.map((f) => fresh?.liveFile(f.path));

@@ -30,7 +30,7 @@ export async function runMirrorCompaction(
   const now = Date.now();
   const cutoff = now - mirror.config.tombstoneRetentionMs;
   const index = mirror.tables.index(tablePath);
-  await mirror.writer.sync(tablePath, snapshot, ctx.term);
+  await mirror.planner.sync(tablePath, snapshot, ctx.term);
   const purged = await purgeTombstones(ctx, mirror, tablePath, cutoff);
 
   const bins = planMirrorCompaction(snapshot.files(), {

@@ -3,29 +3,20 @@
  * into the rows the planner works on. Checked once when the request arrives (shape, row counts, inline blocks) and
  * decoded once: the result is remembered per request object.
  */
-import {
-  type CommitRequest,
-  type DataFile,
-  type MirrorManifest,
-  PartialUpdates,
-  WriteMode,
-} from '@delta-writer/proto';
+import { type CommitRequest, type DataFile, type MirrorManifest, WriteMode } from '@delta-writer/proto';
 import {
   decodeMirrorRows,
   MIRROR_ROWS_FORMAT,
   type MirrorRow,
   MirrorRowsError,
 } from '@delta-writer/proto/mirror';
+import { partialUpdatesName } from '../commit/table-mode.js';
 import { relativeDataKey } from '../service/paths.js';
 
 const decoded = new WeakMap<CommitRequest, Map<string, MirrorRow[]>>();
 
 /** Reads a sidecar block (path relative to the table root). */
 export type SidecarReader = (relativePath: string) => Promise<Uint8Array>;
-
-export function partialUpdatesName(p: PartialUpdates): 'skip' | 'apply' | undefined {
-  return p === PartialUpdates.SKIP ? 'skip' : p === PartialUpdates.APPLY ? 'apply' : undefined;
-}
 
 /**
  * Problems with the mirror part of a request that make it invalid as sent (INVALID_REQUEST), or undefined. Inline

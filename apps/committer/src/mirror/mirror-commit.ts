@@ -12,7 +12,7 @@
  */
 import type { Action, AddFile, Snapshot } from '@delta-writer/delta-log';
 import type { KeyIndex } from './index-store.js';
-import { type SyncOptions, type SyncResult, syncIndex } from './index-sync.js';
+import { IndexAheadError, type SyncOptions, type SyncResult, syncIndex } from './index-sync.js';
 import { type BatchRow, type MirrorPlan, planMirrorBatch } from './plan.js';
 import { deleteRowsCached, VectorCache } from './vectors.js';
 
@@ -49,7 +49,9 @@ export type PreparedMirrorCommit =
       readonly remember: () => void;
     }
   /** Rows built on stale bases: refuse the manifests of `plan.conflicts` and prepare again without them. */
-  | { readonly kind: 'conflicts'; readonly plan: MirrorPlan; readonly sync: SyncResult };
+  | { readonly kind: 'conflicts'; readonly plan: MirrorPlan; readonly sync: SyncResult }
+  /** The index is ahead of the snapshot (`sync.refuseAhead`): prepare again on a fresh snapshot. */
+  | { readonly kind: 'stale'; readonly reason: string };
 
 export async function prepareMirrorCommit(
   snapshot: Snapshot,
@@ -57,7 +59,13 @@ export async function prepareMirrorCommit(
   files: readonly MirrorFile[],
   options: MirrorCommitOptions,
 ): Promise<PreparedMirrorCommit> {
-  const sync = await syncIndex(index, snapshot, { ...options.sync, term: options.term });
+  let sync: SyncResult;
+  try {
+    sync = await syncIndex(index, snapshot, { ...options.sync, term: options.term });
+  } catch (error) {
+    if (error instanceof IndexAheadError) return { kind: 'stale', reason: error.message };
+    throw error;
+  }
   const rows: BatchRow[] = [];
   for (const f of files) {
     if (f.rows.length === 0) throw new Error(`mirror file ${f.add.path} has no rows`);

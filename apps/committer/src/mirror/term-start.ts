@@ -7,12 +7,12 @@
 import type { Snapshot } from '@delta-writer/delta-log';
 import type { Leadership } from '../lease/lease.js';
 import type { Logger } from '../ops/log.js';
+import type { MirrorPlanner } from './planner.js';
 import type { MirrorTables } from './tables.js';
-import type { MirrorWriter } from './writer.js';
 
 export interface TermStartDeps {
   readonly tables: MirrorTables;
-  readonly writer: MirrorWriter;
+  readonly planner: MirrorPlanner;
   readonly snapshot: (tablePath: string) => Promise<Snapshot | undefined>;
   /** Tells maintenance about the table. */
   readonly track?: (tablePath: string, snapshot: Snapshot) => void;
@@ -40,7 +40,7 @@ export async function syncMirrorTablesOnTermStart(
       const snapshot = await deps.snapshot(tablePath);
       if (!snapshot) continue;
       deps.track?.(tablePath, snapshot);
-      await deps.writer.sync(tablePath, snapshot, leadership.term);
+      await deps.planner.sync(tablePath, snapshot, leadership.term);
     } catch (error) {
       if (leadership.signal.aborted) return;
       deps.logger.warn({ err: error, table: tablePath }, 'mirror table: index sync at term start failed');

@@ -11,7 +11,7 @@ import {
   serializeType,
 } from '@delta-writer/delta-log';
 import { type CommitRequest, type Refusal, refuse, type SchemaConflict } from '@delta-writer/proto';
-import type { SchemaAdmission } from '../commit/table-committer.js';
+import type { SchemaAdmission } from '../commit/tables.js';
 import { type SchemaLimits, schemaLimitProblem } from './limits.js';
 import { type ColumnConflict, mergeSchema, type WideningMode } from './merge.js';
 

@@ -17,7 +17,7 @@ import {
   type TableRef,
   type TableStateOutcome,
 } from '@delta-writer/proto';
-import type { TableCommitter } from '../commit/table-committer.js';
+import type { Tables } from '../commit/tables.js';
 import type { Leadership, LeaseHolder } from '../lease/lease.js';
 import { LeadershipLostError } from '../lease/lease.js';
 import type { Logger } from '../ops/log.js';
@@ -31,7 +31,7 @@ import { validateCommitRequest } from './validate.js';
 export interface ServiceDeps {
   readonly lease: { readonly leadership: Leadership | undefined; holder(): Promise<LeaseHolder | undefined> };
   readonly scheduler: GroupCommitScheduler<CommitRequest, CommitOutcome>;
-  readonly committer: TableCommitter;
+  readonly tables: Tables;
   readonly tableRootUri: string;
   readonly serverId: string;
   readonly serverVersion: string;
@@ -131,7 +131,7 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
     const forbidden = denied(table.tableUri.replace(/\/+$/, ''), context, 'GetTableState');
     if (forbidden) return { $case: 'refusal', value: forbidden };
     try {
-      const snapshot = await deps.committer.load(table);
+      const snapshot = await deps.tables.load(table);
       const committedOffsets = [...snapshot.txnVersions].flatMap(([appId, lastOffset]) => {
         const p = parseTxnAppId(appId);
         return p && (!request.consumerGroup || p.consumerGroup === request.consumerGroup)

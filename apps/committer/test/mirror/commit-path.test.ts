@@ -1,5 +1,5 @@
 /**
- * Upsert manifests through the committer's real commit path (commitBatch → DeltaTableCommitter → MirrorWriter) on
+ * Upsert manifests through the committer's real commit path (commitBatch → DeltaTables → MirrorPlanner) on
  * the local stack's S3 server and Redis: mirror table creation, replacing and deleting rows by version, refusals,
  * the table's mode, and an index that was lost or left behind.
  */

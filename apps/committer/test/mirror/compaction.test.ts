@@ -58,7 +58,7 @@ function setup(
     pool: wrapPool(createMaintenancePool(s.s3)),
     mirror: {
       tables: mirrorTables,
-      writer: mirror,
+      planner: mirror,
       config: {
         tombstoneRetentionMs: 86_400_000,
         compactDeletedRatio: 0.3,

@@ -1,10 +1,10 @@
-/** A DeltaTableCommitter on the local stack's S3 server, and a batch runner with a live signal. */
+/** A DeltaTables on the local stack's S3 server, and a batch runner with a live signal. */
 import { commitBatch } from '../../src/commit/batch.js';
+import { DeltaTables } from '../../src/delta/delta-tables.js';
 import { FencedStorage } from '../../src/delta/fence.js';
 import { createS3Storage } from '../../src/delta/s3.js';
-import { DeltaTableCommitter } from '../../src/delta/table-committer.js';
+import { MirrorPlanner } from '../../src/mirror/planner.js';
 import { MirrorTables } from '../../src/mirror/tables.js';
-import { MirrorWriter } from '../../src/mirror/writer.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import type { WideningMode } from '../../src/schema/merge.js';
 import { stack } from './stack.js';
@@ -23,8 +23,8 @@ export function deltaCommitter(
   const mirrorTables = options.mirror
     ? new MirrorTables({ redisUrl: s.redisUrl, prefix: options.mirror.prefix })
     : undefined;
-  const mirror = mirrorTables ? new MirrorWriter({ tables: mirrorTables, metrics }) : undefined;
-  const tables = new DeltaTableCommitter({
+  const mirror = mirrorTables ? new MirrorPlanner({ tables: mirrorTables, metrics }) : undefined;
+  const tables = new DeltaTables({
     ...(mirror ? { mirror } : {}),
     storage,
     bucket: s.bucket,
@@ -36,11 +36,11 @@ export function deltaCommitter(
   return { storage, tables, mirror, mirrorTables, metrics };
 }
 
-export function batchRunner(tables: DeltaTableCommitter, term = 1) {
+export function batchRunner(tables: DeltaTables, term = 1) {
   const controller = new AbortController();
   return {
     controller,
     run: (manifests: Parameters<typeof commitBatch>[0]) =>
-      commitBatch(manifests, { committer: tables, term, signal: controller.signal }),
+      commitBatch(manifests, { tables, term, signal: controller.signal }),
   };
 }

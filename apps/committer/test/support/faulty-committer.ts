@@ -1,10 +1,10 @@
 /**
- * The real committer process with one fault injected around its TableCommitter, for failover tests. With
+ * The real committer process with one fault injected around its Tables (commit/tables.ts), for failover tests. With
  * TEST_FAULT=before-commit|after-commit, the TEST_FAULT_AT-th Delta commit (1-based) logs `test: paused` and then
  * waits TEST_FAULT_PAUSE_MS before (nothing written yet) or after (written, not acknowledged) the Delta write, so a
  * test can kill -9 the process at exactly that point.
  */
-import type { TableCommitter } from '../../src/commit/table-committer.js';
+import type { Tables } from '../../src/commit/tables.js';
 import { exitOnFailure, runCommitterProcess } from '../../src/process.js';
 
 const fault = process.env.TEST_FAULT;
@@ -17,7 +17,7 @@ const pause = (version: number | undefined) => {
   return new Promise((resolve) => setTimeout(resolve, pauseMs));
 };
 
-function faulty(inner: TableCommitter): TableCommitter {
+function faulty(inner: Tables): Tables {
   return {
     load: (table, options) => inner.load(table, options),
     schemaAdmission: (snapshot) => inner.schemaAdmission(snapshot),
@@ -25,11 +25,11 @@ function faulty(inner: TableCommitter): TableCommitter {
     async commit(prepared, signal) {
       const n = ++commits;
       if (fault === 'before-commit' && n === at) await pause(undefined);
-      const version = await inner.commit(prepared, signal);
-      if (fault === 'after-commit' && n === at) await pause(version);
-      return version;
+      const attempt = await inner.commit(prepared, signal);
+      if (fault === 'after-commit' && n === at && attempt.kind === 'committed') await pause(attempt.version);
+      return attempt;
     },
   };
 }
 
-runCommitterProcess({ wrapTableCommitter: faulty }).catch(exitOnFailure);
+runCommitterProcess({ wrapTables: faulty }).catch(exitOnFailure);

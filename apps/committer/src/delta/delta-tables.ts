@@ -1,9 +1,13 @@
 /**
- * The TableCommitter on `@delta-writer/delta-log`: snapshots of tables on S3 (cached between commits and brought up
- * to date incrementally), schema admission, and one Delta commit per batch — the batch's data files as `add`
- * actions, one `txn` per (group, topic, partition), the lease term in commitInfo, and a metaData action when the
- * schema grew. A table is created by the commit of its first files (version 0, put-if-absent, txns included), so
- * there is never a table whose first files are not covered by a txn.
+ * {@link Tables} on `@delta-writer/delta-log`: snapshots of tables on S3 (cached between commits and brought up to
+ * date incrementally), schema admission, and one Delta commit per batch — the batch's data files as `add` actions,
+ * one `txn` per (group, topic, partition), the lease term in commitInfo, and a metaData action when the schema grew.
+ * A table is created by the commit of its first files (version 0, put-if-absent, txns included), so there is never
+ * a table whose first files are not covered by a txn.
+ *
+ * An upsert batch's commit carries the mirror planner's actions (deletion vectors of replaced and deleted rows):
+ * the planner is asked for them and answers with data, the Delta commit is written here — in {@link write}, the one
+ * place an ingest commit is written — and the planner is told the result. Nothing calls back.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -25,18 +29,13 @@ import {
 } from '@delta-writer/delta-log';
 import { type CommitRequest, type DataFile, type TableRef, WriteMode } from '@delta-writer/proto';
 import {
-  CommitConflictError,
-  type LoadOptions,
   MODE_PROPERTY,
   PARTIAL_UPDATES_PROPERTY,
-  type PreparedCommit,
-  type TableCommitter,
-  TableLocationError,
+  partialUpdatesName,
   type TableMode,
-  type TableSnapshot,
-} from '../commit/table-committer.js';
-import { partialUpdatesName } from '../mirror/manifest-rows.js';
-import type { MirrorWriter } from '../mirror/writer.js';
+} from '../commit/table-mode.js';
+import type { CommitAttempt, LoadOptions, PreparedCommit, TableSnapshot, Tables } from '../commit/tables.js';
+import type { MirrorPlanner } from '../mirror/planner.js';
 import { admitSchemas, type BatchSchemaAdmission } from '../schema/admission.js';
 import type { SchemaLimits } from '../schema/limits.js';
 import type { WideningMode } from '../schema/merge.js';
@@ -46,7 +45,7 @@ import { tableLocationProblem } from './storage-checks.js';
 
 export const COMMITTER_ENGINE = 'delta-writer-committer/0.1.0';
 
-export interface DeltaTableCommitterOptions {
+export interface DeltaTablesOptions {
   /** Rooted at the bucket; writes must go through a FencedStorage. */
   readonly storage: Storage;
   readonly bucket: string;
@@ -58,8 +57,8 @@ export interface DeltaTableCommitterOptions {
   readonly cacheSize: number;
   /** This replica, recorded in commitInfo. */
   readonly committerId: string;
-  /** Writes mirror tables (upsert manifests); without it upsert manifests fail. */
-  readonly mirror?: MirrorWriter;
+  /** Plans the mirror half of upsert commits; without it upsert manifests fail. */
+  readonly mirror?: MirrorPlanner;
   readonly now?: () => number;
 }
 
@@ -101,13 +100,13 @@ class LoadedTable implements TableSnapshot {
   }
 }
 
-export class DeltaTableCommitter implements TableCommitter {
+export class DeltaTables implements Tables {
   /** Latest known snapshot per table path, least recently used first. */
   private readonly cache = new Map<string, Snapshot>();
   private readonly listeners: ((committed: CommittedTable) => void)[] = [];
   private readonly now: () => number;
 
-  constructor(private readonly options: DeltaTableCommitterOptions) {
+  constructor(private readonly options: DeltaTablesOptions) {
     this.now = options.now ?? Date.now;
   }
 
@@ -152,7 +151,7 @@ export class DeltaTableCommitter implements TableCommitter {
     });
   }
 
-  commit(prepared: PreparedCommit, signal: AbortSignal): Promise<number> {
+  commit(prepared: PreparedCommit, signal: AbortSignal): Promise<CommitAttempt> {
     const loaded = prepared.snapshot;
     if (!(loaded instanceof LoadedTable))
       throw new Error('commit: the snapshot was not loaded by this committer');
@@ -160,7 +159,7 @@ export class DeltaTableCommitter implements TableCommitter {
       if (!loaded.delta) {
         // Once per table: a table nested in another (or around one) loses its files to the other's vacuum.
         const problem = await tableLocationProblem(this.options.storage, loaded.tablePath);
-        if (problem) throw new TableLocationError(problem);
+        if (problem) return { kind: 'misplaced', problem };
       }
       const now = this.now();
       const adds = prepared.manifests.flatMap((m) => m.files.map((f) => addAction(f, now)));
@@ -190,62 +189,63 @@ export class DeltaTableCommitter implements TableCommitter {
           deltaWriter: provenance(prepared, this.options.committerId),
         },
       };
-      const write = async (delta: DeltaCommitRequest): Promise<Snapshot> => {
-        try {
-          // Creating: a single attempt, since losing means someone else created the table (plan again on it).
-          const result = await commit(
-            this.options.storage,
-            base,
-            delta,
-            loaded.delta ? {} : { maxRetries: 0 },
-          );
-          this.remember(loaded.tablePath, result.snapshot);
-          return result.snapshot;
-        } catch (error) {
-          this.cache.delete(loaded.tablePath);
-          if (error instanceof ConcurrentModificationError) {
-            throw new CommitConflictError(error.message, error.code, { cause: error });
-          }
-          throw error;
+      if (!upsert) return attemptOf(await this.write(prepared, loaded, base, request));
+      const mirror = this.options.mirror;
+      if (!mirror)
+        throw new Error('upsert manifests need a MirrorPlanner (mirror tables are not configured)');
+      // Planning, the Delta commit and the index update of a mirror table happen alone for the table.
+      return mirror.exclusive(loaded.tablePath, async () => {
+        const plan = await mirror.plan({
+          snapshot: base,
+          tablePath: loaded.tablePath,
+          manifests: prepared.manifests,
+          adds: new Map(adds.map((a) => [a.path, a])),
+          term: prepared.term,
+          now,
+          readSidecar: (rel) => this.options.storage.get(`${loaded.tablePath}/${rel}`),
+        });
+        if (plan.kind === 'refusals') return { kind: 'refused', refusals: plan.refusals };
+        if (plan.kind === 'stale') return { kind: 'conflict', reason: plan.reason };
+        const written = await this.write(prepared, loaded, base, {
+          ...request,
+          // Any concurrent data change may have touched the rows this plan deletes: plan again then.
+          readWholeTable: true,
+          actions: [...metadataActions, ...plan.actions],
+          operation: 'MERGE',
+          operationParameters: { mergeKey: '_cdc_key', order: '_cdc_seq, _kafka_offset' },
+        });
+        if (written.kind === 'committed') {
+          const { version, metadata } = written.snapshot;
+          await mirror.committed(loaded.tablePath, plan, { version, tableId: metadata.id }, prepared.term);
         }
-      };
-      let committed: Snapshot;
-      if (upsert) {
-        const mirror = this.options.mirror;
-        if (!mirror)
-          throw new Error('upsert manifests need a MirrorWriter (mirror tables are not configured)');
-        const out: { snapshot?: Snapshot } = {};
-        await mirror.commit(
-          {
-            snapshot: base,
-            tablePath: loaded.tablePath,
-            manifests: prepared.manifests,
-            adds: new Map(adds.map((a) => [a.path, a])),
-            term: prepared.term,
-            now,
-            readSidecar: (rel) => this.options.storage.get(`${loaded.tablePath}/${rel}`),
-          },
-          async (mirrorActions) => {
-            const after = await write({
-              ...request,
-              // Any concurrent data change may have touched the rows this plan deletes: plan again then.
-              readWholeTable: true,
-              actions: [...metadataActions, ...mirrorActions],
-              operation: 'MERGE',
-              operationParameters: { mergeKey: '_cdc_key', order: '_cdc_seq, _kafka_offset' },
-            });
-            out.snapshot = after;
-            return { version: after.version, tableId: after.metadata.id };
-          },
-        );
-        committed = out.snapshot as Snapshot;
-      } else {
-        committed = await write(request);
-      }
-      const done = { table: prepared.table, tablePath: loaded.tablePath, snapshot: committed };
-      for (const listener of this.listeners) listener(done);
-      return committed.version;
+        return attemptOf(written);
+      });
     });
+  }
+
+  /**
+   * Writes an ingest commit: the one place it happens. A lost put-if-absent race (or any conflict delta-log could
+   * not rebase over) is a conflict; creating a table takes a single attempt, since losing means someone else
+   * created it (the batch plans again on it).
+   */
+  private async write(
+    prepared: PreparedCommit,
+    loaded: LoadedTable,
+    base: Snapshot,
+    request: DeltaCommitRequest,
+  ): Promise<Written> {
+    let committed: Snapshot;
+    try {
+      const result = await commit(this.options.storage, base, request, loaded.delta ? {} : { maxRetries: 0 });
+      committed = this.remember(loaded.tablePath, result.snapshot);
+    } catch (error) {
+      this.cache.delete(loaded.tablePath);
+      if (error instanceof ConcurrentModificationError) return { kind: 'conflict', reason: error.message };
+      throw error;
+    }
+    const done = { table: prepared.table, tablePath: loaded.tablePath, snapshot: committed };
+    for (const listener of this.listeners) listener(done);
+    return { kind: 'committed', snapshot: committed };
   }
 
   forget(): void {
@@ -297,6 +297,15 @@ export class DeltaTableCommitter implements TableCommitter {
     }
     return snapshot;
   }
+}
+
+/** What {@link DeltaTables.write} came to: the table after the commit, or a conflict. */
+type Written =
+  | { readonly kind: 'committed'; readonly snapshot: Snapshot }
+  | Extract<CommitAttempt, { kind: 'conflict' }>;
+
+function attemptOf(written: Written): CommitAttempt {
+  return written.kind === 'committed' ? { kind: 'committed', version: written.snapshot.version } : written;
 }
 
 /** The `add` action of a manifest's data file. */

@@ -1,9 +1,12 @@
 /**
- * The seam between the committer's coordination logic and the Delta log. Everything here is what the committer needs
- * from a table; the implementation on top of `@delta-writer/delta-log` lives behind it, so the scheduling,
- * exactly-once planning and gRPC layers are tested without object storage.
+ * The seam between the committer's coordination logic and the Delta log: everything the commit path needs from a
+ * table, as one interface, {@link Tables}. Its implementation on `@delta-writer/delta-log` is `DeltaTables`
+ * (delta/delta-tables.ts); behind the seam the scheduling, exactly-once planning and gRPC layers are tested without
+ * object storage. Everything an attempt can come to — a commit, a conflict, refused manifests, a refused table —
+ * comes back as a value ({@link CommitAttempt}); only failures (I/O, a lost leadership) are thrown.
  */
 import type { CommitRequest, Refusal, TableRef } from '@delta-writer/proto';
+import type { TableMode } from './table-mode.js';
 
 /** A table as of its latest version. */
 export interface TableSnapshot {
@@ -23,12 +26,6 @@ export interface TableSnapshot {
   /** Mirror tables: how partial updates are treated (`delta-writer.partialUpdates`), fixed at creation. */
   readonly partialUpdates?: string;
 }
-
-export type TableMode = 'mirror' | 'changelog';
-
-/** The table properties that record a table's mode and partial-update setting. */
-export const MODE_PROPERTY = 'delta-writer.mode';
-export const PARTIAL_UPDATES_PROPERTY = 'delta-writer.partialUpdates';
 
 /** Merges manifest schemas into the table schema, manifest by manifest, as the batch is planned. */
 export interface SchemaAdmission {
@@ -56,6 +53,20 @@ export interface PreparedCommit {
   readonly term: number;
 }
 
+/** What one attempt to write a batch's Delta commit came to. */
+export type CommitAttempt =
+  /** The commit is in the table. */
+  | { readonly kind: 'committed'; readonly version: number }
+  /**
+   * The table moved on since the snapshot (another writer won the version, a cached snapshot was stale): plan the
+   * batch again on a fresh snapshot, where what the winner committed shows.
+   */
+  | { readonly kind: 'conflict'; readonly reason: string }
+  /** These manifests cannot go in as they are (answer them with their refusals); plan the others again. */
+  | { readonly kind: 'refused'; readonly refusals: ReadonlyMap<CommitRequest, Refusal> }
+  /** The table may not be created where it was asked for (inside or around another table): refused for good. */
+  | { readonly kind: 'misplaced'; readonly problem: string };
+
 export interface LoadOptions {
   /**
    * Read the log for commits newer than any cached snapshot (default true). The batch plans its first attempt on
@@ -65,33 +76,15 @@ export interface LoadOptions {
   readonly fresh?: boolean;
 }
 
-export interface TableCommitter {
+export interface Tables {
   /** The latest snapshot of the table (exists = false when there is none yet). */
   load(table: TableRef, options?: LoadOptions): Promise<TableSnapshot>;
   schemaAdmission(snapshot: TableSnapshot): SchemaAdmission;
   /**
-   * Writes the commit with put-if-absent and returns the committed version. Throws {@link CommitConflictError} when
-   * another writer committed since the snapshot (then the batch is planned again on a fresh snapshot), and stops
-   * without writing when `signal` is aborted (leadership lost).
+   * Writes the commit with put-if-absent, once: what it came to is the returned {@link CommitAttempt}. Stops
+   * without writing when `signal` is aborted (leadership lost), by throwing its reason.
    */
-  commit(prepared: PreparedCommit, signal: AbortSignal): Promise<number>;
+  commit(prepared: PreparedCommit, signal: AbortSignal): Promise<CommitAttempt>;
   /** Drops cached snapshots (a new leadership term starts from the log). */
   forget?(): void;
-}
-
-/** The table moved on since the snapshot the commit was planned on. */
-export class CommitConflictError extends Error {
-  override readonly name = 'CommitConflictError';
-  constructor(
-    message: string,
-    readonly kind: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** A table may not be created where it was asked for (inside or around another table); refused for good. */
-export class TableLocationError extends Error {
-  override readonly name = 'TableLocationError';
 }
