@@ -78,7 +78,7 @@ describe('maintenance', () => {
     const checkpoints = log.filter((f) => f.path.endsWith('.checkpoint.parquet')).map((f) => f.path);
     expect(checkpoints.map((p) => Number(p.split('/').pop()?.split('.')[0]))).toEqual([3, 6]);
     const snapshot = await Snapshot.load(t.storage, t.tablePath);
-    expect(snapshot.segment.checkpoint?.version).toBe(6);
+    expect(snapshot.checkpointVersion).toBe(6);
     expect(exactlyOnceProblems(await rowsOf(t), new Map([[0, 39]]))).toEqual([]);
   });
 

@@ -10,6 +10,10 @@ import { parseJson, stringifyJson } from './util/json.js';
 /** Partition values and tags: strings, with `null` meaning SQL NULL. */
 export type StringMap = Record<string, string | null>;
 
+/**
+ * A deletion vector's descriptor in `add`/`remove` (PROTOCOL "Deletion Vectors"): where its bitmap is and how
+ * many rows it deletes.
+ */
 export interface DeletionVectorDescriptor {
   /** `u` relative (UUID-named) file, `p` absolute path, `i` inline Z85 bytes. */
   storageType: 'u' | 'p' | 'i';
@@ -22,6 +26,7 @@ export interface DeletionVectorDescriptor {
   maxRowIndex?: number;
 }
 
+/** The `add` action: a data file that is part of the table (with its deletion vector, if any). */
 export interface AddFile {
   /** URI-encoded path, relative to the table root or absolute. */
   path: string;
@@ -38,6 +43,9 @@ export interface AddFile {
   clusteringProvider?: string;
 }
 
+/**
+ * The `remove` action: a data file no longer part of the table (a tombstone kept for VACUUM and time travel).
+ */
 export interface RemoveFile {
   path: string;
   deletionTimestamp?: number;
@@ -52,6 +60,7 @@ export interface RemoveFile {
   defaultRowCommitVersion?: number;
 }
 
+/** The `cdc` action: a change data file (read by change data feed readers; never part of a snapshot). */
 export interface AddCdcFile {
   path: string;
   partitionValues: StringMap;
@@ -60,11 +69,13 @@ export interface AddCdcFile {
   tags?: StringMap;
 }
 
+/** The data file format of a table (`metaData.format`); always Parquet here. */
 export interface Format {
   provider: string;
   options: Record<string, string>;
 }
 
+/** The `metaData` action: the table's id, schema, partition columns and configuration. */
 export interface Metadata {
   id: string;
   name?: string | null;
@@ -76,6 +87,7 @@ export interface Metadata {
   configuration: Record<string, string>;
 }
 
+/** The `protocol` action: the reader and writer versions, and with (3,7) the table features in use. */
 export interface Protocol {
   minReaderVersion: number;
   minWriterVersion: number;
@@ -105,12 +117,14 @@ export interface CommitInfo {
   [key: string]: unknown;
 }
 
+/** The `domainMetadata` action: a named configuration string; `removed` marks it deleted. */
 export interface DomainMetadata {
   domain: string;
   configuration: string;
   removed: boolean;
 }
 
+/** The `sidecar` action of a V2 checkpoint: a file holding more of its file actions. */
 export interface Sidecar {
   path: string;
   sizeInBytes: number;
@@ -118,11 +132,13 @@ export interface Sidecar {
   tags?: StringMap;
 }
 
+/** The `checkpointMetadata` action of a V2 checkpoint. */
 export interface CheckpointMetadata {
   version: number;
   tags?: StringMap;
 }
 
+/** One line of a commit file or one row of a checkpoint: exactly one action. */
 export type Action =
   | { add: AddFile }
   | { remove: RemoveFile }

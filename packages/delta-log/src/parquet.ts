@@ -6,6 +6,7 @@ import type { Table } from 'apache-arrow';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 
+/** Options of {@link writeParquet}. */
 export interface ParquetWriteOptions {
   compression?: 'snappy' | 'zstd' | 'uncompressed';
   /** Rows per row group (default: parquet-wasm's). */
@@ -14,6 +15,7 @@ export interface ParquetWriteOptions {
   metadata?: Record<string, string>;
 }
 
+/** Options of {@link readParquet}. */
 export interface ParquetReadOptions {
   /** Top-level columns to read. */
   columns?: string[];
@@ -21,6 +23,7 @@ export interface ParquetReadOptions {
   batchSize?: number;
 }
 
+/** Decodes a Parquet file into an Arrow table (parquet-wasm); `columns` reads only those. */
 export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {}): Table {
   const wasmTable = parquet.readParquet(bytes, {
     ...(options.columns ? { columns: options.columns } : {}),
@@ -33,6 +36,7 @@ export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {})
   }
 }
 
+/** Encodes an Arrow table as a Parquet file (parquet-wasm). */
 export function writeParquet(table: Table, options: ParquetWriteOptions = {}): Uint8Array {
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(

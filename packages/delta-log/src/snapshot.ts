@@ -33,6 +33,7 @@ import { parseSchema, type StructType } from './schema/types.js';
 import type { Storage } from './storage/storage.js';
 import { mapLimit } from './util/concurrency.js';
 
+/** Options of {@link Snapshot.load}. */
 export interface SnapshotLoadOptions {
   /** Load this version instead of the latest. */
   version?: number;
@@ -99,14 +100,19 @@ export interface SnapshotState {
   readonly timestamp?: number;
 }
 
+/**
+ * A table's reconciled state at one version: protocol, metadata, schema, live files, txns, domain metadata
+ * (see the module comment).
+ */
 export class Snapshot {
   readonly storage: Storage;
   /** The table's key prefix within `storage` ('' when the storage is rooted at the table). */
   readonly tablePath: string;
+  /** @internal The reconciled state (log replay's persistent collections); read it through the methods below. */
   readonly state: TableState;
   /**
-   * The files this snapshot was read from. A snapshot built in memory after a commit (`withCommits`) keeps the
-   * checkpoint it started from but lists only the commits that step applied: the full list would grow with
+   * @internal The files this snapshot was read from. A snapshot built in memory after a commit (`withCommits`) keeps
+   * the checkpoint it started from but lists only the commits that step applied: the full list would grow with
    * every commit of a long-running writer.
    */
   readonly segment: LogSegment;
@@ -116,7 +122,8 @@ export class Snapshot {
   /** Commit timestamp (ms): the in-commit timestamp when present, else the commit file's modification time. */
   readonly timestamp: number;
 
-  constructor(
+  /** Snapshots come from {@link Snapshot.load}, {@link Snapshot.fromState}, `update` and `withCommits`. */
+  private constructor(
     storage: Storage,
     tablePath: string,
     state: TableState,
@@ -219,6 +226,7 @@ export class Snapshot {
     }
   }
 
+  /** @internal Reads the files of a log segment (see `load`). */
   static async fromSegment(
     storage: Storage,
     tablePath: string,
@@ -250,6 +258,10 @@ export class Snapshot {
 
   get version(): number {
     return this.state.version;
+  }
+  /** The version of the checkpoint this snapshot was read from (undefined: it was read from the commits alone). */
+  get checkpointVersion(): number | undefined {
+    return this.segment.checkpoint?.version;
   }
   get partitionColumns(): string[] {
     return this.metadata.partitionColumns;
@@ -304,7 +316,7 @@ export class Snapshot {
 
   /**
    * A new snapshot with `commits` (consecutive versions after this one, already read) applied in memory.
-   * Used after our own commit so the committer does not re-read what it just wrote.
+   * Used after a writer's own commit, so that it does not re-read what it just wrote.
    */
   withCommits(
     commits: ReadonlyArray<{ version: number; actions: readonly Action[]; timestamp?: number }>,

@@ -22,6 +22,7 @@ import { mapLimit } from './util/concurrency.js';
 import { type CommitOptions, type CommitRequest, type CommitResult, commit } from './write/commit.js';
 import { type CreateTableOptions, createTable } from './write/create.js';
 
+/** One commit of a table's history. */
 export interface HistoryEntry {
   version: number;
   /** Commit time (ms): commitInfo.inCommitTimestamp, else commitInfo.timestamp, else the file time. */
@@ -29,6 +30,10 @@ export interface HistoryEntry {
   commitInfo: CommitInfo | undefined;
 }
 
+/**
+ * A table: its storage, location and latest loaded snapshot; the entry point for reading, time travel,
+ * history and simple writes.
+ */
 export class DeltaTable {
   readonly storage: Storage;
   readonly tablePath: string;

@@ -76,7 +76,7 @@ export class Maintainer {
   committed({ tablePath, snapshot }: Pick<CommittedTable, 'tablePath' | 'snapshot'>): void {
     let info = this.tables.get(tablePath);
     if (!info) {
-      info = { lastCheckpoint: snapshot.segment.checkpoint?.version ?? 0, checkpointing: false };
+      info = { lastCheckpoint: snapshot.checkpointVersion ?? 0, checkpointing: false };
       this.tables.set(tablePath, info);
     }
     // Due at every multiple of the interval (as Delta writers do), or at the first version past one that another

@@ -113,6 +113,7 @@ function toBuilderValue(value: unknown, type: A.DataType): unknown {
   return value;
 }
 
+/** Where a checkpoint was written and what it holds. */
 export interface CheckpointResult {
   version: number;
   /** Storage key of the checkpoint file. */
@@ -123,6 +124,7 @@ export interface CheckpointResult {
   numOfAddFiles: number;
 }
 
+/** Options of {@link buildCheckpoint} and {@link writeCheckpoint}. */
 export interface CheckpointOptions {
   now?: () => number;
 }

@@ -2,6 +2,7 @@
  * Names of the files in `_delta_log/` and their parsing. Pure: no I/O.
  */
 
+/** The folder of a table's log (`_delta_log`). */
 export const LOG_DIR = '_delta_log';
 export const LAST_CHECKPOINT = '_last_checkpoint';
 export const SIDECAR_DIR = '_sidecars';
@@ -10,6 +11,7 @@ export function pad20(version: number): string {
   return String(version).padStart(20, '0');
 }
 
+/** The file name of commit `version` in the log folder (`00000000000000000042.json`). */
 export function commitFileName(version: number): string {
   return `${pad20(version)}.json`;
 }

@@ -67,7 +67,7 @@ function reconcile(s: Scalars, ed: Editors, actions: readonly Action[], version:
   s.version = version;
 }
 
-/** The reconciled state of a table at one version. */
+/** @internal The reconciled state of a table at one version. */
 export class TableState implements Scalars {
   version = -1;
   protocol: Protocol | undefined;

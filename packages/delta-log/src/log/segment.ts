@@ -15,6 +15,7 @@ export interface CheckpointRef {
   files: CheckpointFile[];
 }
 
+/** @internal The log files a snapshot is read from: the newest usable checkpoint and the commits after it. */
 export interface LogSegment {
   /** The version this segment reconstructs. */
   version: number;

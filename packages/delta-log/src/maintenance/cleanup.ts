@@ -8,6 +8,7 @@ import { joinPath, LOG_DIR } from '../log/paths.js';
 import { completeCheckpoints } from '../log/segment.js';
 import { listLogFiles, type Snapshot } from '../snapshot.js';
 
+/** Options of {@link cleanupLog}. */
 export interface CleanupOptions {
   /** Override `delta.logRetentionDuration` (ms). */
   retentionMs?: number;
@@ -16,6 +17,7 @@ export interface CleanupOptions {
   now?: () => number;
 }
 
+/** What {@link cleanupLog} deleted (or would delete). */
 export interface CleanupResult {
   /** Log files (keys) deleted, or that would be with `dryRun`. */
   files: string[];
@@ -23,6 +25,10 @@ export interface CleanupResult {
   retainedFromVersion?: number;
 }
 
+/**
+ * Deletes log files older than the log retention that no version after the cutoff needs (see the module
+ * comment).
+ */
 export async function cleanupLog(snapshot: Snapshot, options: CleanupOptions = {}): Promise<CleanupResult> {
   const retention =
     options.retentionMs ??

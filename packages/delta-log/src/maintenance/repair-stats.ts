@@ -30,6 +30,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { JsonNumber, parseJson, setTopLevelMember } from '../util/json.js';
 import { collectStats } from '../write/stats.js';
 
+/** A statistic of a data file that disagrees with the rows the file holds. */
 export interface StatsProblem {
   /** Dotted physical column path ('' for the stats as a whole). */
   column: string;
@@ -41,6 +42,7 @@ export interface StatsProblem {
   reason: string;
 }
 
+/** One file {@link repairStats} found wrong, with its problems. */
 export interface FileRepair {
   path: string;
   deletionVector?: AddFile['deletionVector'];
@@ -49,6 +51,7 @@ export interface FileRepair {
   stats: string;
 }
 
+/** Progress of {@link repairStats}, reported as files are checked. */
 export interface RepairProgress {
   /** Live files, and how many were looked at. */
   total: number;
@@ -61,6 +64,7 @@ export interface RepairProgress {
   commits: number[];
 }
 
+/** Options of {@link repairStats}. */
 export interface RepairStatsOptions {
   /** Only find and report; commit nothing. */
   dryRun?: boolean;
@@ -74,6 +78,7 @@ export interface RepairStatsOptions {
   onProgress?: (p: RepairProgress) => void;
 }
 
+/** What {@link repairStats} checked, found and committed. */
 export interface RepairStatsResult {
   /** The version the check started from. */
   version: number;

@@ -14,6 +14,7 @@ import type { Snapshot } from '../snapshot.js';
 import type { FileMeta } from '../storage/storage.js';
 import { mapLimit } from '../util/concurrency.js';
 
+/** Options of {@link vacuum}. */
 export interface VacuumOptions {
   /** Delete for real (default: dry run). */
   dryRun?: boolean;
@@ -24,6 +25,7 @@ export interface VacuumOptions {
   now?: () => number;
 }
 
+/** The files {@link vacuum} deleted (or, in a dry run, would delete). */
 export interface VacuumResult {
   dryRun: boolean;
   /** Keys relative to the table root. */
@@ -62,6 +64,10 @@ function insideAny(rel: string, roots: readonly string[]): boolean {
   return roots.some((root) => rel.startsWith(`${root}/`));
 }
 
+/**
+ * Deletes (or, by default, lists) the data files no version within the retention references (see the module
+ * comment).
+ */
 export async function vacuum(snapshot: Snapshot, options: VacuumOptions = {}): Promise<VacuumResult> {
   assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
   const configured =

@@ -4,7 +4,6 @@
  */
 import { physicalName } from '../schema/column-mapping.js';
 import { type DataType, findField, type StructField } from '../schema/types.js';
-import type { Snapshot } from '../snapshot.js';
 import { parseJson } from '../util/json.js';
 import {
   parseDateDays,
@@ -12,11 +11,17 @@ import {
   parseTimestampMicros,
   type Scalar,
 } from './partition-values.js';
-import type { ScanFile } from './scan.js';
+import type { ScanFile, ScanSource } from './source.js';
 
+/** A value a predicate compares a column with. */
 export type Literal = string | number | bigint | boolean | Date | null;
+/** The comparisons of a predicate. */
 export type ComparisonOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 
+/**
+ * A predicate over columns, for file skipping: files that cannot hold a matching row are not read (rows are
+ * not filtered).
+ */
 export type Predicate =
   | { and: Predicate[] }
   | { or: Predicate[] }
@@ -72,7 +77,10 @@ function compare(a: Scalar, b: Scalar): number {
   return (a as number) - (b as number);
 }
 
-function resolve(snapshot: Snapshot, column: string): { field: StructField; path: string[] } | undefined {
+function resolve(
+  snapshot: SkippingTable,
+  column: string,
+): { field: StructField; path: string[] } | undefined {
   const parts = column.split('.');
   let struct = snapshot.schema;
   const path: string[] = [];
@@ -98,8 +106,11 @@ function statAt(obj: unknown, path: string[]): unknown {
   return cur;
 }
 
+/** What file skipping needs of a table: its schema, column mapping and partition columns. */
+type SkippingTable = Pick<ScanSource, 'schema' | 'columnMappingMode' | 'partitionColumns'>;
+
 interface Ctx {
-  snapshot: Snapshot;
+  snapshot: SkippingTable;
   file: ScanFile;
   stats: Record<string, unknown> | null | undefined;
 }
@@ -207,6 +218,6 @@ function evaluate(p: Predicate, ctx: Ctx): Tri {
 }
 
 /** Whether `file` may hold rows matching `predicate` (false means it can be skipped). */
-export function fileMayMatch(predicate: Predicate, file: ScanFile, snapshot: Snapshot): boolean {
+export function fileMayMatch(predicate: Predicate, file: ScanFile, snapshot: SkippingTable): boolean {
   return evaluate(predicate, { snapshot, file, stats: undefined }) !== 'no';
 }

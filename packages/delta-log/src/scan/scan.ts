@@ -12,14 +12,15 @@ import { readParquet } from '../parquet.js';
 import { arrowType } from '../schema/arrow.js';
 import { physicalName } from '../schema/column-mapping.js';
 import { findField, type StructType } from '../schema/types.js';
-import type { Snapshot } from '../snapshot.js';
 import { constantData } from '../util/arrow-build.js';
 import { mapLimit } from '../util/concurrency.js';
 import { decodeFileRegion, decodeInline, deletionVectorPath } from './deletion-vector.js';
 import { parsePartitionValue, type Scalar } from './partition-values.js';
 import { fileMayMatch, type Predicate } from './predicate.js';
+import type { ScanFile, ScanSource } from './source.js';
 import { adaptStruct } from './transform.js';
 
+/** Options of a {@link Scan}. */
 export interface ScanOptions {
   /** Top-level logical column names to return (default: all, in schema order). */
   columns?: string[];
@@ -34,20 +35,12 @@ export interface ScanOptions {
   concurrency?: number;
 }
 
-export interface ScanFile {
-  add: AddFile;
-  /** Storage key of the data file. */
-  key: string;
-  /** Typed partition values by logical column name. */
-  partitionValues: Record<string, Scalar>;
-}
-
 function isAbsolute(path: string): boolean {
   return path.startsWith('/') || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path);
 }
 
 /** The storage key for a path from the log (relative to the table, or an absolute URI in the same storage). */
-export function resolveKey(snapshot: Snapshot, path: string): string {
+export function resolveKey(snapshot: Pick<ScanSource, 'storage' | 'tablePath'>, path: string): string {
   const decoded = decodePath(path);
   if (!isAbsolute(decoded)) return joinPath(snapshot.tablePath, decoded);
   const key = snapshot.storage.keyForUri(decoded);
@@ -59,14 +52,18 @@ export function resolveKey(snapshot: Snapshot, path: string): string {
   return key;
 }
 
+/**
+ * A planned read of a snapshot's rows as Arrow record batches, in the table's logical schema (see the module
+ * comment).
+ */
 export class Scan {
-  readonly snapshot: Snapshot;
+  private readonly snapshot: ScanSource;
   /** The logical schema of the returned rows. */
   readonly schema: StructType;
   readonly arrowSchema: A.Schema;
   private readonly options: ScanOptions;
 
-  constructor(snapshot: Snapshot, options: ScanOptions = {}) {
+  constructor(snapshot: ScanSource, options: ScanOptions = {}) {
     this.snapshot = snapshot;
     this.options = options;
     const all = snapshot.schema;
@@ -86,7 +83,7 @@ export class Scan {
 
   /** Live files after skipping, with typed partition values. */
   files(): ScanFile[] {
-    const files = this.filesOf(this.snapshot.state.files.values());
+    const files = this.filesOf(this.snapshot.files());
     const predicate = this.options.predicate;
     return predicate ? files.filter((f) => fileMayMatch(predicate, f, this.snapshot)) : files;
   }

@@ -6,6 +6,7 @@ import * as A from 'apache-arrow';
 import { UnsupportedFeatureError } from '../errors.js';
 import type { DataType, StructType } from './types.js';
 
+/** The Arrow type of a Delta type. */
 export function arrowType(t: DataType): A.DataType {
   if (typeof t === 'string') {
     switch (t) {
@@ -64,6 +65,7 @@ export function arrowFields(struct: StructType): A.Field[] {
   return struct.fields.map((f) => new A.Field(f.name, arrowType(f.type), f.nullable));
 }
 
+/** The Arrow schema of a Delta struct type (the logical schema scans return). */
 export function arrowSchema(struct: StructType): A.Schema {
   return new A.Schema(arrowFields(struct));
 }

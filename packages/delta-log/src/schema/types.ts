@@ -4,6 +4,7 @@
 import { InvalidTableError } from '../errors.js';
 import { parseJson, stringifyJson } from '../util/json.js';
 
+/** The Delta primitive types (decimals are {@link DecimalType}). */
 export type PrimitiveTypeName =
   | 'string'
   | 'long'
@@ -20,32 +21,38 @@ export type PrimitiveTypeName =
   | 'variant'
   | 'void';
 
+/** A Delta decimal type. */
 export interface DecimalType {
   type: 'decimal';
   precision: number;
   scale: number;
 }
+/** A Delta array type. */
 export interface ArrayType {
   type: 'array';
   elementType: DataType;
   containsNull: boolean;
 }
+/** A Delta map type. */
 export interface MapType {
   type: 'map';
   keyType: DataType;
   valueType: DataType;
   valueContainsNull: boolean;
 }
+/** A field of a struct, with its nullability and field metadata (column mapping, type changes, …). */
 export interface StructField {
   name: string;
   type: DataType;
   nullable: boolean;
   metadata: Record<string, unknown>;
 }
+/** A Delta struct type; a table schema is one. */
 export interface StructType {
   type: 'struct';
   fields: StructField[];
 }
+/** Any Delta data type. */
 export type DataType = PrimitiveTypeName | DecimalType | ArrayType | MapType | StructType;
 
 const PRIMITIVES = new Set<string>([
@@ -168,6 +175,7 @@ export function serializeType(t: DataType): string {
   return stringifyJson(typeToJson(t));
 }
 
+/** A schema as Delta's `schemaString` JSON. */
 export function serializeSchema(schema: StructType): string {
   return stringifyJson(typeToJson(schema));
 }
@@ -202,17 +210,21 @@ export const field = (
   nullable,
   metadata,
 });
+/** Builds a struct type. */
 export const struct = (...fields: StructField[]): StructType => ({ type: 'struct', fields });
+/** Builds a decimal type. */
 export const decimal = (precision: number, scale: number): DecimalType => ({
   type: 'decimal',
   precision,
   scale,
 });
+/** Builds an array type (elements nullable by default). */
 export const array = (elementType: DataType, containsNull = true): ArrayType => ({
   type: 'array',
   elementType,
   containsNull,
 });
+/** Builds a map type (values nullable by default). */
 export const map = (keyType: DataType, valueType: DataType, valueContainsNull = true): MapType => ({
   type: 'map',
   keyType,

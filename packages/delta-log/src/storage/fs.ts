@@ -22,6 +22,7 @@ function isCode(err: unknown, ...codes: string[]): boolean {
   return typeof err === 'object' && err !== null && codes.includes((err as { code?: string }).code ?? '');
 }
 
+/** Storage on a local directory, with put-if-absent through `link(2)` (see the README). */
 export class FsStorage implements Storage {
   readonly root: string;
   readonly location: string;

@@ -19,6 +19,7 @@ import {
 import { FileNotFoundError, StorageError } from '../errors.js';
 import type { ByteRange, FileMeta, ListOptions, Storage } from './storage.js';
 
+/** How {@link S3Storage} retries failed requests (exponential backoff with full jitter). */
 export interface RetryPolicy {
   /** Total attempts per operation, first one included. */
   maxAttempts: number;
@@ -26,6 +27,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** Where an {@link S3Storage} is rooted (bucket and prefix) and how it reaches S3. */
 export interface S3StorageOptions {
   bucket: string;
   /** Key prefix acting as the root, without leading/trailing '/'. */
@@ -79,6 +81,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Storage on S3 or an S3-compatible server, with put-if-absent through `If-None-Match: *` (see the README).
+ */
 export class S3Storage implements Storage {
   readonly client: S3Client;
   readonly bucket: string;

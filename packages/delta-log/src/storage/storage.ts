@@ -4,6 +4,7 @@
  * `putIfAbsent` atomic across processes: it is what makes concurrent Delta commits safe.
  */
 
+/** An object in storage, as listed. */
 export interface FileMeta {
   /** Key relative to the storage root. */
   path: string;
@@ -12,6 +13,7 @@ export interface FileMeta {
   lastModified: number;
 }
 
+/** Options of {@link Storage.list}. */
 export interface ListOptions {
   /** Include keys in nested "directories" (default: only direct children of the prefix). */
   recursive?: boolean;
@@ -24,11 +26,13 @@ export interface ListOptions {
   limit?: number;
 }
 
+/** A range of bytes of an object. */
 export interface ByteRange {
   offset: number;
   length: number;
 }
 
+/** The I/O a table needs, rooted at a directory or a bucket prefix; tables live at paths inside it. */
 export interface Storage {
   /** Human-readable location of the root, for messages (e.g. `file:///data`, `s3://bucket/prefix`). */
   readonly location: string;

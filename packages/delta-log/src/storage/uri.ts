@@ -8,11 +8,16 @@ import { FsStorage } from './fs.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './storage.js';
 
+/** Options of {@link storageForUri}. */
 export interface OpenStorageOptions {
   /** Environment to read S3 settings from (default `process.env`). */
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * A storage for a table URI: a local path, `file://`, or `s3://bucket/prefix` (endpoint and credentials from
+ * the AWS environment unless given).
+ */
 export function storageForUri(uri: string, options: OpenStorageOptions = {}): Storage {
   const s3 = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (s3) {

@@ -18,8 +18,12 @@ import { mapLimit } from '../util/concurrency.js';
 import { type CommitIntent, checkConflicts } from './conflict.js';
 import { hasFeature, validateCommit } from './validate.js';
 
+/** This library's `engineInfo`, written in commitInfo. */
 export const ENGINE_INFO = 'delta-log/0.1.0';
 
+/**
+ * What {@link commit} writes: actions, txns, what the commit read (for conflict checks), and its commitInfo.
+ */
 export interface CommitRequest {
   /** add / remove / cdc / domainMetadata actions, plus at most one metaData and one protocol action. */
   actions?: Action[];
@@ -39,6 +43,7 @@ export interface CommitRequest {
   commitInfo?: Record<string, unknown>;
 }
 
+/** Options of {@link commit}. */
 export interface CommitOptions {
   /** Attempts after the first one lost a race to a non-conflicting commit (default 15). */
   maxRetries?: number;
@@ -51,6 +56,7 @@ export interface CommitOptions {
   autoCheckpoint?: boolean;
 }
 
+/** The committed version and the snapshot right after it. */
 export interface CommitResult {
   /** The version this commit became. */
   version: number;

@@ -9,13 +9,13 @@ import { serializeActions } from '../actions.js';
 import { InvalidCommitError, TableAlreadyExistsError } from '../errors.js';
 import { assertWritable, READER_WRITER_FEATURES, SUPPORTED_READER_FEATURES } from '../features.js';
 import { commitFileName, joinPath, LOG_DIR } from '../log/paths.js';
-import { TableState } from '../log/replay.js';
 import { type DataType, findField, type StructType, serializeSchema, usesType } from '../schema/types.js';
 import { Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { ENGINE_INFO } from './commit.js';
 import { validateNewSchema } from './evolution.js';
 
+/** Options of {@link createTable}: the schema, partitioning, configuration, and what version 0 may carry. */
 export interface CreateTableOptions {
   schema: StructType;
   partitionColumns?: string[];
@@ -130,16 +130,7 @@ export async function createTable(
   if (!(await storage.putIfAbsent(file, new TextEncoder().encode(serializeActions(actions))))) {
     throw new TableAlreadyExistsError(joinPath(storage.location, path));
   }
-  const state = new TableState();
-  state.apply(actions, 0);
-  return new Snapshot(
-    storage,
-    path,
-    state,
-    {
-      version: 0,
-      commits: [{ kind: 'commit', version: 0, name: commitFileName(0), size: 0, lastModified: now }],
-    },
-    now,
-  );
+  return Snapshot.fromState(storage, path, { version: -1, protocol, metadata }).withCommits([
+    { version: 0, actions, timestamp: now },
+  ]);
 }

@@ -39,6 +39,7 @@ export function encodeAddPath(rel: string): string {
     .join('/');
 }
 
+/** Options of {@link writeDataFile}. */
 export interface WriteDataFileOptions {
   /** Typed partition values by column name (see `parsePartitionValue` for the scalar of each type). */
   partitionValues?: Record<string, Scalar>;

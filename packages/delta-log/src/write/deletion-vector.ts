@@ -29,6 +29,7 @@ const ARRAY_MAX = 4096;
 const BITMAP_BYTES = 8192;
 const TWO_32 = 2 ** 32;
 
+/** Options of {@link encodeBitmap}. */
 export interface BitmapOptions {
   /** Use run containers where they are smaller (RoaringBitmap's `runOptimize`). Default false, as Spark. */
   runs?: boolean;
@@ -243,6 +244,7 @@ export function inlineDeletionVector(
   };
 }
 
+/** Options of {@link writeDeletionVectors}. */
 export interface WriteDeletionVectorsOptions extends BitmapOptions {
   /** Vectors whose bitmap is at most this many bytes are stored inline in the log (default 0: never). */
   inlineMaxBytes?: number;
@@ -371,6 +373,7 @@ export function enableDeletionVectors(snapshot: Snapshot): Action[] {
   return out;
 }
 
+/** Options of {@link deleteRows}. */
 export interface DeleteRowsOptions extends WriteDeletionVectorsOptions {
   /** Files added by the same commit (not yet in the snapshot): their rows may be deleted too. */
   pendingAdds?: readonly AddFile[];
@@ -383,6 +386,7 @@ export interface DeleteRowsOptions extends WriteDeletionVectorsOptions {
   knownRows?: (file: AddFile) => ArrayLike<number> | undefined;
 }
 
+/** What {@link deleteRows} made: the actions to commit, and the new vectors. */
 export interface DeleteRowsResult {
   /** `remove`+`add` pairs for live files, then the pending adds (with a vector where rows were deleted). */
   actions: Action[];

@@ -7,6 +7,7 @@
 import { SchemaEvolutionError } from '../errors.js';
 import { type DataType, isPrimitive, type StructField, type StructType, typeName } from '../schema/types.js';
 
+/** Options of {@link evolveSchema}. */
 export interface EvolveOptions {
   /** Allow type widening (the table must have, or be upgraded to, the `typeWidening` feature). */
   allowTypeWidening?: boolean;
@@ -14,6 +15,7 @@ export interface EvolveOptions {
   columnMapping?: boolean;
 }
 
+/** The schema {@link evolveSchema} evolved to, and whether it changed or widened a type. */
 export interface Evolution {
   schema: StructType;
   /** Whether any type was widened (the protocol then needs `typeWidening`). */

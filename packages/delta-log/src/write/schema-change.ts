@@ -11,6 +11,7 @@ import type { Snapshot } from '../snapshot.js';
 import { evolveSchema } from './evolution.js';
 import { hasFeature } from './validate.js';
 
+/** Options of {@link schemaChange}. */
 export interface SchemaChangeOptions {
   /** Permit type widening, enabling the `typeWidening` feature on the table if needed. */
   allowTypeWidening?: boolean;

@@ -10,6 +10,7 @@ import { formatDecimal } from '../scan/partition-values.js';
 import { type ColumnMappingMode, physicalName } from '../schema/column-mapping.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
 
+/** Options of {@link collectStats}. */
 export interface StatsOptions {
   /** Table configuration: reads `delta.dataSkippingNumIndexedCols` / `delta.dataSkippingStatsColumns`. */
   configuration?: Record<string, string>;
