@@ -8,7 +8,7 @@
  *   version silently.
  */
 import { randomUUID } from 'node:crypto';
-import type { Storage } from '@delta-writer/delta-log';
+import { LOG_DIR, type Storage } from '@delta-writer/delta-log';
 import type { DataFile } from '@delta-writer/proto';
 import { relativeDataKey } from '../service/paths.js';
 
@@ -17,8 +17,6 @@ export const FILE_CHECK_CONCURRENCY = 16;
 
 /** Objects that may already be under a new table's location (its first files, retried uploads) before creation. */
 export const MAX_OBJECTS_BEFORE_CREATION = 10_000;
-
-const LOG_DIR = '_delta_log';
 
 /** The first data file that is missing or has another size than stated, as a message; undefined when all are fine. */
 export async function dataFilesProblem(

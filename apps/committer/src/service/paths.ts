@@ -5,12 +5,10 @@
  * literal path and to its decoded form, and the decoded form is the object key the committer checks in storage.
  * Pure functions; the committer's validation and storage checks call them.
  */
+import { LOG_DIR } from '@delta-writer/delta-log';
 
 /** Longest object key S3 accepts, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
-
-/** The log folder of a table; a data file can never be in one, in any letter case (case-insensitive file systems). */
-const LOG_DIR = '_delta_log';
 
 /** The committer's own objects (the put-if-absent probe) live under `<table root>/_delta_writer/`; no table may. */
 export const RESERVED_SEGMENT = '_delta_writer';
@@ -76,6 +74,7 @@ function segmentProblem(path: string, what: string): string | undefined {
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.' || segment === '..')
       return `${what} has an empty, '.' or '..' segment`;
+    // A data file can never be in a log folder, in any letter case (case-insensitive file systems).
     if (segment.toLowerCase() === LOG_DIR) return `${what} points into ${LOG_DIR}`;
   }
   return undefined;
