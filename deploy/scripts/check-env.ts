@@ -28,8 +28,13 @@ const INGESTOR_FILES = [
 
 function check(w: Workload, emptyDir: string): string | undefined {
   try {
-    if (w.app === 'committer') loadCommitter(w.env, () => Buffer.from('-----BEGIN CERTIFICATE-----\n'));
-    else {
+    if (w.app === 'committer') {
+      loadCommitter({
+        env: w.env,
+        cwd: emptyDir,
+        readFile: () => Buffer.from('-----BEGIN CERTIFICATE-----\n'),
+      });
+    } else {
       const env = Object.fromEntries(Object.entries(w.env).filter(([k]) => !INGESTOR_FILES.includes(k)));
       loadIngestor({ env, cwd: emptyDir });
     }

@@ -37,7 +37,7 @@ function generatedValueKeys(values: string): Map<string, string[]> {
 }
 
 describe('generated from the configuration schemas', () => {
-  it('every generated file is current (regenerate: node --import tsx deploy/scripts/generate.ts)', async () => {
+  it('every generated file is current (regenerate: node --conditions=source --import tsx deploy/scripts/generate.ts)', async () => {
     for (const [path, text] of await outputs()) expect(read(path), path).toBe(text);
   });
 

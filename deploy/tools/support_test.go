@@ -181,7 +181,8 @@ func checkWithApps(t *testing.T, workloads []Workload) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", "--import", "tsx", "deploy/scripts/check-env.ts")
+	// --conditions=source: the apps' loaders and the workspace packages they use run from their TypeScript sources.
+	cmd := exec.Command("node", "--conditions=source", "--import", "tsx", "deploy/scripts/check-env.ts")
 	cmd.Dir = repo
 	cmd.Stdin = bytes.NewReader(input)
 	out, err := cmd.CombinedOutput()

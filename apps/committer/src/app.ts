@@ -2,7 +2,6 @@
  * Wires a committer process: lease → group-commit scheduler → gRPC service, plus the operations endpoint. `main.ts`
  * adds configuration and signals; tests start it in-process with the {@link Tables} of their choice.
  */
-import type { Server as HttpServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CommitOutcome,
@@ -15,14 +14,13 @@ import {
   shutdown,
   type TableRef,
 } from '@delta-writer/proto';
+import { type Logger, redactUrl, startOpsServer } from '@delta-writer/service-kit';
 import { Redis } from 'ioredis';
 import { commitBatch } from './commit/batch.js';
 import type { Tables } from './commit/tables.js';
 import type { CommitterConfig } from './config/load.js';
 import type { ProbeResult } from './delta/storage-checks.js';
 import { type Leadership, LeadershipLostError, Lease, leaseRedisOptions } from './lease/lease.js';
-import { closeHttp, createOpsServer, listenHttp } from './ops/http.js';
-import { type Logger, redactUrl } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { GroupCommitScheduler } from './schedule/scheduler.js';
 import { serverAuth } from './service/auth.js';
@@ -289,21 +287,27 @@ export async function startCommitter(
     `${config.grpc.host}:${config.grpc.port}`,
     serverCredentials(config.grpc.tls),
   );
-  const ops: HttpServer = createOpsServer(metrics.registry, {
-    live: () => !stopping && !refusingToLead,
-    ready,
-    describe: () => {
-      const l = lease.leadership;
-      return stopping
-        ? 'shutting down'
-        : refusingToLead
-          ? `refusing to lead: ${refusingToLead}`
-          : l
-            ? `leader term ${l.term}`
-            : 'standby';
+  const describe = () => {
+    const l = lease.leadership;
+    return stopping
+      ? 'shutting down'
+      : refusingToLead
+        ? `refusing to lead: ${refusingToLead}`
+        : l
+          ? `leader term ${l.term}`
+          : 'standby';
+  };
+  const live = () => !stopping && !refusingToLead;
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    metrics: metrics.registry,
+    probes: {
+      live: () => ({ ok: live(), detail: live() ? 'ok' : describe() }),
+      // 200 only on the leader: a Kubernetes Service or a load balancer sends ingestors to the replica that commits.
+      ready: () => ({ ok: ready(), detail: describe() }),
     },
   });
-  const httpPort = await listenHttp(ops, config.metricsPort);
+  const httpPort = ops.port;
   const depthTimer = setInterval(() => metrics.queueDepth.set(scheduler.depth), 1_000);
   depthTimer.unref();
 
@@ -341,7 +345,7 @@ export async function startCommitter(
       clearInterval(insecureTimer);
       redis.disconnect();
       deps.close?.();
-      await closeHttp(ops);
+      await ops.close();
       logger.info('stopped');
     },
   };

@@ -8,7 +8,6 @@ export {
 export { type BatchResult, commitBatch } from './commit/batch.js';
 export * from './commit/tables.js';
 export { type CommitterConfig, ConfigError, loadConfig, type MaintenanceConfig } from './config/load.js';
-export { renderConfigReference } from './config/reference.js';
 export { addAction, type CommittedTable, DeltaTables } from './delta/delta-tables.js';
 export { FencedStorage, runFenced, UnfencedWriteError } from './delta/fence.js';
 export { createS3Storage, tablePathOf } from './delta/s3.js';

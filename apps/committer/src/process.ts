@@ -3,11 +3,14 @@
  * SIGTERM/SIGINT stop it gracefully (in-flight commits finish, the lease is released so the standby takes over at
  * once). `wrapTables` lets fault-injection tests run the real process around delayed {@link Tables}.
  */
+import { configOrExit, createLogger, onShutdown } from '@delta-writer/service-kit';
 import { PutIfAbsentNotEnforcedError, type StorageChecks, startCommitter } from './app.js';
 import type { Tables } from './commit/tables.js';
-import { ConfigError, loadConfig } from './config/load.js';
-import { createLogger } from './ops/log.js';
+import { loadConfig } from './config/load.js';
 import { createDeltaDeps } from './wiring.js';
+
+/** Beyond COMMITTER_SHUTDOWN_TIMEOUT_MS, what a stop still does: the gRPC shutdown (2 s), releasing the lease. */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 export interface ProcessOptions {
   readonly wrapTables?: (tables: Tables) => Tables;
@@ -16,17 +19,8 @@ export interface ProcessOptions {
 }
 
 export async function runCommitterProcess(options: ProcessOptions = {}): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`committer: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.logLevel);
+  const config = configOrExit('committer', () => loadConfig());
+  const logger = createLogger({ level: config.logLevel, service: 'committer' });
   const deps = createDeltaDeps(config, logger);
   const tables = options.wrapTables?.(deps.tables) ?? deps.tables;
   const storageChecks = options.wrapStorageChecks?.(deps.storageChecks) ?? deps.storageChecks;
@@ -43,23 +37,15 @@ export async function runCommitterProcess(options: ProcessOptions = {}): Promise
     }
     throw error;
   }
-  let signals = 0;
-  const stop = (signal: string) => {
-    if (signals++ > 0) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'stopping');
-    committer.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  onShutdown({
+    logger,
+    // In-flight commits finish (bounded), the lease is released: the standby takes over at once.
+    stop: async () => {
+      await committer.stop();
+      return 0;
+    },
+    forceAfterMs: config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS,
+  });
 }
 
 export function exitOnFailure(error: unknown): never {

@@ -2,6 +2,8 @@
  * The real dependencies of a committer process: the fenced S3 storage, the tables on delta-log (DeltaTables), the
  * mirror planner and table maintenance (with its worker thread), from the configuration.
  */
+
+import type { Logger } from '@delta-writer/service-kit';
 import type { CommitterDeps, StorageChecks } from './app.js';
 import type { CommitterConfig } from './config/load.js';
 import { DeltaTables } from './delta/delta-tables.js';
@@ -13,7 +15,6 @@ import { createMaintenancePool } from './maintenance/pool.js';
 import { MirrorPlanner } from './mirror/planner.js';
 import { MirrorTables } from './mirror/tables.js';
 import { syncMirrorTablesOnTermStart } from './mirror/term-start.js';
-import type { Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { RESERVED_SEGMENT } from './service/paths.js';
 

@@ -36,19 +36,22 @@ async function committer(
 ) {
   const port = await freePort();
   const config = loadConfig({
-    REDIS_URL: redisUrl(),
-    MINIO_BUCKET: 'lake',
-    COMMITTER_TOKEN: TOKEN,
-    COMMITTER_GRPC_HOST: '127.0.0.1',
-    COMMITTER_GRPC_PORT: String(port),
-    COMMITTER_ADVERTISED_ADDRESS: `127.0.0.1:${port}`,
-    METRICS_PORT: '0',
-    COMMITTER_LEASE_KEY: prefix,
-    COMMITTER_LEASE_TTL_MS: '1500',
-    COMMITTER_LEASE_RENEW_INTERVAL_MS: '300',
-    COMMITTER_LEASE_RETRY_INTERVAL_MS: '100',
-    COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20',
-    ...extra,
+    env: {
+      REDIS_URL: redisUrl(),
+      MINIO_BUCKET: 'lake',
+      COMMITTER_TOKEN: TOKEN,
+      COMMITTER_GRPC_HOST: '127.0.0.1',
+      COMMITTER_GRPC_PORT: String(port),
+      COMMITTER_ADVERTISED_ADDRESS: `127.0.0.1:${port}`,
+      METRICS_PORT: '0',
+      COMMITTER_LEASE_KEY: prefix,
+      COMMITTER_LEASE_TTL_MS: '1500',
+      COMMITTER_LEASE_RENEW_INTERVAL_MS: '300',
+      COMMITTER_LEASE_RETRY_INTERVAL_MS: '100',
+      COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20',
+      ...extra,
+    },
+    cwd: import.meta.dirname,
   });
   const c = await startCommitter(config, {
     tables: tables,

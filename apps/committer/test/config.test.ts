@@ -1,15 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { renderConfigReference, spliceReference } from '@delta-writer/service-kit';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
-import { renderConfigReference, spliceReference } from '../src/config/reference.js';
+import { EnvSchema } from '../src/config/schema.js';
+
+/** A working directory without `.env`, so only the given variables count. */
+const cwd = mkdtempSync(join(tmpdir(), 'committer-config-'));
+const load = (env: Record<string, string>, readFile?: (path: string) => Buffer) =>
+  loadConfig({ env, cwd, ...(readFile ? { readFile } : {}) });
 
 const TOKEN = 'config-test-token-0123456789';
 const minimal = { REDIS_URL: 'redis://127.0.0.1:6379', MINIO_BUCKET: 'lake', COMMITTER_TOKEN: TOKEN };
 const { COMMITTER_TOKEN: _token, ...anonymous } = minimal;
 const fail = (env: Record<string, string>) => {
   try {
-    loadConfig(env, () => {
+    load(env, () => {
       throw Object.assign(new Error('nope'), { code: 'ENOENT' });
     });
   } catch (error) {
@@ -21,7 +28,7 @@ const fail = (env: Record<string, string>) => {
 
 describe('configuration', () => {
   it('runs on defaults plus the three required variables', () => {
-    const c = loadConfig(minimal);
+    const c = load(minimal);
     expect(c.grpc.port).toBe(50051);
     expect(c.metricsPort).toBe(8002);
     expect(c.storage.tableRootUri).toBe('s3://lake/delta/');
@@ -32,7 +39,7 @@ describe('configuration', () => {
       insecure: false,
     });
     expect(c.tables.maxOffsetGap).toBe(1_000_000);
-    expect(c.instanceId).not.toBe(loadConfig(minimal).instanceId);
+    expect(c.instanceId).not.toBe(load(minimal).instanceId);
   });
 
   it('refuses to start without authentication unless COMMITTER_INSECURE says so', () => {
@@ -40,13 +47,13 @@ describe('configuration', () => {
       /^invalid configuration: COMMITTER_TOKEN is required: the committer does not accept anonymous writes/,
     );
     expect(fail({ ...anonymous, COMMITTER_INSECURE: 'false' })).toMatch(/COMMITTER_TOKEN is required/);
-    const open = loadConfig({ ...anonymous, COMMITTER_INSECURE: 'true' });
+    const open = load({ ...anonymous, COMMITTER_INSECURE: 'true' });
     expect(open.grpc.auth).toEqual({ tokens: [], mutualTls: false, insecure: true });
     // with a credential the flag changes nothing
-    expect(loadConfig({ ...minimal, COMMITTER_INSECURE: 'true' }).grpc.auth.insecure).toBe(false);
+    expect(load({ ...minimal, COMMITTER_INSECURE: 'true' }).grpc.auth.insecure).toBe(false);
     // mutual TLS alone authenticates (the client CA verifies every caller)
     const pems: Record<string, string> = { '/c.pem': 'cert', '/k.pem': 'key', '/ca.pem': 'ca' };
-    const mtls = loadConfig(
+    const mtls = load(
       {
         ...anonymous,
         COMMITTER_TLS_CERT_FILE: '/c.pem',
@@ -64,7 +71,7 @@ describe('configuration', () => {
 
   it('reads scoped tokens: a name for logs that is not the token, prefixes under the table root', () => {
     const teamA = 'team-a-token-0123456789';
-    const c = loadConfig({
+    const c = load({
       ...anonymous,
       COMMITTER_TOKENS: JSON.stringify({ [teamA]: ['s3://lake/delta/shop/', 's3://lake/delta/crm'] }),
     });
@@ -95,17 +102,17 @@ describe('configuration', () => {
   });
 
   it('takes over within 15 s by default', () => {
-    const { lease } = loadConfig(minimal);
+    const { lease } = load(minimal);
     expect(lease.ttlMs + lease.retryIntervalMs).toBeLessThanOrEqual(15_000);
     expect(lease.renewIntervalMs * 3).toBeLessThanOrEqual(lease.ttlMs);
   });
 
   it.each([
-    [{ MINIO_BUCKET: 'lake' }, /^invalid configuration: REDIS_URL is required$/],
+    [{ MINIO_BUCKET: 'lake' }, /^invalid configuration: REDIS_URL is required but not set$/],
     [{ ...minimal, REDIS_URL: 'http://x' }, /^invalid configuration: REDIS_URL must be a redis/],
     [
       { ...minimal, COMMITTER_GRPC_PORT: '70000' },
-      /^invalid configuration: COMMITTER_GRPC_PORT must be at most 65535$/,
+      /^invalid configuration: COMMITTER_GRPC_PORT must be at most 65535 \(got "70000"\)$/,
     ],
     [
       { ...minimal, COMMITTER_LEASE_TTL_MS: '3000' },
@@ -146,7 +153,7 @@ describe('configuration', () => {
       if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
       return Buffer.from(text);
     };
-    const c = loadConfig(
+    const c = load(
       {
         MINIO_BUCKET: 'lake',
         REDIS_URL_FILE: '/run/secrets/redis',
@@ -156,26 +163,38 @@ describe('configuration', () => {
     );
     expect(c.grpc.tokens).toEqual(['a-token-of-twenty-chars']);
     expect(c.lease.redisUrl).toBe('redis://:pw@10.0.0.1:6379');
-    const refused = (env: Record<string, string>) => () => loadConfig({ ...anonymous, ...env }, read);
+    const refused = (env: Record<string, string>) => () => load({ ...anonymous, ...env }, read);
     expect(refused({ COMMITTER_TOKEN: 'x'.repeat(16), COMMITTER_TOKEN_FILE: '/run/secrets/token' })).toThrow(
       'COMMITTER_TOKEN_FILE and COMMITTER_TOKEN are both set',
     );
     expect(refused({ COMMITTER_TOKEN_FILE: '/run/secrets/empty' })).toThrow('names an empty file');
-    expect(refused({ COMMITTER_TOKEN_FILE: '/run/secrets/nope' })).toThrow('cannot be read (ENOENT)');
-    // only secrets have a file variant
-    expect(loadConfig({ ...minimal, MINIO_BUCKET_FILE: '/run/secrets/token' }, read).storage.bucket).toBe(
-      'lake',
+    expect(refused({ COMMITTER_TOKEN_FILE: '/run/secrets/nope' })).toThrow(
+      'COMMITTER_TOKEN_FILE cannot be read (ENOENT: /run/secrets/nope)',
     );
+    // only secrets have a file variant
+    expect(load({ ...minimal, MINIO_BUCKET_FILE: '/run/secrets/token' }, read).storage.bucket).toBe('lake');
+  });
+
+  it('reads a .env file (or ENV_FILE) for what the environment leaves unset, as the ingestor does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'committer-dotenv-'));
+    writeFileSync(
+      join(dir, '.env'),
+      `REDIS_URL=redis://10.0.0.9:6379\nCOMMITTER_TOKEN=${TOKEN}\nMETRICS_PORT=9100\n`,
+    );
+    const c = loadConfig({ env: { MINIO_BUCKET: 'lake', METRICS_PORT: '9200' }, cwd: dir });
+    expect(c.lease.redisUrl).toBe('redis://10.0.0.9:6379');
+    expect(c.grpc.tokens).toEqual([TOKEN]);
+    expect(c.metricsPort).toBe(9200); // the environment wins
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ ...minimal, COMMITTER_TOKEN_PREVIOUS: '', METRICS_PORT: '' }).metricsPort).toBe(8002);
+    expect(load({ ...minimal, COMMITTER_TOKEN_PREVIOUS: '', METRICS_PORT: '' }).metricsPort).toBe(8002);
     expect(fail({ ...minimal, COMMITTER_TOKEN: '' })).toMatch(/COMMITTER_TOKEN is required/);
   });
 
   it('README.md carries the reference generated from the schema (run `pnpm docs:config` after changes)', () => {
     const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-    expect(spliceReference(readme, renderConfigReference())).toBe(readme);
+    expect(spliceReference(readme, renderConfigReference(EnvSchema))).toBe(readme);
     for (const name of ['REDIS_URL', 'COMMITTER_TOKEN', 'COMMITTER_LEASE_TTL_MS'])
       expect(readme).toContain(`\`${name}\``);
   });

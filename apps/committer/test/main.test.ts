@@ -40,15 +40,15 @@ function start(env: Record<string, string>) {
 }
 
 describe('committer entry point', () => {
-  it('exits 2 with one line naming the variable on invalid configuration', async () => {
+  it('exits 78 (EX_CONFIG) with one line naming the variable on invalid configuration', async () => {
     const p = start({ MINIO_BUCKET: 'lake' });
-    expect(await p.exited).toBe(2);
-    expect(p.output().stderr).toBe('committer: invalid configuration: REDIS_URL is required\n');
+    expect(await p.exited).toBe(78);
+    expect(p.output().stderr).toBe('committer: invalid configuration: REDIS_URL is required but not set\n');
   });
 
-  it('exits 2 without authentication: no token, no scoped tokens, no mutual TLS, no COMMITTER_INSECURE', async () => {
+  it('exits 78 without authentication: no token, no scoped tokens, no mutual TLS, no COMMITTER_INSECURE', async () => {
     const p = start({ REDIS_URL: redisUrl(), MINIO_BUCKET: 'lake' });
-    expect(await p.exited).toBe(2);
+    expect(await p.exited).toBe(78);
     expect(p.output().stderr).toMatch(
       /^committer: invalid configuration: COMMITTER_TOKEN is required: the committer does not accept anonymous writes/,
     );

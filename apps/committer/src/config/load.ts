@@ -1,11 +1,23 @@
 /**
- * Turns environment variables into a validated {@link CommitterConfig}, or a {@link ConfigError} whose message is one
- * line naming the offending variable (never echoing a secret's value).
+ * Turns the committer's variables (service-kit's `loadEnv`: environment, `.env`, `<NAME>_FILE` secrets) into a
+ * validated {@link CommitterConfig}, or a {@link ConfigError} whose message is one line naming the offending
+ * variable (never echoing a secret's value). What is checked here is the committer's own: settings that only make
+ * sense together, the credentials and their scopes, the TLS files.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { type Env, EnvSchema, secretVariables } from './schema.js';
+import {
+  ConfigError,
+  type EnvSource,
+  type LogLevel,
+  loadEnv,
+  type ObjectStorage,
+  objectStorageOf,
+  readConfigFile,
+} from '@delta-writer/service-kit';
+import { type Env, EnvSchema } from './schema.js';
+
+export { ConfigError };
 
 export interface CommitterConfig {
   /** Display name of the replica. */
@@ -28,11 +40,7 @@ export interface CommitterConfig {
     readonly renewIntervalMs: number;
     readonly retryIntervalMs: number;
   };
-  readonly storage: {
-    readonly endpoint?: string;
-    readonly region: string;
-    readonly bucket: string;
-    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly storage: ObjectStorage & {
     /** `s3://<bucket>/<base>/`: every table URI must start with it. */
     readonly tableRootUri: string;
   };
@@ -55,7 +63,7 @@ export interface CommitterConfig {
   };
   readonly maintenance: MaintenanceConfig;
   readonly mirror: MirrorConfig;
-  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  readonly logLevel: LogLevel;
   readonly metricsPort: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -103,64 +111,10 @@ export interface MirrorConfig {
   readonly vectorCacheRows: number;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`invalid configuration: ${variable} ${problem}`);
-  }
-}
-
-/**
- * `<NAME>_FILE` names a file holding a secret (a mounted Kubernetes or Docker secret), so the value never sits in
- * the process environment; one trailing newline is dropped, as `echo` and `kubectl create secret` leave one.
- */
-function secretFromFile(
-  name: string,
-  direct: string | undefined,
-  path: string,
-  readFile: (path: string) => Buffer,
-): string {
-  if (direct !== undefined) throw new ConfigError(`${name}_FILE`, `and ${name} are both set; use one`);
-  let text: string;
-  try {
-    text = readFile(path).toString('utf8');
-  } catch (err) {
-    throw new ConfigError(`${name}_FILE`, `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
-  }
-  const value = text.replace(/\r?\n$/, '');
-  if (value === '') throw new ConfigError(`${name}_FILE`, `names an empty file: ${path}`);
-  return value;
-}
-
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  readFile: (path: string) => Buffer = readFileSync,
-): CommitterConfig {
-  // Empty means unset; only our own variables are looked at.
-  const input: Record<string, string> = {};
-  for (const name of Object.keys(EnvSchema.shape)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') input[name] = value;
-    const file = secretVariables.has(name) ? env[`${name}_FILE`] : undefined;
-    if (file !== undefined && file !== '') input[name] = secretFromFile(name, input[name], file, readFile);
-  }
-  const parsed = EnvSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    const problem =
-      issue?.code === 'invalid_type' && input[variable] === undefined
-        ? 'is required'
-        : (issue?.message ?? 'is invalid');
-    throw new ConfigError(
-      variable,
-      secretVariables.has(variable) ? problem.replace(/".*"/, '(hidden)') : problem,
-    );
-  }
-  const e = parsed.data;
+/** The committer's configuration from `source` (default: the process environment and the working directory). */
+export function loadConfig(source: EnvSource = {}): CommitterConfig {
+  const e = loadEnv(EnvSchema, source);
+  const readFile = source.readFile;
 
   if (e.COMMITTER_LEASE_RENEW_INTERVAL_MS * 3 > e.COMMITTER_LEASE_TTL_MS) {
     throw new ConfigError(
@@ -179,29 +133,15 @@ export function loadConfig(
       'is required for mutual TLS (COMMITTER_TLS_CLIENT_CA_FILE is set)',
     );
   }
-  if ((e.MINIO_ACCESS_KEY === undefined) !== (e.MINIO_SECRET_KEY === undefined)) {
-    throw new ConfigError(
-      e.MINIO_ACCESS_KEY === undefined ? 'MINIO_ACCESS_KEY' : 'MINIO_SECRET_KEY',
-      'is required when the other S3 key is set',
-    );
-  }
   if (e.COMMITTER_COMPACTION_SMALL_FILE_BYTES > e.COMMITTER_COMPACTION_TARGET_FILE_BYTES) {
     throw new ConfigError(
       'COMMITTER_COMPACTION_SMALL_FILE_BYTES',
       `must be at most COMMITTER_COMPACTION_TARGET_FILE_BYTES (${e.COMMITTER_COMPACTION_TARGET_FILE_BYTES})`,
     );
   }
-  const read = (variable: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      return readFile(path);
-    } catch (error) {
-      throw new ConfigError(
-        variable,
-        `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${path})`,
-      );
-    }
-  };
+  const storage = objectStorageOf(e);
+  const read = (variable: string, path: string | undefined) =>
+    path === undefined ? undefined : readConfigFile(variable, path, readFile);
   const certPem = read('COMMITTER_TLS_CERT_FILE', e.COMMITTER_TLS_CERT_FILE);
   const keyPem = read('COMMITTER_TLS_KEY_FILE', e.COMMITTER_TLS_KEY_FILE);
   const clientCaPem = read('COMMITTER_TLS_CLIENT_CA_FILE', e.COMMITTER_TLS_CLIENT_CA_FILE);
@@ -229,15 +169,7 @@ export function loadConfig(
       renewIntervalMs: e.COMMITTER_LEASE_RENEW_INTERVAL_MS,
       retryIntervalMs: e.COMMITTER_LEASE_RETRY_INTERVAL_MS,
     },
-    storage: {
-      ...(e.MINIO_ENDPOINT ? { endpoint: e.MINIO_ENDPOINT } : {}),
-      region: e.MINIO_REGION,
-      bucket: e.MINIO_BUCKET,
-      ...(e.MINIO_ACCESS_KEY && e.MINIO_SECRET_KEY
-        ? { credentials: { accessKeyId: e.MINIO_ACCESS_KEY, secretAccessKey: e.MINIO_SECRET_KEY } }
-        : {}),
-      tableRootUri,
-    },
+    storage: { ...storage, tableRootUri },
     groupCommit: {
       maxWaitMs: e.COMMITTER_GROUP_COMMIT_MAX_WAIT_MS,
       maxManifests: e.COMMITTER_GROUP_COMMIT_MAX_MANIFESTS,

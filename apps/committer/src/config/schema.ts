@@ -1,66 +1,24 @@
 /**
  * The committer's configuration: one environment variable per setting. Names shared with the ingestor (MINIO_*,
  * DELTA_TABLE_BASE_PATH, COMMITTER_TOKEN, LOG_LEVEL, METRICS_PORT, REDIS_URL) mean the same on both sides, so one
- * ConfigMap/Secret serves both. The README reference is generated from this file (`pnpm docs:config`): the meaning,
- * default and format of each variable live here only.
- *
- * Every value arrives as a string and an empty string counts as unset (manifests often carry `FOO=`).
+ * ConfigMap/Secret serves both; the ones defined identically (MINIO_*, LOG_LEVEL) come from service-kit. The README
+ * reference, docs/configuration.md and the Helm values are generated from this file: the meaning, default and
+ * format of each variable live here only. How values are read (environment, `.env`, `<NAME>_FILE` secrets, empty as
+ * unset) is service-kit's `loadEnv`.
  */
+import {
+  bool,
+  duration,
+  hostPort,
+  int,
+  logLevelVariable,
+  meta,
+  objectStorageVariables,
+  ratio,
+} from '@delta-writer/service-kit';
 import { z } from 'zod';
 
-export interface VarMeta {
-  /** What the variable means, for the reference table. */
-  readonly description: string;
-  /** Shown in the reference as the format (otherwise derived from the schema). */
-  readonly format?: string;
-  /** Secrets are never logged and never echoed in configuration errors. */
-  readonly secret?: boolean;
-}
-
-const meta = <T extends z.ZodType>(schema: T, m: VarMeta): T => schema.meta({ ...m }) as T;
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, { error: `must be at least ${min}` })
-        .max(max, { error: `must be at most ${max}` }),
-    );
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** A duration such as `7d`, `36h`, `90m`, `30s` or `500ms`, in milliseconds. */
-const duration = () =>
-  z
-    .string()
-    .regex(/^\d+(ms|s|m|h|d)$/, { error: 'must be a duration such as 7d, 36h, 90m, 30s or 500ms' })
-    .transform((text) => {
-      const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text) as RegExpExecArray;
-      return Number(n) * (UNIT_MS[unit as string] as number);
-    });
-
-const ratio = () =>
-  z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'must be a number from 0 to 1' })
-    .transform(Number);
-
 const SCOPE_MAP_ERROR = 'must be a JSON object mapping each name to an array of table URI prefixes';
-
-const bool = () =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .transform((s) => s === 'true' || s === '1' || s === 'yes');
-
-const hostPort = () =>
-  z.string().regex(/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, {
-    error: 'must be host:port (e.g. committer-0.committer:50051)',
-  });
 
 export const EnvSchema = z.object({
   // ── Identity and gRPC ───────────────────────────────────────────────────────────────────────────────────────
@@ -139,20 +97,7 @@ export const EnvSchema = z.object({
   }),
 
   // ── Tables and object storage ───────────────────────────────────────────────────────────────────────────────
-  MINIO_ENDPOINT: meta(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), {
-    description: 'S3 endpoint URL for MinIO or another S3-compatible server; unset uses AWS S3.',
-    format: 'URL',
-  }),
-  MINIO_ACCESS_KEY: meta(z.string().optional(), {
-    description:
-      'Access key; unset uses the AWS default credential chain (environment, IRSA, instance profile).',
-  }),
-  MINIO_SECRET_KEY: meta(z.string().optional(), { description: 'Secret key.', secret: true }),
-  MINIO_BUCKET: meta(
-    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid bucket name' }),
-    { description: 'Bucket holding the Delta tables.' },
-  ),
-  MINIO_REGION: meta(z.string().prefault('us-east-1'), { description: 'S3 region.' }),
+  ...objectStorageVariables,
   DELTA_TABLE_BASE_PATH: meta(z.string().prefault('delta'), {
     description:
       'Key prefix of all tables in the bucket. Commits for table URIs outside `s3://<bucket>/<base>/` are refused.',
@@ -259,9 +204,7 @@ export const EnvSchema = z.object({
   }),
 
   // ── Operations ──────────────────────────────────────────────────────────────────────────────────────────────
-  LOG_LEVEL: meta(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).prefault('info'), {
-    description: 'Log level (JSON logs on stdout).',
-  }),
+  ...logLevelVariable,
   METRICS_PORT: meta(int(0, 65535).prefault('8002'), {
     description:
       'Port of the HTTP server with `/metrics` (Prometheus), `/healthz` and `/readyz` (200 only on the leader).',
@@ -302,9 +245,3 @@ function isStringRecordJson(text: string): boolean {
     return false;
   }
 }
-
-export const secretVariables: ReadonlySet<string> = new Set(
-  Object.entries(EnvSchema.shape)
-    .filter(([, s]) => (s.meta() as VarMeta | undefined)?.secret)
-    .map(([name]) => name),
-);

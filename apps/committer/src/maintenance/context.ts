@@ -4,10 +4,10 @@
  * depends on this contract alone and none of them imports another back.
  */
 import type { Snapshot, Storage } from '@delta-writer/delta-log';
+import type { Logger } from '@delta-writer/service-kit';
 import type { MaintenanceConfig, MirrorConfig } from '../config/load.js';
 import type { MirrorPlanner } from '../mirror/planner.js';
 import type { MirrorTables } from '../mirror/tables.js';
-import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { MaintenancePool } from './pool.js';
 

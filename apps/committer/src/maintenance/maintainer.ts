@@ -8,11 +8,11 @@
  * commits to it (every table receiving data does within seconds).
  */
 import type { Snapshot, Storage } from '@delta-writer/delta-log';
+import type { Logger } from '@delta-writer/service-kit';
 import type { MaintenanceConfig } from '../config/load.js';
 import type { CommittedTable } from '../delta/delta-tables.js';
 import { runFenced } from '../delta/fence.js';
 import type { Leadership } from '../lease/lease.js';
-import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { JobContext, JobKind, JobReport, MirrorMaintenance } from './context.js';
 import { runCheckpoint, runCleanup, runCompaction, runVacuum } from './jobs.js';

@@ -15,7 +15,7 @@
 import type { Action, AddFile, Snapshot } from '@delta-writer/delta-log';
 import type { CommitRequest, Refusal } from '@delta-writer/proto';
 import { refuse } from '@delta-writer/proto';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '@delta-writer/service-kit';
 import type { Metrics } from '../ops/metrics.js';
 import { type SyncResult, syncIndex } from './index-sync.js';
 import { mirrorRowsOf, type SidecarReader } from './manifest-rows.js';

@@ -5,8 +5,8 @@
  * (compaction folds their deletion vectors away), instead of after their first commit in this term.
  */
 import type { Snapshot } from '@delta-writer/delta-log';
+import type { Logger } from '@delta-writer/service-kit';
 import type { Leadership } from '../lease/lease.js';
-import type { Logger } from '../ops/log.js';
 import type { MirrorPlanner } from './planner.js';
 import type { MirrorTables } from './tables.js';
 

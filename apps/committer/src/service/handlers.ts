@@ -17,10 +17,10 @@ import {
   type TableRef,
   type TableStateOutcome,
 } from '@delta-writer/proto';
+import type { Logger } from '@delta-writer/service-kit';
 import type { Tables } from '../commit/tables.js';
 import type { Leadership, LeaseHolder } from '../lease/lease.js';
 import { LeadershipLostError } from '../lease/lease.js';
-import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseTxnAppId } from '../plan/txn-app-id.js';
 import { type GroupCommitScheduler, QueueFullError, SchedulerClosedError } from '../schedule/scheduler.js';
