@@ -401,16 +401,18 @@ function unionRows(a: ArrayLike<number>, b: readonly number[]): number[] {
   for (let i = 1; i < a.length; i++) {
     if ((a[i] as number) <= (a[i - 1] as number)) return normalizeRows([...Array.from(a), ...b]);
   }
-  const out: number[] = [];
+  const out = new Array<number>(a.length + b.length);
   let i = 0;
   let j = 0;
+  let n = 0;
   while (i < a.length || j < b.length) {
     const x = i < a.length ? (a[i] as number) : Number.POSITIVE_INFINITY;
     const y = j < b.length ? (b[j] as number) : Number.POSITIVE_INFINITY;
     if (x <= y) i++;
     if (y <= x) j++;
-    out.push(Math.min(x, y));
+    out[n++] = Math.min(x, y);
   }
+  out.length = n;
   return out;
 }
 
