@@ -21,6 +21,7 @@ interface Panel {
 const PANELS: { group: string; title: string }[] = [
   { group: 'append', title: 'Append vs baselines (events/s, log)' },
   { group: 'latency', title: 'Latency, produce → visible (ms)' },
+  { group: 'cpu', title: 'Ingestor CPU per event, steady state (µs)' },
   { group: 'memory', title: 'Peak RSS, append runs (MiB)' },
   { group: 'upsert', title: 'Mirror upsert (events/s)' },
   { group: 'committer', title: 'Committer (per second)' },

@@ -132,13 +132,55 @@ try {
         progress,
       );
       const label = `${n} ingestor${n > 1 ? 's' : ''}`;
-      figures.push({
-        name: `Append throughput, ${label}`,
-        value: r.eventsPerSecond,
-        unit: 'events/s',
-        group: 'append',
-        goal: { kind: 'min', value: 100_000 * n },
-      });
+      figures.push(
+        {
+          name: `Append throughput, ${label}`,
+          value: r.steadyEventsPerSecond,
+          unit: 'events/s',
+          group: 'append',
+          // issue 16's goal on the 2-core development machine; more ingestors share the same cores
+          goal: n === 1 ? { kind: 'min', value: 30_000 } : undefined,
+        },
+        {
+          name: `Append throughput from process start, ${label}`,
+          value: r.eventsPerSecond,
+          unit: 'events/s',
+          group: 'info',
+        },
+      );
+      if (r.cpu) {
+        // The issue's names for the one-ingestor run; other counts say theirs.
+        const of = n === 1 ? '' : `, ${label}`;
+        figures.push(
+          {
+            name: `Encoder cost per event${of}`,
+            value: r.cpu.encoder,
+            unit: 'us',
+            group: 'cpu',
+            goal: { kind: 'max', value: 25 },
+          },
+          {
+            name: `Main thread cost per event${of}`,
+            value: r.cpu.main,
+            unit: 'us',
+            group: 'cpu',
+            goal: { kind: 'max', value: 10 },
+          },
+          {
+            name: `Other ingestor threads cost per event${of}`,
+            value: r.cpu.other,
+            unit: 'us',
+            group: 'cpu',
+          },
+        );
+        if (r.cpu.fallbackShare !== undefined)
+          figures.push({
+            name: `Decoder fallback share${of}`,
+            value: 100 * r.cpu.fallbackShare,
+            unit: '%',
+            group: 'info',
+          });
+      }
       for (const [proc, mib] of [...r.peakRssMiB].sort()) {
         const committer = proc.startsWith('committer');
         figures.push({
@@ -168,7 +210,7 @@ try {
         `${label}: ${r.eventsPerSecond} events/s (${seconds.toFixed(1)} s, first commit after ${(r.firstCommitMs / 1000).toFixed(1)} s, ${r.manifests} manifests in ${r.commits} commits); logs ${r.logs}`,
       );
       notes.push(
-        `Append, ${label}: ${seconds.toFixed(1)} s from spawning the ingestors to the last offset committed; the first commit was visible after ${(r.firstCommitMs / 1000).toFixed(1)} s (process start, group join, first flush); ${r.manifests} manifests in ${r.commits} Delta commits. Process logs: ${r.logs}`,
+        `Append, ${label}: ${seconds.toFixed(1)} s from spawning the ingestors to the last offset committed; the first commit was visible after ${(r.firstCommitMs / 1000).toFixed(1)} s (process start, group join, first flush); the steady state — "Append throughput" — is the ${r.steadyEvents} events committed after it, in ${(r.steadyMs / 1000).toFixed(1)} s; ${r.manifests} manifests in ${r.commits} Delta commits. CPU per event of each ingestor thread over the same window (process.threadCpuUsage; the encoder's inside its tasks)${r.cpu ? `: event loop ${r.cpu.main.toFixed(1)} µs, encoder ${r.cpu.encoder.toFixed(1)} µs, other threads (V8 GC/compiler helpers, libuv) ${r.cpu.other.toFixed(1)} µs` : ': not readable'}. Process logs: ${r.logs}`,
       );
     });
   }

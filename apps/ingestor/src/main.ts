@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     threads: config.encoderThreads,
     maxHeapBytes: config.encoderHeapLimitBytes,
     onWasmHeap: (b) => metrics.wasmHeap.set(b),
+    onTaskCpu: (micros) => metrics.threadCpu.inc({ thread: 'encoder' }, micros / 1e6),
     onWorkerError: (err) => logger.error({ err }, 'an encoder thread failed; it is replaced'),
   });
   const builder = createWorkerBuilder({

@@ -42,6 +42,8 @@ export interface BuildTaskResult extends BuildResult {
   wasmHeapBytes: number;
   /** What schema inference decided (new columns, conflicts, overflows), for logs. */
   resolutions: string[];
+  /** CPU time of the encoder thread on this task, µs (set by the worker entry). */
+  cpuMicros?: number;
 }
 
 let decoder: Decoder | undefined;

@@ -30,6 +30,8 @@ export interface EncodeResult {
   numRecords: number;
   /** Size of this thread's WebAssembly heap after encoding: wasm memory grows and is never returned. */
   wasmHeapBytes: number;
+  /** CPU time of the encoder thread on this task, µs (set by the worker entry). */
+  cpuMicros?: number;
 }
 
 const codecs: Record<ParquetCompression, Compression> = {

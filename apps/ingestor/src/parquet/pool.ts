@@ -21,6 +21,8 @@ export interface EncoderPoolOptions {
   onWorkerError?: (error: unknown) => void;
   /** Called with the heap size each worker reports, for the memory gauge. */
   onWasmHeap?: (bytes: number) => void;
+  /** Called with the encoder thread's CPU time of each finished task, µs. */
+  onTaskCpu?: (micros: number) => void;
 }
 
 export interface EncoderPool {
@@ -80,7 +82,7 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
     void old.close().catch(() => undefined);
   };
 
-  const run = async <R extends { wasmHeapBytes: number }>(
+  const run = async <R extends { wasmHeapBytes: number; cpuMicros?: number }>(
     task: unknown,
     transferList: ArrayBuffer[],
   ): Promise<R> => {
@@ -89,6 +91,7 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
     try {
       const result = (await current.run(task, { transferList })) as R;
       options.onWasmHeap?.(result.wasmHeapBytes);
+      if (result.cpuMicros !== undefined) options.onTaskCpu?.(result.cpuMicros);
       if (result.wasmHeapBytes > maxWasmHeapBytes) recycle(current);
       return result;
     } finally {

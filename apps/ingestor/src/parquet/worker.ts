@@ -1,12 +1,15 @@
 /** Piscina worker entry: encode tasks (Arrow IPC → Parquet) and build tasks (records → data files). */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { type BuildTask, buildFiles } from '../build/build-files.js';
+import { threadCpuMicros } from '../ops/cpu.js';
 import { type EncodeTask, encodeParquet } from './encode.js';
 
 export type WorkerTask = ({ kind: 'encode' } & EncodeTask) | BuildTask;
 
 export default function run(task: WorkerTask): unknown {
+  const started = threadCpuMicros();
   const result = task.kind === 'build' ? buildFiles(task) : encodeParquet(task);
+  result.cpuMicros = threadCpuMicros() - started;
   // Parquet buffers go back by transfer, not copy.
   const buffers =
     'outputs' in result
