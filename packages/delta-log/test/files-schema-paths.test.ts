@@ -115,7 +115,7 @@ describe('deltaSchemaOfArrow', () => {
     const back = arrowSchemaOfDelta(delta);
     expect(String(back)).toBe(String(schema));
     expect(back.fields[0]?.metadata).toEqual(meta);
-    expect((back.fields[1]?.type as Struct).children[0]?.metadata).toEqual(meta);
+    expect(((back.fields[1] as Field).type as Struct).children[0]?.metadata).toEqual(meta);
   });
 
   it('adds the partition columns a batch lacks as strings', () => {
