@@ -179,7 +179,7 @@ function member(doc: Tape | BsonDocument | null, name: string): BsonValue | unde
 }
 
 /** `decodePatch` of the reference path, on the native envelope. */
-function decodePatch(payload: Obj, limits: DecodeLimits): MongoPatch | null {
+export function decodePatch(payload: Obj, limits: DecodeLimits): MongoPatch | null {
   const ud = payload.updateDescription;
   if (isObj(ud)) {
     const updated = ud.updatedFields;

@@ -51,6 +51,11 @@ export class Decoder {
     };
   }
 
+  /** Records that `topic` carries `connector` events (the one-pass decoder read one): later tombstones need it. */
+  learn(topic: string, connector: 'mongodb' | 'relational'): void {
+    if (this.topicConnector.get(topic) !== connector) this.topicConnector.set(topic, connector);
+  }
+
   decode(record: KafkaRecord): DecodeResult {
     const position = positionOf(record);
     try {
