@@ -1,15 +1,15 @@
 #!/usr/bin/env node
+import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
 /**
  * `delta-writer-ingestor`: configuration from the environment, then the service until SIGTERM/SIGINT. Exit codes:
  * 0 stopped with everything committed, 1 failed or stopped without finishing its commits in time (nothing is lost:
  * the next owner resumes from the table's offsets), 78 invalid configuration (EX_CONFIG).
  */
-import { createWorkerBuilder } from './build/worker-builder.js';
-import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
+import { createEncoderPool } from './encoder/pool.js';
+import { createWorkerBuilder } from './encoder/worker-builder.js';
 import { startOpsServer } from './ops/http.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
-import { createEncoderPool } from './parquet/pool.js';
 import { IngestorService } from './service.js';
 
 function configOrExit(): IngestorConfig {
@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     threads: config.encoderThreads,
     maxHeapBytes: config.encoderHeapLimitBytes,
     onWasmHeap: (b) => metrics.wasmHeap.set(b),
-    onTaskCpu: (micros) => metrics.threadCpu.inc({ thread: 'encoder' }, micros / 1e6),
+    onTaskDone: (task) => {
+      metrics.threadCpu.inc({ thread: 'encoder' }, task.cpuMicros / 1e6);
+      metrics.encodedRecords.inc({ path: 'fast' }, task.fastRecords);
+      metrics.encodedRecords.inc({ path: 'reference' }, task.referenceRecords);
+    },
     onWorkerError: (err) => logger.error({ err }, 'an encoder thread failed; it is replaced'),
   });
   const builder = createWorkerBuilder({

@@ -20,6 +20,8 @@ export interface BuildOutputRequest {
   fromIndex: number;
   /** The table's current schema (cached from the committer), so a builder can conform to it; may be stale. */
   tableSchemaJson?: string;
+  /** The table's data-skipping properties (`delta.dataSkipping*`), which decide the files' statistics. */
+  statsConfiguration?: Record<string, string>;
 }
 
 export interface BuildRequest {

@@ -300,6 +300,7 @@ export class Ingestor {
       compression: settings.compression,
       partialUpdates: settings.partialUpdates ?? 'skip',
       tableSchema: (uri) => this.schemas.get(uri),
+      statsConfiguration: (uri) => this.schemas.statsConfiguration(uri),
       onBuildRetry: (err, attempt) =>
         logger.error({ err, attempt, partition }, 'building data files failed; retrying'),
       onUploadRetry: (err, attempt) =>

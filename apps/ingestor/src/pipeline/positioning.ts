@@ -118,7 +118,7 @@ async function committedOffsets(
 ): Promise<Map<string, bigint>> {
   const route = target.route;
   const state = await readTableState(deps.committer, route, deps.consumerGroup, signal);
-  if (state.exists) deps.schemas.set(route.tableUri, state.deltaSchemaJson);
+  if (state.exists) deps.schemas.set(route.tableUri, state.deltaSchemaJson, state.statsConfiguration);
   const offsets = new Map<string, bigint>();
   for (const c of state.committedOffsets) {
     if (c.consumerGroup === deps.consumerGroup)

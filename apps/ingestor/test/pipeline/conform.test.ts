@@ -99,6 +99,7 @@ const exists = (schema: string): TableStateOutcome => ({
     deltaSchemaJson: schema,
     partitionColumns: [],
     committedOffsets: [],
+    statsConfiguration: {},
   },
 });
 
@@ -133,6 +134,7 @@ describe('conformToTable', () => {
         deltaSchemaJson: '',
         partitionColumns: [],
         committedOffsets: [],
+        statsConfiguration: {},
       },
     });
     expect(

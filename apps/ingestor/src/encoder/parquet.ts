@@ -1,7 +1,13 @@
 /**
- * Arrow IPC stream → Parquet bytes with parquet-wasm, plus the Delta stats of the same batch. Pure CPU work: it runs
- * inside the encoder worker threads (see `pool.ts`) so the event loop that heartbeats Kafka never waits for it.
+ * Arrow IPC stream → Parquet bytes with parquet-wasm, and the `encode` task that also computes the batch's Delta stats
+ * (from the Arrow data, through `@delta-writer/delta-log/files`). Pure CPU work: it runs inside the encoder worker
+ * threads (see `pool.ts`) so the event loop that heartbeats Kafka never waits for it.
+ *
+ * parquet-wasm takes a batch only as an Arrow IPC stream (it has no way in from JS memory other than a copy of those
+ * bytes), so one IPC write and one copy into the WebAssembly heap are the floor; the writer settings are arrow-rs's
+ * defaults — dictionary encoding, 1 MiB pages, page-level statistics — as Spark and delta-rs write theirs.
  */
+import { arrowLeafStatistics, deltaSchemaOfArrow, statsJson } from '@delta-writer/delta-log/files';
 import { tableFromIPC } from 'apache-arrow';
 import {
   Compression,
@@ -12,7 +18,6 @@ import {
   writeParquet,
 } from 'parquet-wasm';
 import type { ParquetCompression } from '../config/load.js';
-import { computeDeltaStats, statsToJson } from './stats.js';
 
 export interface EncodeTask {
   /** An Arrow IPC *stream* of the batch. */
@@ -20,7 +25,8 @@ export interface EncodeTask {
   compression: ParquetCompression;
   /** Partition columns: not part of the stats (their values are in the `add` action). */
   skipColumns?: string[];
-  numIndexedCols?: number;
+  /** The table's data-skipping properties (`delta.dataSkipping*`). */
+  statsConfiguration?: Record<string, string>;
 }
 
 export interface EncodeResult {
@@ -41,14 +47,14 @@ const codecs: Record<ParquetCompression, Compression> = {
 };
 
 export function encodeParquet(task: EncodeTask): EncodeResult {
-  const stats = computeDeltaStats(tableFromIPC(task.ipc), {
-    ...(task.skipColumns && { skipColumns: task.skipColumns }),
-    ...(task.numIndexedCols !== undefined && { numIndexedCols: task.numIndexedCols }),
-  });
+  const table = tableFromIPC(task.ipc);
+  const schema = deltaSchemaOfArrow(table.schema, { skipColumns: task.skipColumns ?? [] });
   return {
     parquet: writeParquetBytes(task.ipc, task.compression),
-    statsJson: statsToJson(stats),
-    numRecords: stats.numRecords,
+    statsJson: statsJson(schema, table.numRows, arrowLeafStatistics(table), {
+      ...(task.statsConfiguration && { configuration: task.statsConfiguration }),
+    }),
+    numRecords: table.numRows,
     wasmHeapBytes: wasmMemory().buffer.byteLength,
   };
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { arrowLeafStatistics, deltaSchemaOfArrow, statsJson } from '@delta-writer/delta-log/files';
 import { tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packRecords, unpackRecord } from '../../src/build/pack.js';
-import { createWorkerBuilder } from '../../src/build/worker-builder.js';
-import { createEncoderPool } from '../../src/parquet/pool.js';
+import { createEncoderPool } from '../../src/encoder/pool.js';
+import { packRecords, unpackRecord } from '../../src/encoder/slab.js';
+import { createWorkerBuilder } from '../../src/encoder/worker-builder.js';
 import type { BuildResult, BuiltOutput } from '../../src/pipeline/builder.js';
 import type { BufferedRecord } from '../../src/pipeline/types.js';
 import { mongoRecord } from '../support/mongo-events.js';
@@ -98,6 +99,33 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     expect(JSON.parse(file?.statsJson ?? '{}')).toMatchObject({ numRecords: 3, nullCount: { _cdc_op: 0 } });
   });
 
+  it("a file's stats — kept while decoding, or read from the file when a batch is split — equal the stats of its data", async () => {
+    const records = Array.from({ length: 40 }, (_, i) => {
+      const r = mongoRecord(i, { op: i % 3 === 0 ? 'r' : 'c' });
+      return record(i, r.key, r.value);
+    });
+    for (const partitionBy of [[], ['_cdc_op']]) {
+      const result = await builder.build({
+        topic: 't',
+        partition: 0,
+        records,
+        partitionBy,
+        compression: 'zstd',
+        outputs: CHANGELOG,
+      });
+      for (const file of only(result).files) {
+        const table = tableFromIPC(readParquet(file.parquet).intoIPCStream());
+        const fromData = statsJson(
+          deltaSchemaOfArrow(table.schema),
+          table.numRows,
+          arrowLeafStatistics(table),
+        );
+        expect(file.statsJson).toBe(fromData);
+        expect(JSON.parse(file.statsJson).numRecords).toBe(file.numRecords);
+      }
+    }
+  });
+
   it('writes one file per partition value', async () => {
     const records = [0, 1, 2, 3].map((i) => {
       const r = mongoRecord(i, { op: i % 2 === 0 ? 'c' : 'r' });
@@ -146,7 +174,32 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     expect(fields).toContain('customer');
   });
 
-  it('splits a chunk that overflows the encoder heap limit instead of failing it', async () => {
+  it('splits a chunk that overflows the encoder heap limit instead of failing it (the change-event path)', async () => {
+    // DELTA_WRITE_MODE=both decodes into change events (the mirror output needs them): ~10× the JSON in the heap.
+    const small = createEncoderPool({ threads: 1, maxHeapBytes: 36 * 2 ** 20 });
+    const tight = createWorkerBuilder({ pool: small, maxRecordBytes: 1 << 20, chunkBytes: 64 * 2 ** 20 });
+    try {
+      const records = Array.from({ length: 12_000 }, (_, i) => {
+        const r = mongoRecord(i);
+        return { ...record(i, r.key, r.value), bytes: r.key.length + r.value.length };
+      });
+      const result = await tight.build({
+        topic: 't',
+        partition: 0,
+        records,
+        partitionBy: [],
+        compression: 'zstd',
+        outputs: [...CHANGELOG, { kind: 'mirror', fromIndex: 0 }],
+      });
+      expect(result.failures).toEqual([]);
+      expect(only(result).files.length).toBeGreaterThan(1);
+      expect(only(result).files.reduce((n, f) => n + f.numRecords, 0)).toBe(12_000);
+    } finally {
+      await tight.close();
+    }
+  }, 120_000);
+
+  it('builds the same chunk in that heap in one piece on the one-pass path (columns, not change events)', async () => {
     const small = createEncoderPool({ threads: 1, maxHeapBytes: 36 * 2 ** 20 });
     const tight = createWorkerBuilder({ pool: small, maxRecordBytes: 1 << 20, chunkBytes: 64 * 2 ** 20 });
     try {
@@ -163,8 +216,8 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
         outputs: CHANGELOG,
       });
       expect(result.failures).toEqual([]);
-      expect(only(result).files.length).toBeGreaterThan(1);
-      expect(only(result).files.reduce((n, f) => n + f.numRecords, 0)).toBe(12_000);
+      expect(only(result).files).toHaveLength(1);
+      expect(only(result).files[0]?.numRecords).toBe(12_000);
     } finally {
       await tight.close();
     }

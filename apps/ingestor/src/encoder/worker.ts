@@ -1,8 +1,8 @@
 /** Piscina worker entry: encode tasks (Arrow IPC → Parquet) and build tasks (records → data files). */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { type BuildTask, buildFiles } from '../build/build-files.js';
 import { threadCpuMicros } from '../ops/cpu.js';
-import { type EncodeTask, encodeParquet } from './encode.js';
+import { type BuildTask, buildFiles } from './build-files.js';
+import { type EncodeTask, encodeParquet } from './parquet.js';
 
 export type WorkerTask = ({ kind: 'encode' } & EncodeTask) | BuildTask;
 

@@ -3,14 +3,17 @@ import {
   DateDay,
   Float64,
   Int64,
+  makeData,
+  makeVector,
   Table,
+  TimestampMicrosecond,
   TimestampMillisecond,
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PartitionColumnError, splitByPartition } from '../../src/parquet/partition-split.js';
+import { PartitionColumnError, splitByPartition } from '../../src/encoder/partition-split.js';
 
 describe('splitByPartition', () => {
   it('returns the batch unchanged without partition columns', () => {
@@ -37,17 +40,22 @@ describe('splitByPartition', () => {
     ]);
   });
 
-  it('serializes values as Delta partition values', () => {
+  it('serializes values as Delta partition values, timestamps to the microsecond', () => {
+    const micros = BigInt(Date.UTC(2024, 1, 29, 10, 30, 0, 5)) * 1000n + 7n;
     const t = new Table({
       d: vectorFromArray([new Date(Date.UTC(2024, 1, 29))], new DateDay()),
       ts: vectorFromArray([new Date(Date.UTC(2024, 1, 29, 10, 30, 0, 5))], new TimestampMillisecond('UTC')),
+      us: makeVector(
+        makeData({ type: new TimestampMicrosecond('UTC'), length: 1, data: BigInt64Array.of(micros) }),
+      ),
       b: vectorFromArray([false], new Bool()),
       n: vectorFromArray([42n], new Int64()),
       v: vectorFromArray([1]),
     });
-    expect(splitByPartition(t, ['d', 'ts', 'b', 'n'])[0]?.values).toEqual({
+    expect(splitByPartition(t, ['d', 'ts', 'us', 'b', 'n'])[0]?.values).toEqual({
       d: '2024-02-29',
-      ts: '2024-02-29T10:30:00.005Z',
+      ts: '2024-02-29 10:30:00.005000',
+      us: '2024-02-29 10:30:00.005007',
       b: 'false',
       n: '42',
     });

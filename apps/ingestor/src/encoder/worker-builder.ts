@@ -8,10 +8,10 @@
  * commit, and the request carries the last (widest) schema.
  */
 import type { Logger } from 'pino';
-import { type EncoderPool, isWorkerOutOfMemory } from '../parquet/pool.js';
 import type { BuiltOutput, FileBuilder, RecordFailure } from '../pipeline/builder.js';
 import type { BufferedRecord } from '../pipeline/types.js';
-import { packRecords } from './pack.js';
+import { type EncoderPool, isWorkerOutOfMemory } from './pool.js';
+import { packRecords } from './slab.js';
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -81,6 +81,7 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
               kind: o.kind,
               fromIndex: Math.max(0, o.fromIndex - start),
               ...(schemas[i] ? { tableSchemaJson: schemas[i] } : {}),
+              ...(o.statsConfiguration && { statsConfiguration: o.statsConfiguration }),
             })),
           });
         } catch (error) {

@@ -1,8 +1,8 @@
 import { Field, Int64, Struct, Table, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeParquet } from '../../src/parquet/encode.js';
-import { createEncoderPool } from '../../src/parquet/pool.js';
+import { encodeParquet } from '../../src/encoder/parquet.js';
+import { createEncoderPool } from '../../src/encoder/pool.js';
 
 function sampleTable(n: number, seed = 0): Table {
   const ids = Array.from({ length: n }, (_, i) => BigInt(seed + i));

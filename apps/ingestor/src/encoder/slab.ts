@@ -1,7 +1,8 @@
 /**
  * Buffered records cross into a worker thread as one packed arena: a single ArrayBuffer (transferred, not copied)
- * with every key and value, plus index arrays. Posting the records one by one would structured-clone each Buffer's
- * whole backing slab — often 8 KB for a 300-byte record.
+ * with every key and value, plus index arrays — bson-arrow's `RecordSlab`, which the one-pass decoder reads in place.
+ * Posting the records one by one would structured-clone each Buffer's whole backing slab — often 8 KB for a 300-byte
+ * record.
  */
 import type { BufferedRecord } from '../pipeline/types.js';
 

@@ -9,9 +9,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { BuildTask, BuildTaskResult } from '../build/build-files.js';
-import { transferables } from '../build/pack.js';
-import type { EncodeResult, EncodeTask } from './encode.js';
+import type { BuildTask, BuildTaskResult } from './build-files.js';
+import type { EncodeResult, EncodeTask } from './parquet.js';
+import { transferables } from './slab.js';
 
 export interface EncoderPoolOptions {
   threads: number;
@@ -21,8 +21,8 @@ export interface EncoderPoolOptions {
   onWorkerError?: (error: unknown) => void;
   /** Called with the heap size each worker reports, for the memory gauge. */
   onWasmHeap?: (bytes: number) => void;
-  /** Called with the encoder thread's CPU time of each finished task, µs. */
-  onTaskCpu?: (micros: number) => void;
+  /** Called when a task finishes: its encoder thread CPU time (µs) and the records each decoder path took. */
+  onTaskDone?: (task: { cpuMicros: number; fastRecords: number; referenceRecords: number }) => void;
 }
 
 export interface EncoderPool {
@@ -82,7 +82,9 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
     void old.close().catch(() => undefined);
   };
 
-  const run = async <R extends { wasmHeapBytes: number; cpuMicros?: number }>(
+  const run = async <
+    R extends { wasmHeapBytes: number; cpuMicros?: number; fastRecords?: number; referenceRecords?: number },
+  >(
     task: unknown,
     transferList: ArrayBuffer[],
   ): Promise<R> => {
@@ -91,7 +93,11 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
     try {
       const result = (await current.run(task, { transferList })) as R;
       options.onWasmHeap?.(result.wasmHeapBytes);
-      if (result.cpuMicros !== undefined) options.onTaskCpu?.(result.cpuMicros);
+      options.onTaskDone?.({
+        cpuMicros: result.cpuMicros ?? 0,
+        fastRecords: result.fastRecords ?? 0,
+        referenceRecords: result.referenceRecords ?? 0,
+      });
       if (result.wasmHeapBytes > maxWasmHeapBytes) recycle(current);
       return result;
     } finally {
