@@ -15,6 +15,9 @@ import { peakRssMiB } from './machine.js';
 
 /** The services' own defaults (docs/configuration.md) where the e2e harness sets test values. */
 const INGESTOR_DEFAULTS = { LOG_LEVEL: 'info', FLUSH_MAX_AGE_MS: '3000', KAFKA_SESSION_TIMEOUT_MS: '30000' };
+/** How the ingestor image runs node (apps/ingestor/Dockerfile): the harness starts `node main.js` without them. */
+const INGESTOR_IMAGE_NODE_OPTIONS = '--max-semi-space-size=8';
+const INGESTOR_IMAGE_ENV = { MALLOC_ARENA_MAX: '2' };
 const COMMITTER_DEFAULTS = {
   LOG_LEVEL: 'info',
   COMMITTER_CHECKPOINT_INTERVAL: '10',
@@ -74,17 +77,24 @@ export class Deployment {
     readonly options: DeploymentOptions,
   ) {
     const run = runName(options.name);
+    const preload = options.profileDir
+      ? `--import ${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`
+      : undefined;
     const profile: Record<string, string> = options.profileDir
-      ? {
-          NODE_OPTIONS: `--import ${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`,
-          BENCH_PROFILE_DIR: options.profileDir,
-        }
+      ? { BENCH_PROFILE_DIR: options.profileDir }
       : {};
+    const nodeOptions = (...parts: (string | undefined)[]) => parts.filter((p) => p).join(' ');
     this.pipeline = Pipeline.create(run, endpoints, {
       topicPattern: options.topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
       basePath: `bench/${run}`,
-      committerEnv: { ...COMMITTER_DEFAULTS, ...profile },
-      ingestorEnv: { ...INGESTOR_DEFAULTS, ...options.ingestorEnv, ...profile },
+      committerEnv: { ...COMMITTER_DEFAULTS, ...profile, ...(preload && { NODE_OPTIONS: preload }) },
+      ingestorEnv: {
+        ...INGESTOR_DEFAULTS,
+        ...INGESTOR_IMAGE_ENV,
+        ...options.ingestorEnv,
+        ...profile,
+        NODE_OPTIONS: nodeOptions(INGESTOR_IMAGE_NODE_OPTIONS, options.ingestorEnv?.NODE_OPTIONS, preload),
+      },
     });
   }
 

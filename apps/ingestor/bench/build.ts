@@ -9,8 +9,9 @@ import { BatchBuilder, Decoder, decodeBatch } from '@delta-writer/bson-arrow';
 import { arrowLeafStatistics, deltaSchemaOfArrow, statsJson } from '@delta-writer/delta-log/files';
 import { tableToIPC } from 'apache-arrow';
 import { writeParquetBytes } from '../src/encoder/parquet.js';
-import { packRecords } from '../src/encoder/slab.js';
+import { chunkOf } from '../src/encoder/slab.js';
 import { threadCpuMicros } from '../src/ops/cpu.js';
+import { sealedRecordsOf } from '../src/pipeline/records.js';
 import type { BufferedRecord } from '../src/pipeline/types.js';
 import { mongoRecord } from '../test/support/mongo-events.js';
 
@@ -22,7 +23,7 @@ export function runBuildBench(): void {
     const value = Buffer.from(r.value);
     return { offset: BigInt(i), timestampMs: 0, key, value, headers: {}, bytes: key.length + value.length };
   });
-  const slab = packRecords('t', 0, records);
+  const slab = chunkOf('t', 0, sealedRecordsOf(records));
   const bytes = records.reduce((s, r) => s + (r.value?.length ?? 0), 0);
   const rounds: Record<string, number[]> = {};
   const time = <T>(name: string, f: () => T): T => {

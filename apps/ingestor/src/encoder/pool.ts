@@ -50,6 +50,11 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   };
 }
 
+/** An encoder thread's young generation: a sixteenth of its heap limit, 4 to 32 MiB. */
+export function youngGenerationMb(maxHeapBytes: number): number {
+  return Math.max(4, Math.min(32, Math.round(maxHeapBytes / 2 ** 20 / 16)));
+}
+
 export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
   const { threads, maxWasmHeapBytes = 1024 * 1024 * 1024 } = options;
   const entry = workerEntry();
@@ -64,7 +69,12 @@ export function createEncoderPool(options: EncoderPoolOptions): EncoderPool {
       stricterFIFO: true,
       // A hard heap limit makes V8 collect before the heap grows, instead of keeping what the largest task needed.
       ...(options.maxHeapBytes && {
-        resourceLimits: { maxOldGenerationSizeMb: Math.ceil(options.maxHeapBytes / 2 ** 20) },
+        resourceLimits: {
+          maxOldGenerationSizeMb: Math.ceil(options.maxHeapBytes / 2 ** 20),
+          // V8 sizes the young generation from the machine's memory (up to 128 MiB on a large node); the one-pass
+          // decoder leaves little garbage, so a small one costs no time and keeps the thread's memory bounded.
+          maxYoungGenerationSizeMb: youngGenerationMb(options.maxHeapBytes),
+        },
       }),
     });
     // A worker that dies between tasks (e.g. out of memory) is replaced by piscina; without a listener the

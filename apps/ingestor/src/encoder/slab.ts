@@ -1,10 +1,9 @@
 /**
- * Buffered records cross into a worker thread as one packed arena: a single ArrayBuffer (transferred, not copied)
- * with every key and value, plus index arrays — bson-arrow's `RecordSlab`, which the one-pass decoder reads in place.
- * Posting the records one by one would structured-clone each Buffer's whole backing slab — often 8 KB for a 300-byte
- * record.
+ * The records of one encoder task: a range of a sealed batch's record slab (`pipeline/records.ts`) — the slab's shared
+ * bytes and views of its index arrays, bson-arrow's `RecordSlab` layout, which the one-pass decoder reads in place.
+ * Handing a chunk to a worker copies nothing: shared memory is shared, and the views are a few numbers each.
  */
-import type { BufferedRecord } from '../pipeline/types.js';
+import type { SealedRecords } from '../pipeline/records.js';
 
 export interface PackedRecords {
   topic: string;
@@ -17,37 +16,23 @@ export interface PackedRecords {
   timestamps: Float64Array;
 }
 
-export function packRecords(
+/** Records `[start, end)` of a sealed batch, as a task takes them. */
+export function chunkOf(
   topic: string,
   partition: number,
-  records: readonly BufferedRecord[],
+  records: SealedRecords,
+  start = 0,
+  end = records.count,
 ): PackedRecords {
-  let size = 0;
-  for (const r of records) size += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  const arena = new Uint8Array(size);
-  const bounds = new Int32Array(records.length * 4);
-  const offsets = new BigInt64Array(records.length);
-  const timestamps = new Float64Array(records.length);
-  let at = 0;
-  records.forEach((r, i) => {
-    for (const [slot, bytes] of [
-      [0, r.key],
-      [2, r.value],
-    ] as const) {
-      if (bytes === null) {
-        bounds[i * 4 + slot] = -1;
-        bounds[i * 4 + slot + 1] = -1;
-      } else {
-        arena.set(bytes, at);
-        bounds[i * 4 + slot] = at;
-        at += bytes.length;
-        bounds[i * 4 + slot + 1] = at;
-      }
-    }
-    offsets[i] = r.offset;
-    timestamps[i] = r.timestampMs;
-  });
-  return { topic, partition, count: records.length, arena, bounds, offsets, timestamps };
+  return {
+    topic,
+    partition,
+    count: end - start,
+    arena: records.bytes,
+    bounds: records.bounds.subarray(start * 4, end * 4),
+    offsets: records.offsets.subarray(start, end),
+    timestamps: records.timestamps.subarray(start, end),
+  };
 }
 
 export interface UnpackedRecord {
@@ -74,7 +59,11 @@ export function unpackRecord(p: PackedRecords, i: number): UnpackedRecord {
   };
 }
 
-/** The buffers to transfer with a packed task. */
+/**
+ * The buffers to transfer with a task: none when the slab is shared memory (the usual case); the buffers otherwise,
+ * so a slab built in ordinary memory still crosses without a copy.
+ */
 export function transferables(p: PackedRecords): ArrayBuffer[] {
-  return [p.arena.buffer, p.bounds.buffer, p.offsets.buffer, p.timestamps.buffer] as ArrayBuffer[];
+  const buffers = [p.arena.buffer, p.bounds.buffer, p.offsets.buffer, p.timestamps.buffer];
+  return buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }

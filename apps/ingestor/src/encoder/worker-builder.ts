@@ -1,6 +1,6 @@
 /**
- * The production {@link FileBuilder}: packs a batch's records and runs decode → Arrow → Parquet in the encoder
- * worker threads (`build-files.ts`), so the event loop only copies bytes.
+ * The production {@link FileBuilder}: runs decode → Arrow → Parquet in the encoder worker threads (`build-files.ts`)
+ * on ranges of the batch's shared record slab, so the event loop only copies bytes — once, when they are fetched.
  *
  * A worker holds every decoded document of a task until its Arrow batch is built — about ten times the JSON size —
  * so a sealed batch is built in chunks of at most `chunkBytes` of records, one data file (per partition value) each.
@@ -9,9 +9,9 @@
  */
 import type { Logger } from 'pino';
 import type { BuiltOutput, FileBuilder, RecordFailure } from '../pipeline/builder.js';
-import type { BufferedRecord } from '../pipeline/types.js';
+import type { SealedRecords } from '../pipeline/records.js';
 import { type EncoderPool, isWorkerOutOfMemory } from './pool.js';
-import { packRecords } from './slab.js';
+import { chunkOf } from './slab.js';
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -22,25 +22,21 @@ export interface WorkerBuilderOptions {
   logger?: Logger;
 }
 
-export function chunkRecords(
-  records: readonly BufferedRecord[],
-  chunkBytes: number,
-): { start: number; records: BufferedRecord[] }[] {
-  const chunks: { start: number; records: BufferedRecord[] }[] = [];
-  let current: BufferedRecord[] = [];
+/** The batch's records in ranges `[start, end)` of at most `chunkBytes` each (at least one record each). */
+export function chunkRecords(records: SealedRecords, chunkBytes: number): { start: number; end: number }[] {
+  const chunks: { start: number; end: number }[] = [];
   let start = 0;
   let bytes = 0;
-  records.forEach((r, i) => {
-    if (current.length > 0 && bytes + r.bytes > chunkBytes) {
-      chunks.push({ start, records: current });
-      current = [];
+  for (let i = 0; i < records.count; i++) {
+    const size = records.sizeOf(i);
+    if (i > start && bytes + size > chunkBytes) {
+      chunks.push({ start, end: i });
       start = i;
       bytes = 0;
     }
-    current.push(r);
-    bytes += r.bytes;
-  });
-  if (current.length > 0) chunks.push({ start, records: current });
+    bytes += size;
+  }
+  if (records.count > start) chunks.push({ start, end: records.count });
   return chunks;
 }
 
@@ -63,16 +59,14 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
           : defaultChunkBytes;
 
       /** Builds one chunk; a chunk that overflows the worker heap is split in half, a single record dead-lettered. */
-      const buildChunk = async (start: number, records: BufferedRecord[]): Promise<void> => {
+      const buildChunk = async (start: number, end: number): Promise<void> => {
         // Outputs that start after this chunk get nothing from it.
-        const wanted = request.outputs
-          .map((o, i) => ({ o, i }))
-          .filter(({ o }) => o.fromIndex < start + records.length);
+        const wanted = request.outputs.map((o, i) => ({ o, i })).filter(({ o }) => o.fromIndex < end);
         if (wanted.length === 0) return;
         let result: Awaited<ReturnType<EncoderPool['build']>>;
         try {
           result = await options.pool.build({
-            records: packRecords(request.topic, request.partition, records),
+            records: chunkOf(request.topic, request.partition, request.records, start, end),
             partitionBy: [...request.partitionBy],
             compression: request.compression,
             maxRecordBytes: options.maxRecordBytes,
@@ -86,7 +80,7 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
           });
         } catch (error) {
           if (!isWorkerOutOfMemory(error)) throw error;
-          if (records.length === 1) {
+          if (end - start === 1) {
             failures.push({
               index: start,
               reason: 'too_large',
@@ -94,13 +88,10 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
             });
             return;
           }
-          options.logger?.warn(
-            { records: records.length },
-            'encoder heap limit reached; splitting the chunk',
-          );
-          const half = Math.ceil(records.length / 2);
-          await buildChunk(start, records.slice(0, half));
-          await buildChunk(start + half, records.slice(half));
+          options.logger?.warn({ records: end - start }, 'encoder heap limit reached; splitting the chunk');
+          const half = start + Math.ceil((end - start) / 2);
+          await buildChunk(start, half);
+          await buildChunk(half, end);
           return;
         }
         failures.push(...result.failures.map((f) => ({ ...f, index: f.index + start })));
@@ -134,8 +125,7 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
         }
       };
 
-      for (const chunk of chunkRecords(request.records, chunkBytes))
-        await buildChunk(chunk.start, chunk.records);
+      for (const chunk of chunkRecords(request.records, chunkBytes)) await buildChunk(chunk.start, chunk.end);
       for (const out of outputs) {
         if (out.files.length === 0) out.deltaSchemaJson = '';
         // An unsafe mirror output is never written, even partly.

@@ -9,7 +9,7 @@
  * records before it).
  */
 import type { ParquetCompression } from '../config/load.js';
-import type { BufferedRecord } from './types.js';
+import type { SealedRecords } from './records.js';
 
 export type TableKind = 'changelog' | 'mirror';
 export type PartialUpdatesMode = 'skip' | 'apply';
@@ -27,7 +27,7 @@ export interface BuildOutputRequest {
 export interface BuildRequest {
   topic: string;
   partition: number;
-  records: readonly BufferedRecord[];
+  records: SealedRecords;
   partitionBy: readonly string[];
   compression: ParquetCompression;
   outputs: readonly BuildOutputRequest[];

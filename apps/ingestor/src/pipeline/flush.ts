@@ -54,7 +54,7 @@ export async function prepareBatch(
   const now = deps.now ?? Date.now;
   const schemas = batch.targets.map((t) => deps.tableSchema?.(t.target.route.tableUri));
   const built: BuildResult =
-    batch.records.length === 0
+    batch.records.count === 0
       ? {
           outputs: batch.targets.map((t) => ({ kind: t.target.kind, files: [], deltaSchemaJson: '' })),
           failures: [],
@@ -63,7 +63,7 @@ export async function prepareBatch(
   const rejections: Rejection[] = [
     ...batch.rejected,
     ...built.failures.map((f) => ({
-      record: batch.records[f.index] as SealedBatch['records'][number],
+      record: batch.records.record(f.index),
       reason: f.reason,
       message: f.message,
     })),

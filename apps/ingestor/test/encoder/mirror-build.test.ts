@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEncoderPool } from '../../src/encoder/pool.js';
 import { createWorkerBuilder } from '../../src/encoder/worker-builder.js';
 import type { BuildOutputRequest, BuiltFile } from '../../src/pipeline/builder.js';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import type { BufferedRecord } from '../../src/pipeline/types.js';
 import { mongoRecord, orderDocument, orderId } from '../support/mongo-events.js';
 
@@ -55,7 +56,7 @@ async function build(
   return builder.build({
     topic: 'db.shop.orders',
     partition: 0,
-    records: recs,
+    records: sealedRecordsOf(recs),
     partitionBy,
     compression: 'zstd',
     outputs,

@@ -2,13 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { arrowLeafStatistics, deltaSchemaOfArrow, statsJson } from '@delta-writer/delta-log/files';
 import { tableFromIPC } from 'apache-arrow';
-import fc from 'fast-check';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEncoderPool } from '../../src/encoder/pool.js';
-import { packRecords, unpackRecord } from '../../src/encoder/slab.js';
 import { createWorkerBuilder } from '../../src/encoder/worker-builder.js';
 import type { BuildResult, BuiltOutput } from '../../src/pipeline/builder.js';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import type { BufferedRecord } from '../../src/pipeline/types.js';
 import { mongoRecord } from '../support/mongo-events.js';
 import { testdataDir } from '../support/paths.js';
@@ -23,37 +22,6 @@ const record = (offset: number, key: string | null, value: string | null): Buffe
   value: value === null ? null : Buffer.from(value),
   headers: {},
   bytes: 0,
-});
-
-describe('packRecords', () => {
-  it('round-trips keys, values, nulls, offsets and timestamps (property)', () => {
-    const bytes = fc.option(fc.uint8Array({ maxLength: 40 }));
-    fc.assert(
-      fc.property(
-        fc.array(fc.record({ key: bytes, value: bytes, offset: fc.bigInt({ min: 0n, max: 2n ** 62n }) }), {
-          maxLength: 30,
-        }),
-        (rs) => {
-          const records = rs.map((r) => ({
-            offset: r.offset,
-            timestampMs: 7,
-            key: r.key ? Buffer.from(r.key) : null,
-            value: r.value ? Buffer.from(r.value) : null,
-            headers: {},
-            bytes: 0,
-          }));
-          const packed = packRecords('t', 3, records);
-          records.forEach((r, i) => {
-            const u = unpackRecord(packed, i);
-            expect(u.offset).toBe(r.offset);
-            expect(u.key === null ? null : Buffer.from(u.key)).toEqual(r.key);
-            expect(u.value === null ? null : Buffer.from(u.value)).toEqual(r.value);
-            expect([u.topic, u.partition, u.timestamp]).toEqual(['t', 3, 7]);
-          });
-        },
-      ),
-    );
-  });
 });
 
 describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
@@ -74,7 +42,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     const result = await builder.build({
       topic: 'mongodb.shop.orders',
       partition: 0,
-      records,
+      records: sealedRecordsOf(records),
       partitionBy: [],
       compression: 'zstd',
       outputs: CHANGELOG,
@@ -108,7 +76,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       const result = await builder.build({
         topic: 't',
         partition: 0,
-        records,
+        records: sealedRecordsOf(records),
         partitionBy,
         compression: 'zstd',
         outputs: CHANGELOG,
@@ -134,7 +102,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     const result = await builder.build({
       topic: 't',
       partition: 1,
-      records,
+      records: sealedRecordsOf(records),
       partitionBy: ['_cdc_op'],
       compression: 'snappy',
       outputs: CHANGELOG,
@@ -161,7 +129,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     const result = await chunked.build({
       topic: 't',
       partition: 0,
-      records,
+      records: sealedRecordsOf(records),
       partitionBy: [],
       compression: 'zstd',
       outputs: CHANGELOG,
@@ -186,7 +154,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       const result = await tight.build({
         topic: 't',
         partition: 0,
-        records,
+        records: sealedRecordsOf(records),
         partitionBy: [],
         compression: 'zstd',
         outputs: [...CHANGELOG, { kind: 'mirror', fromIndex: 0 }],
@@ -210,7 +178,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
       const result = await tight.build({
         topic: 't',
         partition: 0,
-        records,
+        records: sealedRecordsOf(records),
         partitionBy: [],
         compression: 'zstd',
         outputs: CHANGELOG,
@@ -228,7 +196,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     const a = await builder.build({
       topic: 't',
       partition: 0,
-      records: [record(0, first.key, first.value)],
+      records: sealedRecordsOf([record(0, first.key, first.value)]),
       partitionBy: [],
       compression: 'zstd',
       outputs: CHANGELOG,
@@ -240,7 +208,7 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     const b = await builder.build({
       topic: 't',
       partition: 0,
-      records: [record(1, second.key, second.value)],
+      records: sealedRecordsOf([record(1, second.key, second.value)]),
       partitionBy: [],
       compression: 'zstd',
       outputs: [{ kind: 'changelog', fromIndex: 0, tableSchemaJson: only(a).deltaSchemaJson }],

@@ -8,6 +8,7 @@ import {
 } from '@delta-writer/proto';
 import { describe, expect, it } from 'vitest';
 import type { ReadyBatch } from '../../src/pipeline/manifest.js';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import { TableQueue, type TableQueueDeps } from '../../src/pipeline/table-queue.js';
 import type { Rejection, SealedBatch, Target } from '../../src/pipeline/types.js';
 
@@ -21,9 +22,9 @@ function batch(partition: number, first: number, last: number, epoch = 1): Seale
     route,
     epoch,
     range: { first: BigInt(first), last: BigInt(last) },
-    records: [
+    records: sealedRecordsOf([
       { offset: BigInt(last), timestampMs: 0, key: null, value: Buffer.from('v'), headers: {}, bytes: 1 },
-    ],
+    ]),
     rejected: [],
     bytes: 1,
     sealedAt: 0,

@@ -57,7 +57,8 @@ export function createJsonBuilder(
       self.builds++;
       const rows: (Row & { index: number })[] = [];
       const failures: BuildResult['failures'] = [];
-      request.records.forEach((record, index) => {
+      const all = Array.from({ length: request.records.count }, (_, i) => request.records.record(i));
+      all.forEach((record, index) => {
         if (record.value === null) return;
         try {
           const parsed = JSON.parse(record.value.toString('utf8')) as unknown;

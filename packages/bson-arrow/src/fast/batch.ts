@@ -38,7 +38,7 @@ export interface DecodeBatchOptions extends BatchOptions, Omit<DecoderOptions, '
 export interface DecodedBatch extends BatchResult {
   /** Records that could not be decoded, by index into the slab, with the reference decoder's reason. */
   failures: { index: number; reason: FailureReason; message: string }[];
-  /** Records decoded on the fast path, and on the reference path (tombstones and skipped records included). */
+  /** Records decoded on the fast path (rows, and tombstones it can tell), and on the reference path. */
   fastRecords: number;
   referenceRecords: number;
   /** Times the batch was rebuilt because the fast path abandoned a row that had changed the schema. */
@@ -88,6 +88,10 @@ export function decodeBatch(
         if (outcome === 'row') {
           fast++;
           decoder.learn(slab.topic, 'mongodb');
+          continue;
+        }
+        if (outcome === 'skip') {
+          fast++;
           continue;
         }
         if (outcome === 'restart') {

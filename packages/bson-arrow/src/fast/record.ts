@@ -23,7 +23,8 @@ import { DocumentWriter } from './document.js';
 import { Envelope, scanEnvelope } from './envelope.js';
 import { BAIL, decodeUtf8, InnerText } from './inner-text.js';
 
-export type FastOutcome = 'row' | 'bail' | 'restart';
+/** `row`: written; `skip`: a record that is no row and no failure (a tombstone); `bail`: the reference path's. */
+export type FastOutcome = 'row' | 'skip' | 'bail' | 'restart';
 
 /** Where a record's bytes are: `[start, end)` of `bytes` for its key and value, start -1 for null. */
 export interface RecordBytes {
@@ -61,7 +62,11 @@ export class FastRecordWriter {
   write(builder: BatchBuilder, topic: string, partition: number, r: RecordBytes): FastOutcome {
     const { bytes, valueStart, valueEnd } = r;
     const limits = this.limits;
-    if (valueStart < 0 || r.keyStart < 0) return 'bail'; // a tombstone, or a change without a key: reference path
+    if (valueStart < 0) {
+      // A tombstone is no row; the reference decoder parses its key, which fails only for keys not of this form.
+      return r.keyStart < 0 || this.oidKey(bytes, r.keyStart, r.keyEnd) ? 'skip' : 'bail';
+    }
+    if (r.keyStart < 0) return 'bail'; // a change without a key: its `_id` decides, on the reference path
     if (valueEnd - valueStart > limits.maxBytes || r.keyEnd - r.keyStart > limits.maxBytes) return 'bail';
     const env = this.env;
     let patch: string | null = null;
@@ -124,6 +129,19 @@ export class FastRecordWriter {
    * reference key parser (errors bail).
    */
   private key(b: Uint8Array, from: number, to: number): void {
+    if (this.oidKey(b, from, to)) return;
+    try {
+      this.keyId = parseMongoKey(decodeUtf8(b, from, to), this.limits.maxDepth);
+      this.keyText = canonicalKey(this.keyId);
+    } catch {
+      throw BAIL;
+    }
+  }
+
+  private keyBytes: Uint8Array = new Uint8Array(0);
+
+  /** Whether the key is the connector's ObjectId key; if so its hex is at `oidAt`. */
+  private oidKey(b: Uint8Array, from: number, to: number): boolean {
     this.oidAt = -1;
     for (const prefix of OID_KEY_PREFIXES) {
       const at = from + prefix.length;
@@ -137,18 +155,11 @@ export class FastRecordWriter {
       if (hex) {
         this.oidAt = at;
         this.keyBytes = b;
-        return;
+        return true;
       }
     }
-    try {
-      this.keyId = parseMongoKey(decodeUtf8(b, from, to), this.limits.maxDepth);
-      this.keyText = canonicalKey(this.keyId);
-    } catch {
-      throw BAIL;
-    }
+    return false;
   }
-
-  private keyBytes: Uint8Array = new Uint8Array(0);
 
   private readonly writeKey = (k: BytesBuilder): void => {
     if (this.oidAt >= 0) {
