@@ -41,7 +41,7 @@ import type {
   RecordFailure,
 } from '../pipeline/builder.js';
 import { mirrorBatch } from './mirror-rows.js';
-import { writeParquetBytes } from './parquet.js';
+import { UNIQUE_COLUMNS, writeParquetBytes } from './parquet.js';
 import { splitByPartition } from './partition-split.js';
 import { type PackedRecords, unpackRecord } from './slab.js';
 
@@ -243,7 +243,11 @@ function writeFiles(
     const rows = group.table.numRows;
     const leaves: LeafStatisticsOf = whole ? built.statistics : arrowLeafStatistics(group.table);
     const file: BuiltFile = {
-      parquet: writeParquetBytes(tableToIPC(group.table, 'stream'), task.compression),
+      parquet: writeParquetBytes(
+        tableToIPC(group.table, 'stream'),
+        task.compression,
+        UNIQUE_COLUMNS.filter((c) => group.table.schema.fields.some((f) => f.name === c)),
+      ),
       statsJson: statsJson(deltaSchemaOfArrow(group.table.schema), rows, leaves, {
         ...(output.statsConfiguration && { configuration: output.statsConfiguration }),
       }),
