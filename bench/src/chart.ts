@@ -71,7 +71,17 @@ export function benchPython(root: string): string {
     execFileSync(python(root), ['-m', 'venv', venv], { stdio: 'inherit' });
     execFileSync(
       bin,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--only-binary', ':all:', '-r', requirements],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--only-binary',
+        ':all:',
+        '-r',
+        requirements,
+      ],
       {
         stdio: 'inherit',
       },

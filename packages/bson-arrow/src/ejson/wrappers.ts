@@ -157,7 +157,8 @@ function regex(pattern: string, options: string): BsonRegExp {
   return new BsonRegExp(pattern, [...options].sort().join(''));
 }
 
-function binary(b64: string, subType: string, doc: BsonDocument | null): Binary {
+/** `$binary` with its base64 text and subtype, as both Extended JSON forms give them (errors as for the wrapper). */
+export function binary(b64: string, subType: string, doc: BsonDocument | null): Binary {
   if (!/^[0-9a-fA-F]{1,2}$/.test(subType) || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
     fail('$binary', doc);
   }

@@ -35,7 +35,7 @@ import {
   ObjectId,
 } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
-import { normalizeDecimal } from '../ejson/wrappers.js';
+import { binary as binaryValue, normalizeDecimal } from '../ejson/wrappers.js';
 import type { DecodeLimits } from '../errors.js';
 import { BAIL, Ch, decodeUtf8, InnerText } from './inner-text.js';
 
@@ -59,6 +59,7 @@ enum W {
   Long,
   Int,
   Decimal,
+  Binary,
 }
 
 const WRAPPERS: [W, Uint8Array][] = (
@@ -68,8 +69,12 @@ const WRAPPERS: [W, Uint8Array][] = (
     [W.Long, '$numberLong'],
     [W.Int, '$numberInt'],
     [W.Decimal, '$numberDecimal'],
+    [W.Binary, '$binary'],
   ] as const
 ).map(([w, name]) => [w, Buffer.from(name, 'latin1')]);
+const TYPE = Buffer.from('$type', 'latin1');
+const BASE64 = Buffer.from('base64', 'latin1');
+const SUBTYPE = Buffer.from('subType', 'latin1');
 
 function wrapperName(b: Uint8Array, from: number, to: number): W {
   for (const [w, name] of WRAPPERS) if (sameBytes(name, b, from, to)) return w;
@@ -457,6 +462,7 @@ export class DocumentWriter {
     else if (key === W.Date) done = this.date(c, strict);
     else if ((key === W.Long || key === W.Int) && t.atQuote()) done = this.integer(c, key === W.Long, strict);
     else if (key === W.Decimal && t.atQuote()) done = this.decimal(c, strict);
+    else if (key === W.Binary) done = this.binary(c, strict);
     if (done) {
       t.skipWs();
       if (t.peek() === Ch.RBrace) {
@@ -539,6 +545,66 @@ export class DocumentWriter {
       (c.leaf as Int64Builder).appendSafeInt(v === 0 ? 0 : v);
       this.wrote(c);
     } else this.put(c, BigInt(v), strict);
+    return true;
+  }
+
+  /**
+   * `$binary` in v1 strict form (`"<base64>", "$type": "<hex>"`, the members in that order) or v2 form
+   * (`{"base64": "…", "subType": "…"}`): the value made here, without the lossless parser, and given to the column
+   * machinery (binary and UUID columns always are). False, nothing consumed, for any other form.
+   */
+  private binary(c: Column, strict: boolean): boolean {
+    const t = this.t;
+    const b = t.b;
+    const at = t.pos;
+    const text = (): string | undefined => {
+      t.skipWs();
+      if (!t.atQuote()) return undefined;
+      const start = t.pos + 2;
+      const end = t.plainString();
+      return end < 0 ? undefined : decodeUtf8(b, start, end);
+    };
+    const member = (name: Uint8Array): boolean => {
+      t.skipWs();
+      if (!t.atQuote()) return false;
+      const start = t.pos + 2;
+      const end = t.plainString();
+      if (end < 0 || !sameBytes(name, b, start, end)) return false;
+      t.skipWs();
+      if (t.peek() !== Ch.Colon) return false;
+      t.advance();
+      return true;
+    };
+    const comma = (): boolean => {
+      t.skipWs();
+      if (t.peek() !== Ch.Comma) return false;
+      t.advance();
+      return true;
+    };
+    let base64: string | undefined;
+    let subType: string | undefined;
+    if (t.atQuote()) {
+      base64 = text();
+      if (base64 !== undefined && comma() && member(TYPE)) subType = text();
+    } else if (t.peek() === Ch.LBrace) {
+      t.advance();
+      if (member(BASE64)) base64 = text();
+      if (base64 !== undefined && comma() && member(SUBTYPE)) subType = text();
+      t.skipWs();
+      if (t.peek() === Ch.RBrace) t.advance();
+      else subType = undefined;
+    }
+    if (base64 === undefined || subType === undefined) {
+      t.pos = at;
+      return false;
+    }
+    let v: BsonValue;
+    try {
+      v = binaryValue(base64, subType, null);
+    } catch {
+      throw BAIL;
+    }
+    this.put(c, v, strict);
     return true;
   }
 
