@@ -58,7 +58,7 @@ export function renderConfigurationDoc(vars: Vars): string {
           ? v.format
               .split(' | ')
               .map((s) => `\`${s}\``)
-              .join(' \\| ')
+              .join(' | ') // cell() escapes each pipe once: `a` \| `b` stays one cell
           : v.format,
       ),
       defaultText(v),

@@ -41,6 +41,26 @@ describe('generated from the configuration schemas', () => {
     for (const [path, text] of await outputs()) expect(read(path), path).toBe(text);
   });
 
+  it('docs/configuration.md: every table row has as many cells as its header (enum values stay in one cell)', () => {
+    const cells = (line: string) => line.replace(/\\\|/g, '').split('|').length;
+    let header = 0;
+    let rows = 0;
+    for (const line of read('docs/configuration.md').split('\n')) {
+      if (!line.startsWith('|')) {
+        header = 0;
+        continue;
+      }
+      if (header === 0) header = cells(line);
+      else {
+        expect(cells(line), line.slice(0, 80)).toBe(header);
+        rows++;
+      }
+    }
+    expect(rows).toBeGreaterThan(50);
+    expect(read('docs/configuration.md')).toContain('| `KAFKA_AUTO_OFFSET_RESET` ');
+    expect(read('docs/configuration.md')).toMatch(/`earliest` \\\| `latest` +\|/);
+  });
+
   it('the chart wires every variable of each app: config, Secret or set by the chart — and nothing else', () => {
     const vars = JSON.parse(read('deploy/helm/delta-writer/files/variables.json')) as Record<
       string,

@@ -12,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
@@ -362,4 +363,43 @@ func TestChartEnvironmentsAreAcceptedByTheApps(t *testing.T) {
 		}
 	}
 	checkWithApps(t, workloads)
+}
+
+// Secure by default: a release without a given token still gets one (the committer refuses to start without
+// authentication), two renders never share a generated token, and the NetworkPolicy is on unless switched off.
+func TestChartIsSecureByDefault(t *testing.T) {
+	for _, file := range ciValuesFiles(t) {
+		t.Run(file, func(t *testing.T) {
+			values := readValues(t, file)
+			objects := render(t, file)
+			r := index(objects)
+			if existing, _ := lookup(values, "secrets")["existingSecret"].(string); existing == "" {
+				if token := r.secret["COMMITTER_TOKEN"]; len(token) < 16 {
+					t.Errorf("the Secret has no COMMITTER_TOKEN of at least 16 characters (%d)", len(token))
+				}
+				given, _ := lookup(values, "secrets", "values")["COMMITTER_TOKEN"].(string)
+				if given == "" && index(render(t, file)).secret["COMMITTER_TOKEN"] == r.secret["COMMITTER_TOKEN"] {
+					t.Errorf("two renders generated the same token")
+				}
+				if given != "" && r.secret["COMMITTER_TOKEN"] != given {
+					t.Errorf("the given COMMITTER_TOKEN was not used")
+				}
+			}
+			policies := 0
+			for _, o := range objects {
+				if _, ok := o.Obj.(*networkingv1.NetworkPolicy); ok {
+					policies++
+				}
+			}
+			enabled := true
+			if np := lookup(values, "networkPolicy"); np != nil {
+				if e, ok := np["enabled"].(bool); ok {
+					enabled = e
+				}
+			}
+			if enabled && policies != 2 {
+				t.Errorf("networkPolicy on: %d NetworkPolicies rendered, want 2", policies)
+			}
+		})
+	}
 }

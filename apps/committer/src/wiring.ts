@@ -2,10 +2,11 @@
  * The real dependencies of a committer process: the fenced S3 storage, the Delta TableCommitter and table
  * maintenance (with its worker thread), from the configuration.
  */
-import type { CommitterDeps } from './app.js';
+import type { CommitterDeps, StorageChecks } from './app.js';
 import type { CommitterConfig } from './config/load.js';
 import { FencedStorage } from './delta/fence.js';
-import { createS3Storage, storageSettings } from './delta/s3.js';
+import { createS3Storage, storageSettings, tablePathOf } from './delta/s3.js';
+import { dataFilesProblem, probePutIfAbsent } from './delta/storage-checks.js';
 import { DeltaTableCommitter } from './delta/table-committer.js';
 import { Maintainer } from './maintenance/maintainer.js';
 import { createMaintenancePool } from './maintenance/pool.js';
@@ -14,11 +15,13 @@ import { syncMirrorTablesOnTermStart } from './mirror/term-start.js';
 import { MirrorWriter } from './mirror/writer.js';
 import type { Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { RESERVED_SEGMENT } from './service/paths.js';
 
 export interface DeltaDeps extends CommitterDeps {
   readonly tableCommitter: DeltaTableCommitter;
   readonly maintenance: Maintainer;
   readonly metrics: Metrics;
+  readonly storageChecks: StorageChecks;
 }
 
 export function createDeltaDeps(
@@ -27,7 +30,20 @@ export function createDeltaDeps(
   metrics: Metrics = createMetrics(),
 ): DeltaDeps {
   const settings = storageSettings(config.storage);
-  const storage = new FencedStorage(createS3Storage(settings));
+  const s3 = createS3Storage(settings);
+  const storage = new FencedStorage(s3);
+  const base = tablePathOf(config.storage.tableRootUri, config.storage.bucket);
+  const storageChecks: StorageChecks = {
+    verifyFiles: (table, files) =>
+      dataFilesProblem(storage, tablePathOf(table.tableUri, config.storage.bucket), files),
+    // The probe object is not a table file and is written outside any term (at start-up too): straight to S3.
+    probePutIfAbsent: (label) =>
+      probePutIfAbsent(
+        s3,
+        `${base ? `${base}/` : ''}${RESERVED_SEGMENT}/probes`,
+        `${config.instanceId}-${label}`,
+      ),
+  };
   const mirrorTables = new MirrorTables({
     redisUrl: config.lease.redisUrl,
     prefix: config.lease.keyPrefix,
@@ -43,6 +59,7 @@ export function createDeltaDeps(
     storage,
     bucket: config.storage.bucket,
     typeWidening: config.tables.typeWidening,
+    schemaLimits: { maxColumns: config.tables.maxSchemaColumns, maxDepth: config.tables.maxSchemaDepth },
     tableProperties: config.tables.properties,
     cacheSize: config.tables.cacheSize,
     committerId: config.instanceId,
@@ -62,6 +79,7 @@ export function createDeltaDeps(
     maintenance,
     logger,
     metrics,
+    storageChecks,
     onLeadership: (leadership) =>
       void syncMirrorTablesOnTermStart(
         {

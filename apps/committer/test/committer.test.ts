@@ -3,7 +3,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { createCommitterClient, RefusalReason } from '@delta-writer/proto';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningCommitter, startCommitter } from '../src/app.js';
+import { type RunningCommitter, type StorageChecks, startCommitter } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { MemoryTables, manifest } from './memory-table.js';
 import { redisUrl } from './redis-env.js';
@@ -28,7 +28,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function committer(prefix: string, tables: MemoryTables, extra: Record<string, string> = {}) {
+async function committer(
+  prefix: string,
+  tables: MemoryTables,
+  extra: Record<string, string> = {},
+  storageChecks?: StorageChecks,
+) {
   const port = await freePort();
   const config = loadConfig({
     REDIS_URL: redisUrl(),
@@ -45,7 +50,11 @@ async function committer(prefix: string, tables: MemoryTables, extra: Record<str
     COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '20',
     ...extra,
   });
-  const c = await startCommitter(config, { tableCommitter: tables, logger: pino({ level: 'silent' }) });
+  const c = await startCommitter(config, {
+    tableCommitter: tables,
+    logger: pino({ level: 'silent' }),
+    ...(storageChecks ? { storageChecks } : {}),
+  });
   running.push(c);
   return c;
 }
@@ -86,6 +95,109 @@ describe('committer process (in-process, real gRPC and real Redis)', () => {
         committedOffsets: [{ topic: 'mongodb.shop.orders', partition: 0, lastOffset: 9 }],
       },
     });
+  });
+
+  it('scopes a token to its table prefixes: PERMISSION_DENIED elsewhere, counted, nothing written', async () => {
+    const tables = new MemoryTables();
+    const teamA = 'team-a-token-0123456789';
+    const c = await committer(`test:${randomUUID()}`, tables, {
+      COMMITTER_TOKENS: JSON.stringify({ [teamA]: ['s3://lake/delta/shop/'] }),
+    });
+    await acquired(c);
+    const client = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: teamA });
+    clients.push(client);
+    expect((await client.commit(manifest(0, 0, 9))).$case).toBe('ack'); // s3://lake/delta/shop/orders
+    for (const tableUri of [
+      's3://lake/delta/crm/users',
+      's3://lake/delta/shopping/carts',
+      's3://lake/delta/sho/p',
+    ]) {
+      const outcome = await client.commit(manifest(0, 0, 9, { table: { routingKey: 'x', tableUri } }));
+      expect(outcome).toMatchObject({
+        $case: 'refusal',
+        value: {
+          reason: RefusalReason.PERMISSION_DENIED,
+          message: expect.stringMatching(/^credential token:[0-9a-f]{8} may not touch/),
+        },
+      });
+      expect(tables.files(tableUri)).toHaveLength(0);
+      const state = await client.getTableState({ table: { routingKey: 'x', tableUri }, consumerGroup: '' });
+      expect(state).toMatchObject({ $case: 'refusal', value: { reason: RefusalReason.PERMISSION_DENIED } });
+    }
+    // the full token still reaches every table
+    const admin = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: TOKEN });
+    clients.push(admin);
+    const crm = manifest(0, 0, 9, {
+      table: { routingKey: 'crm.users', tableUri: 's3://lake/delta/crm/users' },
+    });
+    expect((await admin.commit(crm)).$case).toBe('ack');
+    const metrics = (await http(c.httpPort, '/metrics')).body;
+    expect(metrics).toContain(
+      'deltawriter_committer_auth_refusals_total{reason="permission_denied",method="Commit"} 3',
+    );
+    expect(metrics).toContain(
+      'deltawriter_committer_auth_refusals_total{reason="permission_denied",method="GetTableState"} 3',
+    );
+    const anonymous = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`] });
+    clients.push(anonymous);
+    await anonymous.commit(manifest(0, 10, 19));
+    expect((await http(c.httpPort, '/metrics')).body).toContain(
+      'deltawriter_committer_auth_refusals_total{reason="unauthenticated",method="Commit"} 1',
+    );
+  });
+
+  it('serves anonymous callers only with COMMITTER_INSECURE=true, and shows it on /metrics', async () => {
+    const tables = new MemoryTables();
+    const c = await committer(`test:${randomUUID()}`, tables, {
+      COMMITTER_TOKEN: '',
+      COMMITTER_INSECURE: 'true',
+    });
+    await acquired(c);
+    const anonymous = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`] });
+    clients.push(anonymous);
+    expect((await anonymous.commit(manifest(0, 0, 9))).$case).toBe('ack');
+    expect((await http(c.httpPort, '/metrics')).body).toContain('deltawriter_committer_insecure 1');
+  });
+
+  it('answers a manifest whose files fail their storage check on its own; the rest of its batch commits', async () => {
+    const tables = new MemoryTables();
+    let probes = 0;
+    const checks: StorageChecks = {
+      // our own interface: a store where paths with "phantom" are missing, checked slower than the group commit wait
+      verifyFiles: async (_table, files) => {
+        await new Promise((r) => setTimeout(r, 30));
+        const bad = files.findIndex((f) => f.path.includes('phantom'));
+        return bad < 0 ? undefined : `files[${bad}].path '${files[bad]?.path}' does not exist in storage`;
+      },
+      probePutIfAbsent: async () => {
+        probes++;
+        return { ok: true, key: 'probe' };
+      },
+    };
+    const c = await committer(
+      `test:${randomUUID()}`,
+      tables,
+      { COMMITTER_GROUP_COMMIT_MAX_WAIT_MS: '200' },
+      checks,
+    );
+    await acquired(c);
+    expect(probes).toBe(2); // at start-up and when the lease was acquired
+    const client = createCommitterClient({ addresses: [`127.0.0.1:${c.grpcPort}`], token: TOKEN });
+    clients.push(client);
+    const good = manifest(0, 0, 9);
+    const phantom = manifest(1, 0, 9);
+    const file = phantom.files[0] as NonNullable<(typeof phantom.files)[0]>;
+    phantom.files = [{ ...file, path: 'part-phantom.parquet' }];
+    const [a, b] = await Promise.all([client.commit(good), client.commit(phantom)]);
+    expect(a).toMatchObject({ $case: 'ack', value: { duplicate: false } });
+    expect(b).toMatchObject({
+      $case: 'refusal',
+      value: {
+        reason: RefusalReason.INVALID_REQUEST,
+        message: expect.stringMatching(/does not exist in storage/),
+      },
+    });
+    expect(tables.files('s3://lake/delta/shop/orders')).toEqual([good.files[0]?.path]);
   });
 
   it('refuses a table outside the configured root', async () => {

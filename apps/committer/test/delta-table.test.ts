@@ -209,4 +209,40 @@ describe('DeltaTableCommitter on S3', () => {
     const state = await tables.load({ routingKey: 'x', tableUri });
     expect(state.txnVersions.get('dw1/dw/db.coll/0')).toBe(50);
   });
+
+  it('refuses to create a table inside another table or around one, and adds nothing', async () => {
+    const { storage } = stack();
+    const outer = newTable();
+    const { tables } = deltaCommitter();
+    const { run } = batchRunner(tables);
+    await run([await offsetsManifest(storage, outer.tableUri, outer.tablePath, 0, 0, 9)]);
+
+    const innerPath = `${outer.tablePath}/nested`;
+    const inner = await run([await offsetsManifest(storage, `${outer.tableUri}/nested`, innerPath, 0, 0, 9)]);
+    expect(inner.outcomes[0]).toMatchObject({
+      $case: 'refusal',
+      value: {
+        reason: RefusalReason.INVALID_REQUEST,
+        message: expect.stringMatching(/inside another table|around/),
+      },
+    });
+    expect(await storage.list(`${innerPath}/_delta_log/`)).toEqual([]);
+
+    // a table deeper down exists; a new table at a folder above it would hold it
+    const deepPath = `${base}/holder${n}/db/coll`;
+    const deepUri = `s3://${stack().bucket}/${deepPath}`;
+    await run([await offsetsManifest(storage, deepUri, deepPath, 0, 0, 9)]);
+    const holderPath = `${base}/holder${n}`;
+    const around = await run([
+      await offsetsManifest(storage, `s3://${stack().bucket}/${holderPath}`, holderPath, 0, 0, 9),
+    ]);
+    expect(around.outcomes[0]).toMatchObject({
+      $case: 'refusal',
+      value: { reason: RefusalReason.INVALID_REQUEST, message: expect.stringMatching(/inside .*holder/) },
+    });
+    expect(await storage.list(`${holderPath}/_delta_log/`)).toEqual([]);
+    // the existing tables are untouched
+    expect(exactlyOnceProblems(await offsetRows(storage, outer.tablePath), new Map([[0, 9]]))).toEqual([]);
+    expect(exactlyOnceProblems(await offsetRows(storage, deepPath), new Map([[0, 9]]))).toEqual([]);
+  });
 });

@@ -1,10 +1,16 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { redisUrl } from './redis-env.js';
+import { stack } from './support/stack.js';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
+const children: ChildProcess[] = [];
+// A test that fails half-way must not leave a committer running (it would keep trying to reach S3 and Redis).
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
 
 /** Runs the real entry point (through tsx, on the workspace sources). */
 function start(env: Record<string, string>) {
@@ -12,6 +18,7 @@ function start(env: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -39,11 +46,20 @@ describe('committer entry point', () => {
     expect(p.output().stderr).toBe('committer: invalid configuration: REDIS_URL is required\n');
   });
 
+  it('exits 2 without authentication: no token, no scoped tokens, no mutual TLS, no COMMITTER_INSECURE', async () => {
+    const p = start({ REDIS_URL: redisUrl(), MINIO_BUCKET: 'lake' });
+    expect(await p.exited).toBe(2);
+    expect(p.output().stderr).toMatch(
+      /^committer: invalid configuration: COMMITTER_TOKEN is required: the committer does not accept anonymous writes/,
+    );
+  });
+
   it('stops gracefully on SIGTERM: releases the lease and exits 0, without logging secrets', async () => {
     const token = `tok-${randomUUID()}`;
     const p = start({
+      // the real S3 server: the committer probes put-if-absent on it before it contends for the lease
+      ...stack().committerEnv,
       REDIS_URL: redisUrl(),
-      MINIO_BUCKET: 'lake',
       COMMITTER_TOKEN: token,
       COMMITTER_GRPC_HOST: '127.0.0.1',
       COMMITTER_GRPC_PORT: '0',

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CommittedOffsets, decide, planBatch, type SourceRange } from '../src/plan/offsets.js';
+import {
+  type CommittedOffsets,
+  decide,
+  planBatch,
+  type SourceRange,
+  unaccountedOffsets,
+} from '../src/plan/offsets.js';
 import { parseTxnAppId, txnAppId } from '../src/plan/txn-app-id.js';
 
 const range = (partition: number, first: number, last: number, gapAcknowledged = false): SourceRange => ({
@@ -58,6 +64,40 @@ describe('decide', () => {
   ])('%s', (_, manifest, expected) => {
     const d = decide(manifest, c);
     expect(d.kind === 'refuse' ? `refuse:${d.problem}` : d.kind).toBe(expected);
+  });
+});
+
+describe('offsets a manifest may advance beyond its rows (COMMITTER_MAX_OFFSET_GAP)', () => {
+  const c = committed([[0, 9]]);
+  const rows = (n: number) => [{ recordCount: n }];
+  const bound = { maxOffsetGap: 1_000 };
+  it.each([
+    ['next range fully in rows', { ...m(range(0, 10, 19)), files: rows(10) }, 0, 'commit'],
+    ['next range, some records without rows', { ...m(range(0, 10, 1_009)), files: rows(0) }, 1_000, 'commit'],
+    ['files-less range past the bound', { ...m(range(0, 10, 1_010)), files: [] }, 1_001, 'refuse:too-far'],
+    ['the gap bomb: acknowledged gap to 9e15', m(range(0, 9e15, 9e15, true)), 9e15 - 9, 'refuse:too-far'],
+    ['acknowledged gap inside the bound', m(range(0, 500, 500, true)), 491, 'commit'],
+    ['new partition: counted from its first offset', m(range(1, 5_000_000, 5_000_009)), 10, 'commit'],
+    ['new partition, a huge empty range', m(range(1, 0, 2_000_000)), 2_000_001, 'refuse:too-far'],
+    ['two partitions add up', m(range(0, 10, 609), range(1, 0, 500)), 1_101, 'refuse:too-far'],
+    ['duplicates are not measured', m(range(0, 0, 9)), 0, 'duplicate'],
+  ])('%s', (_, manifest, unaccounted, expected) => {
+    expect(unaccountedOffsets(manifest, c)).toBe(expected === 'duplicate' ? 0 : unaccounted);
+    const d = decide(manifest, c, bound);
+    expect(d.kind === 'refuse' ? `refuse:${d.problem}` : d.kind).toBe(expected);
+    if (d.kind === 'refuse') expect(d.message).toMatch(/COMMITTER_MAX_OFFSET_GAP \(1000\)/);
+  });
+
+  it('refuses a too-far manifest of a batch without moving the offsets, so its successor becomes a gap', () => {
+    const plan = planBatch(
+      c,
+      [m(range(0, 10, 5_000)), { ...m(range(0, 5_001, 5_010)), files: rows(10) }],
+      undefined,
+      bound,
+    );
+    expect(plan.decisions.map((d) => (d.kind === 'refuse' ? d.problem : d.kind))).toEqual(['too-far', 'gap']);
+    expect(plan.commit).toEqual([]);
+    expect(plan.after.get(txnAppId(range(0, 0, 0)))).toBe(9);
   });
 });
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
 /**
  * `delta-writer-ingestor`: configuration from the environment, then the service until SIGTERM/SIGINT. Exit codes:
  * 0 stopped with everything committed, 1 failed or stopped without finishing its commits in time (nothing is lost:
  * the next owner resumes from the table's offsets), 78 invalid configuration (EX_CONFIG).
  */
+import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
 import { createEncoderPool } from './encoder/pool.js';
 import { createWorkerBuilder } from './encoder/worker-builder.js';
+import { StartupError } from './kafka/dead-letter-topic.js';
 import { startOpsServer } from './ops/http.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
@@ -28,6 +29,12 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel, ingestorId: config.ingestorId });
   logger.info({ config: redactedConfig(config) }, 'starting the ingestor');
+  const clientCertificate = config.committer.tls === false ? undefined : config.committer.tls.cert;
+  if (!config.committer.token && !clientCertificate) {
+    logger.warn(
+      'neither COMMITTER_TOKEN nor a client certificate is set: a committer that requires authentication (the default) refuses every call',
+    );
+  }
   const metrics = createMetrics();
   const pool = createEncoderPool({
     threads: config.encoderThreads,
@@ -43,6 +50,7 @@ async function main(): Promise<void> {
   const builder = createWorkerBuilder({
     pool,
     maxRecordBytes: config.maxRecordBytes,
+    limits: config.recordLimits,
     chunkBytes: config.encoderChunkBytes,
     logger,
   });
@@ -76,6 +84,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`ingestor failed to start: ${(err as Error).stack ?? err}\n`);
+  // A start-up refusal is one line for the operator; anything else keeps its stack.
+  const text = err instanceof StartupError ? err.message : ((err as Error).stack ?? String(err));
+  process.stderr.write(`ingestor cannot start: ${text}\n`);
   process.exit(1);
 });

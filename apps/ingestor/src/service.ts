@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { CommitterTls, IngestorConfig } from './config/load.js';
 import { createKafka } from './kafka/client.js';
 import { classifyCrash, reconnectDelayMs } from './kafka/crash.js';
+import { ensureDeadLetterTopic } from './kafka/dead-letter-topic.js';
 import {
   consumerControl,
   createConsumer,
@@ -83,7 +84,13 @@ export class IngestorService {
         attemptTimeoutMs: config.committer.timeoutMs,
         onRetry: (r) =>
           deps.logger.warn(
-            { attempt: r.attempt, address: r.address, cause: r.cause },
+            {
+              attempt: r.attempt,
+              address: r.address,
+              cause: r.cause,
+              // a leader hint outside COMMITTER_ADDRESSES on a plaintext link: the token is not sent there
+              ...(r.ignoredHint !== undefined && { ignoredHint: r.ignoredHint }),
+            },
             'committer call retried',
           ),
       });
@@ -122,7 +129,14 @@ export class IngestorService {
   async start(): Promise<void> {
     await this.admin.connect();
     await this.producer.connect();
-    await this.ensureDeadLetterTopic();
+    const { dlqTopic, dlq } = this.deps.config.kafka;
+    try {
+      await ensureDeadLetterTopic(this.admin, { topic: dlqTopic, ...dlq }, this.deps.logger);
+    } catch (err) {
+      await Promise.all([this.admin.disconnect(), this.producer.disconnect()]).catch(() => undefined);
+      this.state = 'failed';
+      throw err;
+    }
     const started = new Promise<void>((resolve) => {
       this.loop = this.run(resolve).catch((err) => {
         this.state = 'failed';
@@ -138,18 +152,6 @@ export class IngestorService {
   /** Resolves when the service stopped; rejects when it failed (the process should exit non-zero). */
   get done(): Promise<void> {
     return this.loop ?? Promise.resolve();
-  }
-
-  private async ensureDeadLetterTopic(): Promise<void> {
-    const topic = this.deps.config.kafka.dlqTopic;
-    if ((await this.admin.listTopics()).includes(topic)) return;
-    try {
-      await this.admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
-      this.deps.logger.info({ topic }, 'created the dead-letter topic');
-    } catch (err) {
-      // Several ingestors starting together race to create it; losing the race is fine.
-      if (!(await this.admin.listTopics()).includes(topic)) throw err;
-    }
   }
 
   private async topics(): Promise<string[]> {
@@ -240,6 +242,7 @@ export class IngestorService {
         producer: this.producer,
         topic: config.kafka.dlqTopic,
         ingestorId: config.ingestorId,
+        maxAttempts: config.kafka.dlqMaxAttempts,
         onSent: (reason, n) => this.metrics.deadLettered.inc({ reason }, n),
         onRetry: (err, attempt) => logger.warn({ err, attempt }, 'dead-letter write failed; retrying'),
       }),

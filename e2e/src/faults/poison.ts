@@ -12,7 +12,8 @@ import type { Fault } from './loop.js';
 
 /** The reason each kind must be dead-lettered with (bson-arrow's stable codes). */
 export const EXPECTED_REASONS: Record<PoisonKind, readonly string[]> = {
-  'garbage-bytes': ['invalid_json'],
+  // random bytes are almost never UTF-8 (named as such since bson-arrow stopped replacing them with U+FFFD)
+  'garbage-bytes': ['invalid_utf8', 'invalid_json'],
   'truncated-json': ['invalid_json'],
   'not-debezium': ['not_debezium'],
   'nan-envelope': ['invalid_json', 'invalid_value'],

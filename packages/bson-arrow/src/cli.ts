@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, openSync, readSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Table, tableToIPC } from 'apache-arrow';
 import { Command } from 'commander';
@@ -20,7 +21,11 @@ interface ConvertFlags {
   json?: boolean;
   cdc: boolean;
   decimal128?: string;
+  maxBytes: number;
 }
+
+/** Default cap on the input a `convert` reads: far above any capture file, far below what makes Node run out. */
+export const DEFAULT_MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
 /** `bson-arrow convert <file> [--out x.parquet]`: decode a capture, print schema and rows, write Parquet. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -36,6 +41,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option('--json', 'print one JSON object {schema, resolutions, failures, skipped, rows} instead of text')
     .option('--no-cdc', 'leave out the CDC metadata columns')
     .option('--decimal128 <precision,scale>', 'store Decimal128 as decimal(p,s) instead of text')
+    .option(
+      '--max-bytes <n>',
+      `refuse inputs larger than this many bytes (default ${DEFAULT_MAX_INPUT_BYTES})`,
+      parseByteCount,
+      DEFAULT_MAX_INPUT_BYTES,
+    )
     .action(async (file: string, flags: ConvertFlags) => {
       code = await convert(file, flags, io);
     });
@@ -55,7 +66,13 @@ async function convert(file: string, flags: ConvertFlags, io: Io): Promise<numbe
   const batch = new BatchBuilder({ cdcColumns: flags.cdc, decimal128 });
   const failures: { index: number; reason: string; message: string }[] = [];
   const skipped: { index: number; kind: string; reason?: string }[] = [];
-  splitMessages(readFileSync(file, 'utf8')).forEach((value, index) => {
+  const bytes = readBounded(file, flags.maxBytes);
+  // Invalid UTF-8 is never decoded with replacement characters: records are handed over as bytes then, one per
+  // line, and the decoder names the ones that are not UTF-8 (invalid_utf8).
+  const values: (string | Uint8Array | null)[] = isUtf8(bytes)
+    ? splitMessages(bytes.toString('utf8'))
+    : splitLines(bytes);
+  values.forEach((value, index) => {
     const r = decoder.decode({ topic: file, partition: 0, offset: index, key: null, value });
     if (r.kind === 'change') batch.append(r);
     else if (r.kind === 'failure') failures.push({ index, reason: r.reason, message: r.message });
@@ -92,6 +109,55 @@ async function convert(file: string, flags: ConvertFlags, io: Io): Promise<numbe
     io.err(`wrote ${result.rows} rows to ${flags.out} (${bytes.length} bytes)`);
   }
   return failures.length ? 1 : 0;
+}
+
+function parseByteCount(s: string): number {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`--max-bytes wants a positive whole number, got "${s}"`);
+  return n;
+}
+
+/**
+ * The whole input, read in chunks up to `maxBytes` (+1 to notice more): `/dev/zero`, a FIFO or a huge file gets a
+ * clear error instead of exhausting memory.
+ */
+export function readBounded(file: string, maxBytes: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1));
+    for (;;) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, maxBytes + 1 - total), null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+      total += n;
+      if (total > maxBytes) {
+        throw new Error(
+          `${file} is larger than ${maxBytes} bytes (--max-bytes): split it, or raise the limit if it really is one capture`,
+        );
+      }
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** JSON Lines as raw bytes, one record per non-empty line (`null` = tombstone). */
+function splitLines(bytes: Buffer): (Uint8Array | null)[] {
+  const out: (Uint8Array | null)[] = [];
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const line = bytes.subarray(start, end);
+    const text = line.toString('latin1').trim();
+    if (text !== '') out.push(text === 'null' ? null : line);
+    start = end + 1;
+  }
+  return out;
 }
 
 function parseDecimalOption(s: string): { precision: number; scale: number } {

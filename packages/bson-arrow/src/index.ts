@@ -43,3 +43,10 @@ export {
   kafkaRecord,
   type RecordSlab,
 } from './fast/batch.js';
+export {
+  type BatchLimits,
+  checkDocumentFields,
+  DEFAULT_BATCH_LIMITS,
+  documentFields,
+  recordText,
+} from './limits.js';

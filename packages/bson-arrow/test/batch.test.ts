@@ -60,37 +60,53 @@ describe('BatchBuilder: schema inference', () => {
     expect(r.resolutions).toEqual([]);
   });
 
-  it('unions fields, promotes int32 → int64 → double, records the promotion', () => {
+  it('unions fields, widens int32 → int64, records the widening', () => {
     const r = build([
       '{"_id": 1, "n": 1}',
       '{"_id": 2, "n": {"$numberLong": "5"}, "extra": "x"}',
-      '{"_id": 3, "n": 2.5}',
+      '{"_id": 3, "n": {"$numberLong": "9007199254740993"}}',
     ]);
-    expect(typeOf(r.schema, 'n')).toBe('Float64');
+    expect(typeOf(r.schema, 'n')).toBe('Int64');
+    expect(r.table.getChild('n')?.toArray()).toEqual(new BigInt64Array([1n, 5n, 9007199254740993n]));
     expect(typeOf(r.schema, 'extra')).toBe('Utf8');
     expect(r.table.getChild('extra')?.toArray()).toEqual([null, 'x', null]);
     expect(r.resolutions).toContainEqual(expect.objectContaining({ kind: 'promoted', path: 'n' }));
   });
 
-  it('int64 beyond 2^53 next to a double is a conflict, not a lossy promotion', () => {
-    const r = build(['{"_id": 1, "n": {"$numberLong": "9007199254740993"}}', '{"_id": 2, "n": 0.5}']);
-    expect(r.schema.fields.find((f) => f.name === 'n')?.metadata.get('bson.type')).toBe('ejson');
-    expect(r.table.getChild('n')?.toArray()).toEqual([
-      '{"$numberLong":"9007199254740993"}',
-      '{"$numberDouble":"0.5"}',
-    ]);
+  it('a double column takes integers that stay exact; an integer column does not take doubles', () => {
+    const d = build(['{"_id": 1, "n": 2.5}', '{"_id": 2, "n": 7}', '{"_id": 3, "n": {"$numberLong": "5"}}']);
+    expect(typeOf(d.schema, 'n')).toBe('Float64');
+    expect(d.table.getChild('n')?.toArray()).toEqual(new Float64Array([2.5, 7, 5]));
+    expect(d.resolutions).toEqual([]);
+    // The table's long column cannot become double (Delta has no long → double widening), and one batch must
+    // decide like several: the first type keeps the column.
+    const i = build(['{"_id": 1, "n": 7}', '{"_id": 2, "n": 2.5}']);
+    expect(typeOf(i.schema, 'n')).toBe('Int32');
+    expect(i.table.getChild('n__ejson')?.toArray()).toEqual([null, '{"$numberDouble":"2.5"}']);
   });
 
-  it('conflicting types fall back to Extended JSON text, recorded, and read back exactly', () => {
+  it('int64 beyond 2^53 next to a double goes to the overflow column, not through a double', () => {
+    const r = build(['{"_id": 1, "n": 0.5}', '{"_id": 2, "n": {"$numberLong": "9007199254740993"}}']);
+    expect(typeOf(r.schema, 'n')).toBe('Float64');
+    expect(r.table.getChild('n__ejson')?.toArray()).toEqual([null, '{"$numberLong":"9007199254740993"}']);
+    expect(rowsFromTable(r.table, { dataOnly: true })[1]?.get('n')).toBe(9007199254740993n);
+  });
+
+  it('conflicting types: the first type keeps the column, the others go to <field>__ejson, recorded, read back exactly', () => {
     const r = build(['{"_id": 1, "v": "text"}', '{"_id": 2, "v": {"a": 1}}', '{"_id": 3, "v": [1, "x"]}']);
+    expect(typeOf(r.schema, 'v')).toBe('Utf8');
+    expect(r.schema.fields.map((f) => f.name)).toEqual(['_id', 'v', 'v__ejson', ...CDC_COLUMNS]);
+    expect(r.schema.fields.find((f) => f.name === 'v__ejson')?.metadata.get('bson.overflow_of')).toBe('v');
     expect(r.resolutions).toContainEqual({
-      kind: 'conflict',
+      kind: 'overflow',
       path: 'v',
-      types: ['array', 'document', 'string'],
-      detail: expect.stringContaining('Extended JSON'),
+      column: 'v__ejson',
+      types: ['array', 'document'],
+      detail: expect.stringContaining('2 value(s) do not fit the string column'),
     });
-    expect(r.table.getChild('v')?.toArray()).toEqual([
-      '"text"',
+    expect(r.table.getChild('v')?.toArray()).toEqual(['text', null, null]);
+    expect(r.table.getChild('v__ejson')?.toArray()).toEqual([
+      null,
       '{"a":{"$numberInt":"1"}}',
       '[{"$numberInt":"1"},"x"]',
     ]);
@@ -98,22 +114,41 @@ describe('BatchBuilder: schema inference', () => {
     expect(rows.map((x) => x.get('v'))).toEqual(['text', new Map([['a', 1]]), [1, 'x']]);
   });
 
-  it('mixed-type array elements become a list of Extended JSON', () => {
-    const r = build(['{"_id": 1, "a": [1, "two", {"three": 3}]}']);
-    expect(typeOf(r.schema, 'a')).toBe('List<Utf8>');
-    expect(r.resolutions[0]).toMatchObject({ kind: 'conflict', path: 'a[]' });
+  it('an array whose elements do not share one type goes whole to the overflow column', () => {
+    const r = build([
+      '{"_id": 1, "a": [1, "two", {"three": 3}]}',
+      '{"_id": 2, "a": [4, {"$numberLong": "5"}]}',
+    ]);
+    // The first array types nothing (its elements conflict); the second types the column.
+    expect(typeOf(r.schema, 'a')).toBe('List<Int64>');
+    expect(r.table.getChild('a__ejson')?.get(0)).toBe(
+      '[{"$numberInt":"1"},"two",{"three":{"$numberInt":"3"}}]',
+    );
+    expect(r.resolutions).toContainEqual(expect.objectContaining({ kind: 'overflow', path: 'a' }));
+    expect(rowsFromTable(r.table, { dataOnly: true }).map((x) => x.get('a'))).toEqual([
+      [1, 'two', new Map([['three', 3]])],
+      [4n, 5n],
+    ]);
   });
 
-  it('empty documents, empty arrays and null-only fields are handled and reported', () => {
+  it('values without a type of their own (empty documents and arrays) wait in the overflow column', () => {
     const r = build(['{"_id": 1, "e": {}, "l": [], "n": null}']);
     expect(r.resolutions.map((x) => [x.kind, x.path])).toEqual([
-      ['empty_document', 'e'],
-      ['empty_list', 'l'],
       ['null_only', 'n'],
+      ['overflow', 'e'],
+      ['overflow', 'l'],
     ]);
-    expect(r.table.getChild('e')?.get(0)).toBe('{}');
-    expect(typeOf(r.schema, 'l')).toBe('List<Utf8>');
+    expect(r.schema.fields.map((f) => f.name)).toEqual(['_id', 'e__ejson', 'l__ejson', ...CDC_COLUMNS]);
+    expect(r.table.getChild('e__ejson')?.get(0)).toBe('{}');
+    expect(r.table.getChild('l__ejson')?.get(0)).toBe('[]');
     expect(r.table.getChild('n')).toBeNull();
+    // later documents with members type the column; empty ones then fit it
+    const later = build(['{"_id": 1, "e": {}}', '{"_id": 2, "e": {"x": 1}}', '{"_id": 3, "e": {}}']);
+    expect(typeOf(later.schema, 'e')).toBe('Struct<{x:Int32}>');
+    expect(later.table.getChild('e__ejson')?.toArray()).toEqual(['{}', null, null]);
+    expect(later.table.getChild('e')?.nullCount).toBe(1);
+    const rows = rowsFromTable(later.table, { dataOnly: true });
+    expect(rows.map((x) => x.get('e'))).toEqual([new Map(), new Map([['x', 1]]), new Map()]);
   });
 
   it('a batch without data columns (no events, only empty documents) keeps just the CDC columns', () => {
@@ -153,9 +188,11 @@ describe('BatchBuilder: schema inference', () => {
     expect(r.resolutions.filter((x) => x.kind === 'renamed').map((x) => x.path)).toEqual(
       expect.arrayContaining(['a.b', '', 'name', 'x y', '_cdc_op', 'tab\t']),
     );
-    // the same documents in another order: the same names
+    // among colliding names the first to hold a value keeps the bare name — in one batch as across batches
     const again = build(['{"_id": 1, "name": 4, "Name": 3}']);
-    expect(again.schema.fields.map((f) => f.name).slice(0, 3)).toEqual(['_id', 'name__2', 'Name']);
+    expect(again.schema.fields.map((f) => f.name).slice(0, 3)).toEqual(['_id', 'name', 'Name__2']);
+    const nullFirst = build(['{"_id": 1, "Name": null, "name": 4}', '{"_id": 2, "Name": 3}']);
+    expect(nullFirst.schema.fields.map((f) => f.name).slice(0, 3)).toEqual(['_id', 'name', 'Name__2']);
   });
 
   it('CDC metadata columns', () => {

@@ -74,24 +74,23 @@ describe('relational values in Arrow', () => {
 });
 
 describe('edge cases of the mapping', () => {
-  it('binary columns with two subtypes fall back to Extended JSON', () => {
+  it('a binary column keeps its first subtype; other subtypes go to the overflow column', () => {
     const r = build([
       new Map([['b', new Binary(0, Uint8Array.of(1))]]),
       new Map([['b', new Binary(5, Uint8Array.of(2))]]),
     ]);
-    expect(r.resolutions[0]).toMatchObject({
-      kind: 'conflict',
-      path: 'b',
-      types: ['binary(00)', 'binary(05)'],
-    });
-    expect(r.table.getChild('b')?.get(1)).toBe('{"$binary":{"base64":"Ag==","subType":"05"}}');
+    expect(r.resolutions[0]).toMatchObject({ kind: 'overflow', path: 'b', types: ['binary(05)'] });
+    expect(type(r, 'b')).toBe('Binary');
+    expect(r.table.getChild('b__ejson')?.get(1)).toBe('{"$binary":{"base64":"Ag==","subType":"05"}}');
   });
 
-  it('dates beyond the µs range are kept exactly as Extended JSON', () => {
+  it('dates beyond the µs range are kept exactly as Extended JSON in the overflow column', () => {
     const far = new DateTime(9_300_000_000_000_000n);
-    const r = build([new Map([['at', far]])]);
-    expect(r.table.getChild('at')?.get(0)).toBe('{"$date":{"$numberLong":"9300000000000000"}}');
-    expect(rowsFromTable(r.table, { dataOnly: true })[0]?.get('at')).toEqual(far);
+    const near = new DateTime(1_700_000_000_000n);
+    const r = build([new Map([['at', far]]), new Map([['at', near]])]);
+    expect(r.table.getChild('at__ejson')?.get(0)).toBe('{"$date":{"$numberLong":"9300000000000000"}}');
+    expect(type(r, 'at')).toBe('Timestamp<MICROSECOND, UTC>');
+    expect(rowsFromTable(r.table, { dataOnly: true }).map((x) => x.get('at'))).toEqual([far, near]);
   });
 
   it('decimal128 as decimal(p,s) when configured; values that do not fit fall back', () => {
@@ -104,12 +103,10 @@ describe('edge cases of the mapping', () => {
         decimal128: { precision: 10, scale: 2 },
       },
     );
-    // decimal(p,s) keeps values, not Decimal128's exponent: 12.5 was stored as 12.50 before the fallback
-    expect(wide.table.getChild('x')?.toArray()).toEqual([
-      '{"$numberDecimal":"12.50"}',
-      '{"$numberDecimal":"1.234"}',
-    ]);
-    expect(wide.resolutions[0]).toMatchObject({ kind: 'conflict', path: 'x' });
+    // decimal(p,s) keeps values, not Decimal128's exponent: 12.5 is stored as 12.50
+    expect(type(wide, 'x')).toBe('Decimal[10e+2]');
+    expect(wide.table.getChild('x__ejson')?.toArray()).toEqual([null, '{"$numberDecimal":"1.234"}']);
+    expect(wide.resolutions[0]).toMatchObject({ kind: 'overflow', path: 'x' });
   });
 
   it('deep nesting within the limit converts; beyond it the decoder refuses with nesting_too_deep', () => {

@@ -95,6 +95,26 @@ describe('MongoDB fixtures', () => {
     expect(e.after?.get('email')).toBe('sally.thomas@acme.com');
   });
 
+  it('keys keep their BSON type in the canonical key: int32, int64, double, ObjectId, string', () => {
+    const keyed = (id: string) => {
+      const value = JSON.stringify({
+        after: `{"_id": ${id}, "x": 1}`,
+        source: { connector: 'mongodb', ts_ms: 1, ord: 1 },
+        op: 'c',
+      });
+      return change(decodeRecord({ topic: 't', partition: 0, offset: 0, key: JSON.stringify({ id }), value }))
+        .keyCanonical;
+    };
+    expect(keyed('77')).toBe('{"$numberInt":"77"}');
+    expect(keyed('2147483657')).toBe('{"$numberLong":"2147483657"}');
+    expect(keyed('77.0')).toBe('{"$numberDouble":"77.0"}');
+    expect(keyed('{"$oid": "596e275826f08b2730779e1f"}')).toBe('{"$oid":"596e275826f08b2730779e1f"}');
+    expect(keyed('"77"')).toBe('"77"');
+    expect(keyed('{"a": 1, "b": {"$numberLong": "2"}}')).toBe(
+      '{"a":{"$numberInt":"1"},"b":{"$numberLong":"2"}}',
+    );
+  });
+
   it('2.1.4 with and without schema decode to the same event', () => {
     const a = change(decodeRecord(rec(fixture('mongodb-2.1.4-read-snapshot-last-with-schema.json'))));
     const b = change(decodeRecord(rec(fixture('mongodb-2.1.4-read-snapshot-last-schemaless.json'))));

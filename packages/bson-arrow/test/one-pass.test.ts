@@ -13,13 +13,19 @@ import { describe, expect, it } from 'vitest';
 import { poisonRecord, SMALL_POISON } from '../../../e2e/src/generator/poison.js';
 import { Random } from '../../../e2e/src/generator/random.js';
 import { standardCollections, Workload } from '../../../e2e/src/generator/workload.js';
-import { BatchBuilder, type BatchOptions } from '../src/arrow/batch.js';
+import { BatchBuilder } from '../src/arrow/batch.js';
 import type { LeafStatistics } from '../src/arrow/statistics.js';
 import { ObjectId } from '../src/bson/values.js';
 import { encodeMongoEvent, encodeMongoKey } from '../src/debezium/encoder.js';
 import { Decoder } from '../src/debezium/record.js';
 import type { KafkaRecord } from '../src/debezium/types.js';
-import { type DecodedBatch, decodeBatch, type RecordSlab } from '../src/fast/batch.js';
+import { DecodeError } from '../src/errors.js';
+import {
+  type DecodeBatchOptions,
+  type DecodedBatch,
+  decodeBatch,
+  type RecordSlab,
+} from '../src/fast/batch.js';
 import { TESTDATA, testdataFile } from './helpers.js';
 import { mongoRecord } from './records.js';
 
@@ -50,9 +56,12 @@ function slabOf(records: readonly Raw[], topic = 'n.d.c', partition = 1): Record
   return { topic, partition, count: records.length, bytes, bounds, offsets, timestamps };
 }
 
-/** The oracle: the reference decoder, record by record, into a `BatchBuilder`. */
-function reference(slab: RecordSlab, options: BatchOptions = {}) {
-  const decoder = new Decoder({ fastPath: false });
+/**
+ * The oracle: the reference decoder, record by record, into a `BatchBuilder` (a row the batch refuses — too many
+ * columns — fails its record, as the ingestor's reference route does).
+ */
+function reference(slab: RecordSlab, options: DecodeBatchOptions = {}) {
+  const decoder = new Decoder({ ...options, fastPath: false });
   const builder = new BatchBuilder(options);
   const failures: DecodedBatch['failures'] = [];
   for (let i = 0; i < slab.count; i++) {
@@ -70,7 +79,14 @@ function reference(slab: RecordSlab, options: BatchOptions = {}) {
     };
     const d = decoder.decode(r);
     if (d.kind === 'failure') failures.push({ index: i, reason: d.reason, message: d.message });
-    else if (d.kind === 'change') builder.append(d);
+    else if (d.kind === 'change') {
+      try {
+        builder.append(d);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        failures.push({ index: i, reason: e.reason, message: e.message });
+      }
+    }
   }
   return { ...builder.finish(), failures };
 }
@@ -130,7 +146,7 @@ function arrowLeafStatistics(table: Table, path: readonly string[]): LeafStatist
 const text = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 
 /** The whole comparison; returns the fast batch for further checks. */
-function expectSame(slab: RecordSlab, options: BatchOptions = {}): DecodedBatch {
+function expectSame(slab: RecordSlab, options: DecodeBatchOptions = {}): DecodedBatch {
   const fast = decodeBatch(slab, options);
   const ref = reference(slab, options);
   expect(fast.failures).toEqual(ref.failures);
@@ -242,6 +258,22 @@ describe('one-pass decoder ≡ reference decoder (the oracle)', () => {
     );
   }, 120_000);
 
+  it('the same under tight limits: named fields per document, columns per batch, nesting depth', () => {
+    fc.assert(
+      fc.property(
+        fc.array(anyRecord, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 2, max: 8 }),
+        fc.boolean(),
+        (records, maxDocumentFields, maxColumns, maxDepth, deep) => {
+          expectSame(slabOf(records), { maxDocumentFields, maxColumns, ...(deep ? {} : { maxDepth }) });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+
   it("the e2e generator's collections (four dialects and capture modes), with poison records between", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 10_000 }), fc.boolean(), (seed, withPoison) => {
@@ -339,6 +371,36 @@ describe('one-pass decoder: taking rows back', () => {
     const fast = expectSame(slabOf(records));
     expect(fast.restarts).toBe(3);
     expect(fast.fastRecords).toBe(0);
+  });
+
+  it("the limits: a record near one is the reference path's, which names the failure; the rest stay fast", () => {
+    const wide = (prefix: string, n: number) =>
+      event(`{"_id": 1, ${Array.from({ length: n }, (_, k) => `"${prefix}${k}": ${k}`).join(', ')}}`);
+    const records: Raw[] = [
+      { key, value: wide('a', 10) }, // _id + 10 columns
+      { key, value: wide('b', 30) }, // 30 more would make 41 > 40: too_many_columns
+      { key, value: wide('a', 5) }, // columns the batch has
+      { key, value: wide('c', 60) }, // over 50 named fields: too_many_fields
+      { key, value: event('{"_id": 1, "a0": "été"}') },
+      { key, value: wide('a', 3) },
+    ];
+    const values = records.map((r) => Buffer.from(r.value as string));
+    // Bytes that are not UTF-8 inside a string value: invalid_utf8, never U+FFFD in the column.
+    const bad = values[4] as Buffer;
+    bad[bad.indexOf(Buffer.from('été')) + 1] = 0xff;
+    const fast = expectSame(slabOf(records.map((r, i) => ({ key: r.key, value: values[i] as Buffer }))), {
+      maxColumns: 40,
+      maxDocumentFields: 50,
+    });
+    expect(fast.failures.map((f) => [f.index, f.reason])).toEqual([
+      [1, 'too_many_columns'],
+      [3, 'too_many_fields'],
+      [4, 'invalid_utf8'],
+    ]);
+    expect(fast.rows).toBe(3);
+    expect(fast.fastRecords).toBe(3);
+    // Records 1 and 3 had made new columns before they passed a bound: the batch was built again, once for each.
+    expect(fast.restarts).toBe(2);
   });
 
   it("the bench's shape is read entirely on the fast path", () => {

@@ -1,9 +1,11 @@
 /**
  * The Delta log's action model, in exactly the JSON shape the protocol writes: one action per line,
  * `{"add": {...}}`, `{"metaData": {...}}`, ... Keeping the wire shape as the in-memory shape means
- * serializing a commit is `JSON.stringify` and nothing is lost for fields we do not model.
+ * serializing a commit is one `stringifyJson` and nothing is lost for fields we do not model. Numbers are
+ * parsed exactly (util/json.ts): an integer beyond ±2^53 is a `bigint`, so it is written back as it was.
  */
 import { InvalidTableError } from './errors.js';
+import { parseJson, stringifyJson } from './util/json.js';
 
 /** Partition values and tags: strings, with `null` meaning SQL NULL. */
 export type StringMap = Record<string, string | null>;
@@ -84,7 +86,8 @@ export interface Protocol {
 /** Application transaction watermark: the basis of exactly-once writes. */
 export interface Txn {
   appId: string;
-  version: number;
+  /** Application-defined; another writer's version beyond ±2^53 is kept exactly, as a bigint. */
+  version: number | bigint;
   lastUpdated?: number;
 }
 
@@ -151,7 +154,7 @@ export function actionKind(action: Action): ActionKind {
   for (const key in action) {
     if ((ACTION_KINDS as readonly string[]).includes(key)) return key as ActionKind;
   }
-  throw new InvalidTableError(`not a Delta action: ${JSON.stringify(action).slice(0, 200)}`);
+  throw new InvalidTableError(`not a Delta action: ${stringifyJson(action).slice(0, 200)}`);
 }
 
 /** The deletion vector's identity within a file key: `storageType + pathOrInlineDv [+ '@' + offset]`. */
@@ -183,13 +186,85 @@ function need(obj: Record<string, unknown>, field: string, type: string, kind: s
   if (!ok)
     fail(
       where,
-      `${kind}.${field} must be ${type === 'object' ? 'an object' : `a ${type}`}, got ${JSON.stringify(v)}`,
+      `${kind}.${field} must be ${type === 'object' ? 'an object' : `a ${type}`}, got ${stringifyJson(v)}`,
     );
+}
+
+/** A field that must be a whole number ≥ `min` when present (sizes, counts, offsets, versions). */
+function wholeAtLeast(
+  obj: Record<string, unknown>,
+  field: string,
+  min: number,
+  kind: string,
+  where: Where,
+): void {
+  const v = obj[field];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    fail(where, `${kind}.${field} must be a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Values no writer can have meant: negative sizes and counts, fractional versions, an empty path, a deletion vector
+ * of an unknown storage type. A table holding them is broken (readers would trust `size` for ranged reads, vacuum
+ * would miscount), so it is refused with DELTA_INVALID_TABLE rather than read on.
+ */
+function checkPossible(kind: ActionKind, b: Record<string, unknown>, where: Where): void {
+  switch (kind) {
+    case 'add':
+    case 'remove':
+    case 'cdc':
+      if (b.path === '') fail(where, `${kind}.path is empty`);
+      wholeAtLeast(b, 'size', 0, kind, where);
+      wholeAtLeast(b, 'modificationTime', 0, kind, where);
+      wholeAtLeast(b, 'deletionTimestamp', 0, kind, where);
+      wholeAtLeast(b, 'baseRowId', 0, kind, where);
+      wholeAtLeast(b, 'defaultRowCommitVersion', 0, kind, where);
+      if (b.partitionValues !== undefined && b.partitionValues !== null) {
+        for (const [k, v] of Object.entries(b.partitionValues as Record<string, unknown>)) {
+          if (v !== null && typeof v !== 'string')
+            fail(where, `${kind}.partitionValues.${k} must be a string or null, got ${JSON.stringify(v)}`);
+        }
+      }
+      if (b.stats !== undefined && b.stats !== null && typeof b.stats !== 'string')
+        fail(where, `${kind}.stats must be a JSON string`);
+      if (b.deletionVector !== undefined && b.deletionVector !== null) {
+        const dv = b.deletionVector as Record<string, unknown>;
+        if (typeof dv !== 'object' || !['u', 'p', 'i'].includes(dv.storageType as string))
+          fail(where, `${kind}.deletionVector.storageType must be u, p or i`);
+        need(dv, 'pathOrInlineDv', 'string', `${kind}.deletionVector`, where);
+        for (const f of ['sizeInBytes', 'cardinality']) {
+          need(dv, f, 'number', `${kind}.deletionVector`, where);
+          wholeAtLeast(dv, f, 0, `${kind}.deletionVector`, where);
+        }
+        wholeAtLeast(dv, 'offset', 0, `${kind}.deletionVector`, where);
+        wholeAtLeast(dv, 'maxRowIndex', 0, `${kind}.deletionVector`, where);
+      }
+      break;
+    case 'protocol':
+      wholeAtLeast(b, 'minReaderVersion', 1, kind, where);
+      wholeAtLeast(b, 'minWriterVersion', 1, kind, where);
+      break;
+    case 'txn':
+      wholeAtLeast(b, 'version', Number.MIN_SAFE_INTEGER, kind, where);
+      break;
+    case 'checkpointMetadata':
+      wholeAtLeast(b, 'version', 0, kind, where);
+      break;
+    case 'sidecar':
+      wholeAtLeast(b, 'sizeInBytes', 0, kind, where);
+      break;
+    case 'metaData':
+      if (!(b.partitionColumns as unknown[]).every((c) => typeof c === 'string'))
+        fail(where, 'metaData.partitionColumns must be strings');
+      break;
+  }
 }
 
 /**
  * Validates the required fields of one parsed action and returns it, or `undefined` for an unknown action
- * (readers must ignore unknown actions). Optional fields are passed through untouched.
+ * (readers must ignore unknown actions). Optional fields are passed through untouched, but impossible values in
+ * them (negative sizes, …) are refused.
  */
 export function validateAction(raw: unknown, where: Where): Action | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
@@ -233,7 +308,7 @@ export function validateAction(raw: unknown, where: Where): Action | undefined {
         break;
       case 'txn':
         need(b, 'appId', 'string', kind, where);
-        need(b, 'version', 'number', kind, where);
+        if (typeof b.version !== 'bigint') need(b, 'version', 'number', kind, where);
         break;
       case 'domainMetadata':
         need(b, 'domain', 'string', kind, where);
@@ -249,6 +324,7 @@ export function validateAction(raw: unknown, where: Where): Action | undefined {
       case 'commitInfo':
         break;
     }
+    checkPossible(kind, b, where);
     return { [kind]: b } as unknown as Action;
   }
   return undefined;
@@ -268,7 +344,7 @@ export function parseActions(text: string, file: string): Action[] {
     if (line.length === 0) continue;
     let raw: unknown;
     try {
-      raw = JSON.parse(line);
+      raw = parseJson(line);
     } catch (err) {
       throw new InvalidTableError(`${file}:${lineNo}: not valid JSON`, { cause: err });
     }
@@ -281,6 +357,6 @@ export function parseActions(text: string, file: string): Action[] {
 /** Serializes actions as a commit file body: one JSON object per line, newline-terminated. */
 export function serializeActions(actions: readonly Action[]): string {
   let out = '';
-  for (const a of actions) out += `${JSON.stringify(a)}\n`;
+  for (const a of actions) out += `${stringifyJson(a)}\n`;
   return out;
 }

@@ -5,9 +5,14 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DeltaError } from './errors.js';
+import { repairStats } from './maintenance/repair-stats.js';
 import type { Snapshot } from './snapshot.js';
 import { DeltaTable } from './table.js';
+import { stringifyJson } from './util/json.js';
 import { encodeRows } from './util/row-encoding.js';
+
+/** How often `repair-stats` reports progress on stderr. */
+const PROGRESS_EVERY_MS = 2000;
 
 function int(value: string): number {
   const n = Number(value);
@@ -92,7 +97,7 @@ export function buildCli(): Command {
       timestamp,
     )
     .action(async (uri: string, opts: { version?: number; timestamp?: number }) => {
-      await writeLine(JSON.stringify(snapshotSummary(await open(uri, opts)), null, 2));
+      await writeLine(stringifyJson(snapshotSummary(await open(uri, opts)), 2));
     });
 
   program
@@ -144,7 +149,7 @@ export function buildCli(): Command {
       const table = await DeltaTable.openUri(uri);
       for (const h of await table.history(opts.limit)) {
         await writeLine(
-          JSON.stringify({
+          stringifyJson({
             version: h.version,
             timestamp: new Date(h.timestamp).toISOString(),
             commitInfo: h.commitInfo ?? null,
@@ -178,6 +183,43 @@ export function buildCli(): Command {
       });
       await writeLine(JSON.stringify(result));
     });
+
+  program
+    .command('repair-stats')
+    .description(
+      'find files whose stats disagree with their rows (bounds written through doubles by older writers) and ' +
+        'commit corrected stats; progress on stderr',
+    )
+    .argument('<uri>', 'table location')
+    .option('--dry-run', 'only list the files and the bounds that would change')
+    .option('--all', 'read every file, not only those whose stats could have been rounded')
+    .option('--concurrency <n>', 'files read at once (default 4)', int)
+    .option('--files-per-commit <n>', 'repaired files per commit (default 500)', int)
+    .action(
+      async (
+        uri: string,
+        opts: { dryRun?: boolean; all?: boolean; concurrency?: number; filesPerCommit?: number },
+      ) => {
+        const table = await DeltaTable.openUri(uri);
+        let last = 0;
+        const result = await repairStats(table, {
+          dryRun: opts.dryRun ?? false,
+          all: opts.all ?? false,
+          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.filesPerCommit ? { filesPerCommit: opts.filesPerCommit } : {}),
+          onProgress: (p) => {
+            const now = Date.now();
+            if (now - last < PROGRESS_EVERY_MS && p.checked < p.total) return;
+            last = now;
+            process.stderr.write(
+              `repair-stats: checked ${p.checked}/${p.total} files, read ${p.read}, ${p.toRepair} to repair` +
+                `${p.commits.length > 0 ? `, committed ${p.commits.join(', ')}` : ''}\n`,
+            );
+          },
+        });
+        await writeLine(stringifyJson({ dryRun: opts.dryRun ?? false, ...result }));
+      },
+    );
 
   program
     .command('cleanup')

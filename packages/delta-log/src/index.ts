@@ -65,6 +65,17 @@ export {
 export { canonicalPath, decodePath, fileKey, StateBuilder, TableState } from './log/replay.js';
 export { buildLogSegment, type CheckpointRef, type LogSegment } from './log/segment.js';
 export { type CleanupOptions, type CleanupResult, cleanupLog } from './maintenance/cleanup.js';
+export {
+  type FileRepair,
+  isSuspect,
+  type RepairProgress,
+  type RepairStatsOptions,
+  type RepairStatsResult,
+  repairStats,
+  restatActions,
+  type StatsProblem,
+  statsProblems,
+} from './maintenance/repair-stats.js';
 export { type VacuumOptions, type VacuumResult, vacuum } from './maintenance/vacuum.js';
 // Parquet (parquet-wasm) helpers
 export { type ParquetWriteOptions, readParquet, writeParquet } from './parquet.js';
@@ -105,6 +116,7 @@ export { type RetryPolicy, S3Storage, type S3StorageOptions } from './storage/s3
 export type { ByteRange, FileMeta, ListOptions, Storage } from './storage/storage.js';
 export { type OpenStorageOptions, storageForUri } from './storage/uri.js';
 export { DeltaTable, type HistoryEntry } from './table.js';
+export { JsonNumber, parseJson, setTopLevelMember, stringifyJson } from './util/json.js';
 // writing
 export {
   type CommitOptions,

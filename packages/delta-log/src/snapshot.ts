@@ -30,6 +30,22 @@ export interface SnapshotLoadOptions {
   version?: number;
   /** Commit files read in parallel (default 32). */
   concurrency?: number;
+  /**
+   * Told when the table was read around a problem (an unreadable checkpoint replaced by an older one or by the
+   * commits). Default: `process.emitWarning` (printed to stderr by Node) with the warning's code.
+   */
+  onWarning?: (warning: LoadWarning) => void;
+}
+
+/** A problem the load worked around; the snapshot is still exact. */
+export interface LoadWarning {
+  readonly code: 'DELTA_CHECKPOINT_UNREADABLE';
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+function emitWarning(warning: LoadWarning): void {
+  process.emitWarning(warning.message, { code: warning.code });
 }
 
 const decoder = new TextDecoder();
@@ -127,19 +143,37 @@ export class Snapshot {
       if (!segment) files = await listLogFiles(storage, tablePath, 0);
     }
     const opts = { location, ...(options.version !== undefined ? { version: options.version } : {}) };
+    // Only a segment built from the hint's listing misses the log before the hint.
+    let listedFromStart = segment === undefined;
     segment ??= buildLogSegment(files, opts);
     for (;;) {
       try {
         return await Snapshot.fromSegment(storage, tablePath, segment, options.concurrency ?? 32);
       } catch (err) {
-        // An unreadable checkpoint is skipped in favour of an older one (as Spark does); anything else is fatal.
+        // An unreadable checkpoint is skipped in favour of an older one or the commits (as Spark does); anything
+        // else is fatal. The listing started at the hint's checkpoint, so the fallback lists the whole log: the
+        // older checkpoints and commits are before it.
         const cp = segment.checkpoint;
         if (!cp || !(err instanceof CheckpointReadError))
           throw err instanceof CheckpointReadError ? err.cause : err;
-        if (cp.version === 0) throw err.cause;
-        segment = buildLogSegment(files.length ? files : await listLogFiles(storage, tablePath, 0), {
-          ...opts,
-          checkpointBefore: cp.version,
+        if (!listedFromStart) {
+          files = await listLogFiles(storage, tablePath, 0);
+          listedFromStart = true;
+        }
+        const why = err.cause instanceof Error ? err.cause.message : String(err.cause);
+        try {
+          segment = buildLogSegment(files, { ...opts, checkpointBefore: cp.version });
+        } catch (fallback) {
+          if (!(fallback instanceof DeltaError)) throw fallback;
+          throw new InvalidTableError(
+            `checkpoint ${cp.version} of ${location} is unreadable (${why}), and the table cannot be read without it: ${fallback.message}`,
+            { cause: err.cause },
+          );
+        }
+        (options.onWarning ?? emitWarning)({
+          code: 'DELTA_CHECKPOINT_UNREADABLE',
+          message: `checkpoint ${cp.version} of ${location} is unreadable (${why}); read from ${segment.checkpoint ? `checkpoint ${segment.checkpoint.version}` : 'the commits'} instead`,
+          cause: err.cause,
         });
       }
     }
@@ -187,8 +221,11 @@ export class Snapshot {
     return columnMappingMode(this.metadata);
   }
 
-  /** The last committed `txn.version` for `appId`, or `undefined` if the app never committed. */
-  txnVersion(appId: string): number | undefined {
+  /**
+   * The last committed `txn.version` for `appId`, or `undefined` if the app never committed. A version beyond
+   * ±2^53 (written by another engine) is a bigint: it is never rounded.
+   */
+  txnVersion(appId: string): number | bigint | undefined {
     return this.state.txns.get(appId)?.version;
   }
 

@@ -14,7 +14,9 @@ const add = fc.record({
 });
 const action: fc.Arbitrary<Action> = fc.oneof(
   add.map((a) => ({ add: a })),
-  fc.record({ path: str, dataChange: fc.boolean(), deletionTimestamp: fc.nat() }).map((r) => ({ remove: r })),
+  fc
+    .record({ path: str.filter((s) => s.length > 0), dataChange: fc.boolean(), deletionTimestamp: fc.nat() })
+    .map((r) => ({ remove: r })),
   fc.record({ appId: str, version: fc.nat(), lastUpdated: fc.nat() }).map((t) => ({ txn: t })),
   fc
     .record({

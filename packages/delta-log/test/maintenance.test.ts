@@ -230,4 +230,19 @@ describe('vacuum', () => {
     expect(existsSync(join(dir, removedRecently.path))).toBe(true);
     expect(existsSync(join(dir, '_delta_log/00000000000000000000.json'))).toBe(true);
   });
+
+  it("never deletes the files of a table nested inside the table's folder", async () => {
+    const { storage, dir } = temp();
+    const outer = await DeltaTable.create(storage, '', { schema: struct(field('id', 'long')) });
+    const inner = await DeltaTable.create(storage, 'inner', { schema: struct(field('id', 'long')) });
+    const data = new A.Table({ id: A.vectorFromArray([1n], new A.Int64()) });
+    const innerFile = await writeDataFile(inner.snapshot, data);
+    await inner.commit({ actions: [{ add: innerFile }], operation: 'WRITE' });
+    writeFileSync(join(dir, 'orphan.parquet'), 'x');
+    const old = new Date(Date.now() - 30 * 86_400_000);
+    for (const f of [`inner/${innerFile.path}`, 'orphan.parquet']) utimesSync(join(dir, f), old, old);
+    const done = await outer.vacuum({ dryRun: false });
+    expect(done.files).toEqual(['orphan.parquet']);
+    expect(existsSync(join(dir, 'inner', innerFile.path))).toBe(true);
+  });
 });

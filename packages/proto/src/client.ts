@@ -26,7 +26,11 @@ export type ServerInfoOutcome = NonNullable<GetServerInfoResponse['outcome']>;
 export interface CommitterClientOptions {
   /** `host:port` of every committer replica; the client finds the leader among them and follows leader hints. */
   readonly addresses: readonly string[];
-  /** Shared bearer token sent with every call. */
+  /**
+   * Bearer token sent with every call — only ever to `addresses`, or over TLS to a replica whose certificate the
+   * channel verified: a NOT_LEADER hint naming another address is not followed on a plaintext link (the client
+   * walks `addresses` instead), so a replica, or anyone answering in its place, cannot redirect the token.
+   */
   readonly token?: string;
   readonly tls?: ClientTls;
   /** Deadline of one attempt. Default 30 s: a commit waits for group commit and an object-store write. */
@@ -48,6 +52,8 @@ export interface RetryInfo {
   readonly cause: string;
   readonly nextAddress: string;
   readonly delayMs: number;
+  /** A NOT_LEADER hint that was not followed: not among `addresses`, on a link without TLS. */
+  readonly ignoredHint?: string;
 }
 
 export interface CallOptions {
@@ -92,7 +98,13 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
   const credentials = channelCredentials(options.tls);
-  const channelOpts = { ...channelOptions(options.tls), ...options.channelOptions };
+  // A channel of its own per address (no connection shared through grpc-js' global pool), so that dropping it really
+  // opens a new connection: behind a Kubernetes Service that is what reaches another replica.
+  const channelOpts = {
+    'grpc.use_local_subchannel_pool': 1,
+    ...channelOptions(options.tls),
+    ...options.channelOptions,
+  };
   const stubs = new Map<string, CommitterServiceClient>();
   let current = options.addresses[0] as string;
   /** The highest revision the servers accept, once one refused ours (an older committer during a rolling upgrade). */
@@ -105,6 +117,13 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
       stubs.set(address, s);
     }
     return s;
+  };
+  // Where the token may go: the configured replicas; over TLS any replica the channel verifies as the committer
+  // (the certificate check, with the configured server name, is what identifies it, not the address).
+  const mayFollow = (hint: string) => options.tls !== undefined || options.addresses.includes(hint);
+  const drop = (address: string) => {
+    stubs.get(address)?.close();
+    stubs.delete(address);
   };
   const nextListed = (address: string) => {
     const i = options.addresses.indexOf(address);
@@ -145,6 +164,7 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
       let cause: string;
       let next = nextListed(address);
       let delayMs = backoffDelay(attempt, backoff);
+      let ignoredHint: string | undefined;
       try {
         const response = await send(address);
         const outcome = response.outcome;
@@ -163,9 +183,16 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
           refusal.leaderAddress &&
           refusal.leaderAddress !== address
         ) {
-          next = refusal.leaderAddress;
-          if (!followedHints.has(next)) delayMs = 0;
-          followedHints.add(next);
+          if (mayFollow(refusal.leaderAddress)) {
+            next = refusal.leaderAddress;
+            if (!followedHints.has(next)) delayMs = 0;
+            followedHints.add(next);
+          } else {
+            // Not followed; but a listed address may be a load-balanced Service that reached a standby: a new
+            // connection to it can reach the leader (kube-proxy balances per connection).
+            ignoredHint = refusal.leaderAddress;
+            drop(address);
+          }
         } else if (refusal.reason === RefusalReason.RETRY_LATER) {
           next = address;
           delayMs = Math.max(delayMs, refusal.retryAfterMs);
@@ -183,7 +210,14 @@ export function createCommitterClient(options: CommitterClientOptions): Committe
         }
         cause = status[code] ?? String(code);
       }
-      options.onRetry?.({ attempt, address, cause, nextAddress: next, delayMs });
+      options.onRetry?.({
+        attempt,
+        address,
+        cause,
+        nextAddress: next,
+        delayMs,
+        ...(ignoredHint !== undefined ? { ignoredHint } : {}),
+      });
       if (delayMs > 0) await pause(delayMs, signal);
       address = next;
     }

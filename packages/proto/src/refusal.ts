@@ -9,8 +9,10 @@ import { type ProtocolRange, SUPPORTED_PROTOCOL } from './version.js';
 /** Builders for the refusals a server sends, so every refusal fills the fields its reason promises. */
 export const refuse = {
   invalidRequest: (message: string): RefusalMessage => refusal(RefusalReason.INVALID_REQUEST, message),
-  unauthenticated: (): RefusalMessage =>
-    refusal(RefusalReason.UNAUTHENTICATED, 'missing or wrong bearer token in the authorization metadata'),
+  unauthenticated: (
+    message = 'missing or wrong bearer token in the authorization metadata',
+  ): RefusalMessage => refusal(RefusalReason.UNAUTHENTICATED, message),
+  permissionDenied: (message: string): RefusalMessage => refusal(RefusalReason.PERMISSION_DENIED, message),
   unsupportedProtocol: (requested: number, range: ProtocolRange = SUPPORTED_PROTOCOL): RefusalMessage => ({
     ...refusal(
       RefusalReason.UNSUPPORTED_PROTOCOL_VERSION,

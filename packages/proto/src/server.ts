@@ -7,7 +7,7 @@ import {
   type sendUnaryData,
   status,
 } from '@grpc/grpc-js';
-import { presentedToken, tokenAccepted } from './auth.js';
+import { clientCertificateOf, type PeerIdentity, type Principal, tokenAuthenticator } from './auth.js';
 import {
   type CommitRequest,
   type CommitResponse,
@@ -34,6 +34,8 @@ export type TableStateOutcome = NonNullable<GetTableStateResponse['outcome']>;
 export interface CallContext {
   readonly peer: string;
   readonly metadata: Metadata;
+  /** The authenticated caller (its scope is the handler's to check against the request's table). */
+  readonly principal: Principal;
   /** True once the caller gave up (deadline or cancel); a handler may stop early, the answer is dropped. */
   cancelled(): boolean;
 }
@@ -50,8 +52,17 @@ export interface CommitterHandlers {
 
 export interface CommitterServerOptions {
   readonly handlers: CommitterHandlers;
-  /** Accepted bearer tokens; empty means authentication is off. */
+  /** Accepted bearer tokens, each allowed every table (a shorthand for `authenticate`). */
   readonly tokens?: readonly string[];
+  /** Resolves the caller from its metadata and client certificate; undefined refuses it UNAUTHENTICATED. */
+  readonly authenticate?: (peer: PeerIdentity) => Principal | undefined;
+  /**
+   * Serve callers without an accepted credential as the Principal `anonymous`, with access to every table. A server
+   * without `tokens`, `authenticate` or this flag cannot be created: authentication is never off by accident.
+   */
+  readonly allowAnonymous?: boolean;
+  /** Called for every call refused UNAUTHENTICATED (for metrics and logs). */
+  readonly onUnauthenticated?: (method: string, peer: string) => void;
   readonly protocol?: ProtocolRange;
   /** Health per service name ('' = the process); undefined = unknown service. */
   readonly health?: (service: string) => HealthCheckResponse_ServingStatus | undefined;
@@ -60,18 +71,36 @@ export interface CommitterServerOptions {
   readonly serverOptions?: ServerOptions;
 }
 
-export function createCommitterServer(options: CommitterServerOptions): Server {
-  const tokens = options.tokens ?? [];
-  const protocol = options.protocol ?? SUPPORTED_PROTOCOL;
-  const authenticated = (metadata: Metadata) =>
-    tokens.length === 0 || tokenAccepted(tokens, presentedToken(metadata));
+export const ANONYMOUS: Principal = { id: 'anonymous' };
 
-  // Runs a handler and answers; every domain outcome is a response body, only failures become gRPC statuses.
-  const unary = <Req, Res>(method: string, run: (request: Req, context: CallContext) => Promise<Res>) => {
+export function createCommitterServer(options: CommitterServerOptions): Server {
+  const protocol = options.protocol ?? SUPPORTED_PROTOCOL;
+  const authenticate = authenticatorOf(options);
+
+  // Authenticates, runs a handler and answers; every domain outcome is a response body, only failures become
+  // gRPC statuses. A caller without an accepted credential gets `unauthenticated` and never reaches the handler.
+  const unary = <Req, Res>(
+    method: string,
+    run: (request: Req, context: CallContext) => Promise<Res>,
+    unauthenticated: () => Res,
+  ) => {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      const context: CallContext = {
-        peer: call.getPeer(),
+      const peer = call.getPeer();
+      const certificate = clientCertificateOf(call.getAuthContext?.()?.sslPeerCertificate);
+      const principal = authenticate({
+        peer,
         metadata: call.metadata,
+        ...(certificate ? { certificate } : {}),
+      });
+      if (!principal) {
+        options.onUnauthenticated?.(method, peer);
+        callback(null, unauthenticated());
+        return;
+      }
+      const context: CallContext = {
+        peer,
+        metadata: call.metadata,
+        principal,
         cancelled: () => call.cancelled,
       };
       run(call.request, context).then(
@@ -86,21 +115,24 @@ export function createCommitterServer(options: CommitterServerOptions): Server {
 
   const server = new Server(options.serverOptions);
   server.addService(CommitterServiceService, {
-    commit: unary<CommitRequest, CommitResponse>('Commit', async (request, context) => {
-      if (!authenticated(context.metadata))
-        return { outcome: { $case: 'refusal', value: refuse.unauthenticated() } };
-      if (!isSupportedProtocol(request.protocolVersion, protocol)) {
-        return {
-          outcome: { $case: 'refusal', value: refuse.unsupportedProtocol(request.protocolVersion, protocol) },
-        };
-      }
-      return { outcome: await options.handlers.commit(request, context) };
-    }),
+    commit: unary<CommitRequest, CommitResponse>(
+      'Commit',
+      async (request, context) => {
+        if (!isSupportedProtocol(request.protocolVersion, protocol)) {
+          return {
+            outcome: {
+              $case: 'refusal',
+              value: refuse.unsupportedProtocol(request.protocolVersion, protocol),
+            },
+          };
+        }
+        return { outcome: await options.handlers.commit(request, context) };
+      },
+      unauthenticatedAnswer,
+    ),
     getTableState: unary<GetTableStateRequest, GetTableStateResponse>(
       'GetTableState',
       async (request, context) => {
-        if (!authenticated(context.metadata))
-          return { outcome: { $case: 'refusal', value: refuse.unauthenticated() } };
         if (!isSupportedProtocol(request.protocolVersion, protocol)) {
           return {
             outcome: {
@@ -111,13 +143,12 @@ export function createCommitterServer(options: CommitterServerOptions): Server {
         }
         return { outcome: await options.handlers.getTableState(request, context) };
       },
+      unauthenticatedAnswer,
     ),
     // The negotiation call itself: answered whatever revision the caller speaks, so it can learn the range.
     getServerInfo: unary<GetServerInfoRequest, GetServerInfoResponse>(
       'GetServerInfo',
-      async (_request, context) => {
-        if (!authenticated(context.metadata))
-          return { outcome: { $case: 'refusal', value: refuse.unauthenticated() } };
+      async () => {
         return {
           outcome: {
             $case: 'info',
@@ -129,6 +160,7 @@ export function createCommitterServer(options: CommitterServerOptions): Server {
           },
         };
       },
+      unauthenticatedAnswer,
     ),
   });
   server.addService(HealthService, {
@@ -145,6 +177,26 @@ export function createCommitterServer(options: CommitterServerOptions): Server {
     },
   });
   return server;
+}
+
+const unauthenticatedAnswer = <Res>(): Res =>
+  ({ outcome: { $case: 'refusal', value: refuse.unauthenticated() } }) as Res;
+
+/** The caller resolver the options ask for; refuses to build a server that would let anyone in by accident. */
+function authenticatorOf(options: CommitterServerOptions): (peer: PeerIdentity) => Principal | undefined {
+  const tokens = options.tokens ?? [];
+  const byToken =
+    tokens.length > 0
+      ? tokenAuthenticator(tokens.map((token) => ({ token, principal: { id: 'token' } })))
+      : undefined;
+  const custom = options.authenticate;
+  if (!custom && !byToken && !options.allowAnonymous) {
+    throw new Error(
+      'createCommitterServer: no authentication configured (tokens or authenticate); set allowAnonymous to serve anyone',
+    );
+  }
+  // In anonymous mode a wrong token gets no more than no token would: anyone may call anyway.
+  return (peer) => custom?.(peer) ?? byToken?.(peer) ?? (options.allowAnonymous ? ANONYMOUS : undefined);
 }
 
 /** Binds the server and resolves with the bound port (useful with port 0 in tests). */

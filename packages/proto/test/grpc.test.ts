@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CommitterUnavailableError,
   createCommitterClient,
+  createCommitterServer,
   type HealthCheckResponse,
   HealthClient,
   PROTOCOL_VERSION,
+  presentedToken,
   type RetryInfo,
   refuse,
   ServingStatus,
@@ -72,6 +75,44 @@ describe('committer gRPC link (real in-process server)', () => {
     expect(handlers.calls).toBe(0);
   });
 
+  it('cannot be created without any authentication unless anonymous callers are asked for', () => {
+    expect(() => createCommitterServer({ handlers: echoHandlers() })).toThrow(/no authentication configured/);
+    expect(() => createCommitterServer({ handlers: echoHandlers(), tokens: [] })).toThrow(
+      /no authentication configured/,
+    );
+    expect(() => createCommitterServer({ handlers: echoHandlers(), allowAnonymous: true })).not.toThrow();
+  });
+
+  it('hands the authenticated principal to the handler and counts refused callers', async () => {
+    const principals: string[] = [];
+    const handlers = echoHandlers();
+    const commit = handlers.commit;
+    handlers.commit = (request, context) => {
+      principals.push(context.principal.id);
+      return commit(request, context);
+    };
+    const refused: string[] = [];
+    const server = await start({
+      handlers,
+      authenticate: (peer) =>
+        presentedToken(peer.metadata) === 'team-a-token'
+          ? { id: 'token:team-a', tablePrefixes: [] }
+          : undefined,
+      onUnauthenticated: (method) => refused.push(method),
+    });
+    expect(
+      (await client({ addresses: [server.address], token: 'team-a-token' }).commit(sampleCommit)).$case,
+    ).toBe('ack');
+    const anonymous = client({ addresses: [server.address] });
+    expect(await anonymous.commit(sampleCommit)).toMatchObject({
+      $case: 'refusal',
+      value: { reason: RefusalReason.UNAUTHENTICATED },
+    });
+    await anonymous.getTableState({ table: sampleCommit.table, consumerGroup: '' });
+    expect(principals).toEqual(['token:team-a']);
+    expect(refused).toEqual(['Commit', 'GetTableState']);
+  });
+
   it('accepts any of several tokens (rotation)', async () => {
     const server = await start({ handlers: echoHandlers(), tokens: ['old', 'new'] });
     for (const token of ['old', 'new']) {
@@ -130,17 +171,92 @@ describe('committer gRPC link (real in-process server)', () => {
     expect(state.$case).toBe('state');
   });
 
-  it('follows a NOT_LEADER hint to the leader and keeps sending there', async () => {
+  it('follows a NOT_LEADER hint to a listed leader at once and keeps sending there', async () => {
     const leader = await start({ handlers: echoHandlers('leader') });
     const standbyImpl = standbyHandlers(() => leader.address);
     const standby = await start({ handlers: standbyImpl });
+    const other = await start({ handlers: standbyHandlers(() => '') });
     const retries: RetryInfo[] = [];
-    const c = client({ addresses: [standby.address], backoff: fast, onRetry: (r) => retries.push(r) });
+    const c = client({
+      addresses: [standby.address, other.address, leader.address],
+      backoff: fast,
+      onRetry: (r) => retries.push(r),
+    });
     expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    // straight from the standby to the hinted leader, not along the list through `other`
     expect(retries).toMatchObject([{ cause: 'NOT_LEADER', nextAddress: leader.address, delayMs: 0 }]);
     expect(c.currentAddress).toBe(leader.address);
     expect((await c.commit(sampleCommit)).$case).toBe('ack');
     expect(standbyImpl.calls).toBe(1);
+  });
+
+  it('behind a load-balanced address, an ignored hint makes it reconnect until it reaches the leader', async () => {
+    const leader = await start({ handlers: echoHandlers('leader'), tokens: ['s3cret'] });
+    const standbyImpl = standbyHandlers(() => leader.address);
+    const standby = await start({ handlers: standbyImpl, tokens: ['s3cret'] });
+    // a Kubernetes Service: each new TCP connection goes to the next replica, the standby first
+    const backends = [standby.address, leader.address];
+    let connections = 0;
+    const balancer = createServer((socket) => {
+      const [host, port] = (backends[connections++ % 2] as string).split(':');
+      const upstream = connect(Number(port), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((r) => balancer.listen(0, '127.0.0.1', () => r()));
+    try {
+      const service = `127.0.0.1:${(balancer.address() as AddressInfo).port}`;
+      const retries: RetryInfo[] = [];
+      const c = client({
+        addresses: [service],
+        token: 's3cret',
+        backoff: fast,
+        onRetry: (r) => retries.push(r),
+      });
+      expect((await c.commit(sampleCommit)).$case).toBe('ack');
+      expect(retries).toMatchObject([
+        { cause: 'NOT_LEADER', ignoredHint: leader.address, nextAddress: service },
+      ]);
+      expect(standbyImpl.calls).toBe(1);
+      expect(connections).toBe(2);
+    } finally {
+      balancer.close();
+    }
+  });
+
+  it('never sends its token to a hinted address it was not configured with (plaintext)', async () => {
+    const seen: (string | undefined)[] = [];
+    const rogueHandlers = echoHandlers('rogue');
+    const rogue = await start({
+      handlers: rogueHandlers,
+      allowAnonymous: true,
+      authenticate: (peer) => {
+        seen.push(presentedToken(peer.metadata));
+        return undefined;
+      },
+    });
+    const standby = await start({ handlers: standbyHandlers(() => rogue.address), tokens: ['s3cret'] });
+    const leader = await start({ handlers: echoHandlers('leader'), tokens: ['s3cret'] });
+    const retries: RetryInfo[] = [];
+    const c = client({
+      addresses: [standby.address, leader.address],
+      token: 's3cret',
+      backoff: fast,
+      onRetry: (r) => retries.push(r),
+    });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(await c.getTableState({ table: sampleCommit.table, consumerGroup: '' })).toMatchObject({
+      $case: 'state',
+    });
+    expect(seen).toEqual([]);
+    expect(rogueHandlers.calls).toBe(0);
+    expect(retries[0]).toMatchObject({
+      cause: 'NOT_LEADER',
+      ignoredHint: rogue.address,
+      nextAddress: leader.address,
+    });
+    expect(c.currentAddress).toBe(leader.address);
   });
 
   it('walks the address list past a dead replica (UNAVAILABLE) and a standby without hint', async () => {
@@ -270,6 +386,47 @@ describe('TLS', () => {
       tls: { caPem: pem('ca.pem'), certPem: pem('client.pem'), keyPem: pem('client.key') },
     });
     expect((await c.commit(sampleCommit)).$case).toBe('ack');
+  });
+
+  it('authenticates a caller by its verified client certificate', async () => {
+    const principals: (string | undefined)[] = [];
+    const handlers = echoHandlers();
+    const commit = handlers.commit;
+    handlers.commit = (request, context) => {
+      principals.push(context.principal.id);
+      return commit(request, context);
+    };
+    const server = await start(
+      {
+        handlers,
+        authenticate: (peer) =>
+          peer.certificate?.commonName === 'test-ingestor' ? { id: 'cert:test-ingestor' } : undefined,
+      },
+      serverCredentials(serverTls),
+    );
+    const c = client({
+      addresses: [server.address.replace('127.0.0.1', 'localhost')],
+      tls: { caPem: pem('ca.pem'), certPem: pem('client.pem'), keyPem: pem('client.key') },
+    });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(principals).toEqual(['cert:test-ingestor']);
+  });
+
+  it('follows a NOT_LEADER hint to an unlisted address over TLS (the certificate identifies the committer)', async () => {
+    const tls = serverCredentials({ ...serverTls, clientCaPem: undefined });
+    const leader = await start({ handlers: echoHandlers('leader'), tokens: ['t'] }, tls);
+    const leaderAddress = leader.address.replace('127.0.0.1', 'localhost');
+    const standby = await start({ handlers: standbyHandlers(() => leaderAddress), tokens: ['t'] }, tls);
+    const retries: RetryInfo[] = [];
+    const c = client({
+      addresses: [standby.address.replace('127.0.0.1', 'localhost')],
+      token: 't',
+      tls: { caPem: pem('ca.pem') },
+      backoff: fast,
+      onRetry: (r) => retries.push(r),
+    });
+    expect((await c.commit(sampleCommit)).$case).toBe('ack');
+    expect(retries).toMatchObject([{ cause: 'NOT_LEADER', nextAddress: leaderAddress }]);
   });
 
   it('rejects a client without a certificate when mTLS is on', async () => {

@@ -19,7 +19,9 @@ export async function startServer(
   options: Partial<CommitterServerOptions> & { handlers: CommitterHandlers },
   credentials = ServerCredentials.createInsecure(),
 ): Promise<Running> {
-  const server = createCommitterServer(options);
+  // Tests that are not about authentication run an open server, which has to be asked for explicitly.
+  const open = !options.tokens?.length && !options.authenticate && options.allowAnonymous === undefined;
+  const server = createCommitterServer(open ? { ...options, allowAnonymous: true } : options);
   const port = await listen(server, '127.0.0.1:0', credentials);
   return { address: `127.0.0.1:${port}`, server, stop: () => shutdown(server, 1_000) };
 }

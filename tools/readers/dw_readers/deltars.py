@@ -13,13 +13,15 @@ from .storage import deltars_uri_and_options
 from .types import to_arrow_schema
 
 
-def read(uri: str, version: int | None = None) -> dict:
+def read(uri: str, version: int | None = None, where: str | None = None) -> dict:
     table_uri, options = deltars_uri_and_options(uri)
     table = DeltaTable(table_uri, version=version, storage_options=options)
     schema = json.loads(table.schema().to_json())
     # delta-rs' own (DataFusion) scan, not to_pyarrow_table(): the pyarrow dataset path reads columns by
     # logical name, so on a column-mapped table it returns all nulls, and it refuses deletion vectors.
-    data = pa.table(QueryBuilder().register("t", table).execute("SELECT * FROM t"))
+    # A `where` filter goes to DataFusion, which skips files by their statistics first.
+    query = "SELECT * FROM t" + (f" WHERE {where}" if where else "")
+    data = pa.table(QueryBuilder().register("t", table).execute(query))
     rows = [encode_row(schema, r) for r in data.to_pylist()]
     return {
         "engine": "delta-rs",

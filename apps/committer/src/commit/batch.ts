@@ -19,6 +19,7 @@ import { type Decision, offsetsFor, planBatch } from '../plan/offsets.js';
 import {
   CommitConflictError,
   type TableCommitter,
+  TableLocationError,
   type TableMode,
   type TableSnapshot,
 } from './table-committer.js';
@@ -37,6 +38,8 @@ export interface BatchOptions {
   readonly signal: AbortSignal;
   /** Re-plans after a conflict at most this often, then answers RETRY_LATER. */
   readonly maxConflictRetries?: number;
+  /** COMMITTER_MAX_OFFSET_GAP: most offsets a manifest may advance beyond its files' rows. */
+  readonly maxOffsetGap?: number;
 }
 
 export async function commitBatch(
@@ -62,6 +65,7 @@ export async function commitBatch(
       manifests,
       (m) =>
         mirrorRefusals.get(m) ?? modeRefusal(m, kind) ?? partitionRefusal(m, partitioning) ?? schema.admit(m),
+      options.maxOffsetGap !== undefined ? { maxOffsetGap: options.maxOffsetGap } : {},
     );
     if (
       !fresh &&
@@ -95,6 +99,14 @@ export async function commitBatch(
           for (const [m, refusal] of error.refusals) mirrorRefusals.set(m, refusal);
           fresh = true;
           continue;
+        }
+        if (error instanceof TableLocationError) {
+          const refused = refuse.invalidRequest(`table.table_uri: ${error.message}`);
+          return {
+            outcomes: manifests.map(() => ({ $case: 'refusal', value: refused })),
+            conflicts,
+            acknowledgedGaps: 0,
+          };
         }
         if (!(error instanceof CommitConflictError)) throw error;
         conflicts++;
@@ -152,7 +164,9 @@ function outcome(
         value:
           decision.problem === 'gap'
             ? refuse.offsetGap(decision.message, committedOffsets)
-            : refuse.offsetOverlap(decision.message, committedOffsets),
+            : decision.problem === 'too-far'
+              ? refuse.invalidRequest(decision.message)
+              : refuse.offsetOverlap(decision.message, committedOffsets),
       };
     case 'invalid':
       return { $case: 'refusal', value: refuse.invalidRequest(decision.message) };

@@ -98,3 +98,8 @@ export class CommitConflictError extends Error {
     super(message, options);
   }
 }
+
+/** A table may not be created where it was asked for (inside or around another table); refused for good. */
+export class TableLocationError extends Error {
+  override readonly name = 'TableLocationError';
+}

@@ -2,10 +2,10 @@
  * Turns environment variables into a validated {@link CommitterConfig}, or a {@link ConfigError} whose message is one
  * line naming the offending variable (never echoing a secret's value).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { EnvSchema, secretVariables } from './schema.js';
+import { type Env, EnvSchema, secretVariables } from './schema.js';
 
 export interface CommitterConfig {
   /** Display name of the replica. */
@@ -16,8 +16,10 @@ export interface CommitterConfig {
     readonly host: string;
     readonly port: number;
     readonly advertisedAddress: string;
+    /** Tokens with access to every table (COMMITTER_TOKEN, COMMITTER_TOKEN_PREVIOUS). */
     readonly tokens: readonly string[];
     readonly tls?: { readonly certPem: Buffer; readonly keyPem: Buffer; readonly clientCaPem?: Buffer };
+    readonly auth: AuthConfig;
   };
   readonly lease: {
     readonly redisUrl: string;
@@ -43,6 +45,10 @@ export interface CommitterConfig {
   };
   readonly tables: {
     readonly typeWidening: 'promote' | 'feature' | 'off';
+    /** Most offsets a manifest may advance beyond its files' rows (acknowledged gaps included). */
+    readonly maxOffsetGap: number;
+    readonly maxSchemaColumns: number;
+    readonly maxSchemaDepth: number;
     /** Table properties of new tables (checkpoint interval included). */
     readonly properties: Readonly<Record<string, string>>;
     readonly cacheSize: number;
@@ -52,6 +58,25 @@ export interface CommitterConfig {
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   readonly metricsPort: number;
   readonly shutdownTimeoutMs: number;
+}
+
+/** Who may call the committer, and which tables each credential may touch. */
+export interface AuthConfig {
+  /** Every accepted token with its name for logs and its table URI prefixes (undefined = every table). */
+  readonly tokens: readonly ScopedCredential[];
+  /** Mutual TLS: certificate identity (`CN=…`, `DNS:…`, `URI:…`) → prefixes; undefined = any verified certificate. */
+  readonly clientScopes?: ReadonlyMap<string, readonly string[]>;
+  /** Mutual TLS is configured (a verified client certificate authenticates when no token is configured). */
+  readonly mutualTls: boolean;
+  /** COMMITTER_INSECURE: no credential configured, anyone may call. */
+  readonly insecure: boolean;
+}
+
+export interface ScopedCredential {
+  readonly token: string;
+  /** Names the token in logs and metrics (never the token). */
+  readonly id: string;
+  readonly tablePrefixes?: readonly string[];
 }
 
 export interface MaintenanceConfig {
@@ -183,6 +208,9 @@ export function loadConfig(
 
   const id = e.COMMITTER_ID ?? hostname();
   const base = e.DELTA_TABLE_BASE_PATH.replace(/^\/+|\/+$/g, '');
+  const tableRootUri = `s3://${e.MINIO_BUCKET}/${base ? `${base}/` : ''}`;
+  const tokens = [e.COMMITTER_TOKEN, e.COMMITTER_TOKEN_PREVIOUS].filter((t): t is string => t !== undefined);
+  const auth = authConfig(e, tokens, tableRootUri, clientCaPem !== undefined);
   return {
     id,
     instanceId: `${id}/${randomUUID().slice(0, 8)}`,
@@ -190,8 +218,9 @@ export function loadConfig(
       host: e.COMMITTER_GRPC_HOST,
       port: e.COMMITTER_GRPC_PORT,
       advertisedAddress: e.COMMITTER_ADVERTISED_ADDRESS ?? `${hostname()}:${e.COMMITTER_GRPC_PORT}`,
-      tokens: [e.COMMITTER_TOKEN, e.COMMITTER_TOKEN_PREVIOUS].filter((t): t is string => t !== undefined),
+      tokens,
       ...(certPem && keyPem ? { tls: { certPem, keyPem, ...(clientCaPem ? { clientCaPem } : {}) } } : {}),
+      auth,
     },
     lease: {
       redisUrl: e.REDIS_URL,
@@ -207,7 +236,7 @@ export function loadConfig(
       ...(e.MINIO_ACCESS_KEY && e.MINIO_SECRET_KEY
         ? { credentials: { accessKeyId: e.MINIO_ACCESS_KEY, secretAccessKey: e.MINIO_SECRET_KEY } }
         : {}),
-      tableRootUri: `s3://${e.MINIO_BUCKET}/${base ? `${base}/` : ''}`,
+      tableRootUri,
     },
     groupCommit: {
       maxWaitMs: e.COMMITTER_GROUP_COMMIT_MAX_WAIT_MS,
@@ -218,6 +247,9 @@ export function loadConfig(
     },
     tables: {
       typeWidening: e.COMMITTER_TYPE_WIDENING,
+      maxOffsetGap: e.COMMITTER_MAX_OFFSET_GAP,
+      maxSchemaColumns: e.COMMITTER_MAX_SCHEMA_COLUMNS,
+      maxSchemaDepth: e.COMMITTER_MAX_SCHEMA_DEPTH,
       properties: {
         ...(e.COMMITTER_TABLE_PROPERTIES
           ? (JSON.parse(e.COMMITTER_TABLE_PROPERTIES) as Record<string, string>)
@@ -252,4 +284,80 @@ export function loadConfig(
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.COMMITTER_SHUTDOWN_TIMEOUT_MS,
   };
+}
+
+/**
+ * The credentials from COMMITTER_TOKEN(_PREVIOUS), COMMITTER_TOKENS and mutual TLS; refuses a configuration without
+ * any (unless COMMITTER_INSECURE says so) and scopes that could never match a table this committer serves.
+ */
+function authConfig(
+  e: Env,
+  fullTokens: readonly string[],
+  tableRootUri: string,
+  mutualTls: boolean,
+): AuthConfig {
+  const credentials: ScopedCredential[] = fullTokens.map((token, i) => ({
+    token,
+    id: i === 0 && token === e.COMMITTER_TOKEN ? 'token:COMMITTER_TOKEN' : 'token:COMMITTER_TOKEN_PREVIOUS',
+  }));
+  const scoped = e.COMMITTER_TOKENS ? (JSON.parse(e.COMMITTER_TOKENS) as Record<string, string[]>) : {};
+  for (const [token, prefixes] of Object.entries(scoped)) {
+    // Checked here rather than in the schema, so that the message can never contain the token.
+    if (token.length < 16)
+      throw new ConfigError('COMMITTER_TOKENS', 'has a token shorter than 16 characters');
+    if (fullTokens.includes(token))
+      throw new ConfigError('COMMITTER_TOKENS', 'repeats COMMITTER_TOKEN or COMMITTER_TOKEN_PREVIOUS');
+    const id = `token:${createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 8)}`;
+    credentials.push({
+      token,
+      id,
+      tablePrefixes: prefixes.map((p) => scopePrefix('COMMITTER_TOKENS', p, tableRootUri)),
+    });
+  }
+  let clientScopes: Map<string, string[]> | undefined;
+  if (e.COMMITTER_CLIENT_SCOPES) {
+    if (!mutualTls)
+      throw new ConfigError('COMMITTER_CLIENT_SCOPES', 'needs mutual TLS (COMMITTER_TLS_CLIENT_CA_FILE)');
+    clientScopes = new Map();
+    for (const [identity, prefixes] of Object.entries(
+      JSON.parse(e.COMMITTER_CLIENT_SCOPES) as Record<string, string[]>,
+    )) {
+      if (!/^(CN=|DNS:|URI:|IP Address:|email:).+/.test(identity)) {
+        throw new ConfigError(
+          'COMMITTER_CLIENT_SCOPES',
+          `key ${JSON.stringify(identity)} is not CN=<name>, DNS:<name>, URI:<uri>, IP Address:<ip> or email:<address>`,
+        );
+      }
+      clientScopes.set(
+        identity,
+        prefixes.map((p) => scopePrefix('COMMITTER_CLIENT_SCOPES', p, tableRootUri)),
+      );
+    }
+  }
+  if (credentials.length === 0 && !mutualTls && !e.COMMITTER_INSECURE) {
+    throw new ConfigError(
+      'COMMITTER_TOKEN',
+      'is required: the committer does not accept anonymous writes (set COMMITTER_TOKEN or COMMITTER_TOKENS, or mutual TLS with COMMITTER_TLS_CLIENT_CA_FILE; COMMITTER_INSECURE=true runs without authentication)',
+    );
+  }
+  return {
+    tokens: credentials,
+    ...(clientScopes ? { clientScopes } : {}),
+    mutualTls,
+    insecure: credentials.length === 0 && !mutualTls && e.COMMITTER_INSECURE,
+  };
+}
+
+/** A scope prefix, without trailing slashes; it must name the table root or a folder under it. */
+function scopePrefix(variable: string, prefix: string, tableRootUri: string): string {
+  const p = prefix.replace(/\/+$/, '');
+  const root = tableRootUri.replace(/\/+$/, '');
+  if (p !== root && !p.startsWith(`${root}/`))
+    throw new ConfigError(
+      variable,
+      `has a prefix that is not under the table root ${tableRootUri}: ${prefix}`,
+    );
+  if (p.split('/').some((s, i) => i > 2 && (s === '' || s === '.' || s === '..')))
+    throw new ConfigError(variable, `has a prefix with empty, '.' or '..' segments: ${prefix}`);
+  return p;
 }

@@ -50,6 +50,13 @@ const ratio = () =>
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'must be a number from 0 to 1' })
     .transform(Number);
 
+const SCOPE_MAP_ERROR = 'must be a JSON object mapping each name to an array of table URI prefixes';
+
+const bool = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
 const hostPort = () =>
   z.string().regex(/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, {
     error: 'must be host:port (e.g. committer-0.committer:50051)',
@@ -72,12 +79,28 @@ export const EnvSchema = z.object({
   }),
   COMMITTER_TOKEN: meta(z.string().min(16, { error: 'must be at least 16 characters' }).optional(), {
     description:
-      'Shared bearer token ingestors must send (`authorization: Bearer …`). Unset: no authentication (a warning is logged at start).',
+      'Shared bearer token ingestors must send (`authorization: Bearer …`); it may commit to and read every table under the table root. The committer does not start without authentication: set this, COMMITTER_TOKENS, or mutual TLS (COMMITTER_TLS_CLIENT_CA_FILE), or explicitly COMMITTER_INSECURE=true.',
     secret: true,
   }),
   COMMITTER_TOKEN_PREVIOUS: meta(z.string().min(16, { error: 'must be at least 16 characters' }).optional(), {
     description: 'A second accepted token, for rotating COMMITTER_TOKEN without downtime.',
     secret: true,
+  }),
+  COMMITTER_TOKENS: meta(z.string().refine(isScopeMapJson, { error: SCOPE_MAP_ERROR }).optional(), {
+    description:
+      'Scoped tokens, as a JSON object token → table URI prefixes, e.g. `{"<token of team A>":["s3://lake/delta/shop/"]}`: a caller with that token may commit to and read only tables under those prefixes (matched at a `/` boundary); any other table is refused PERMISSION_DENIED. Tokens are at least 16 characters; prefixes must lie under the table root. Works beside COMMITTER_TOKEN (which may touch every table). Logs name a token as `token:<first 8 hex digits of its SHA-256>`.',
+    format: 'JSON',
+    secret: true,
+  }),
+  COMMITTER_CLIENT_SCOPES: meta(z.string().refine(isScopeMapJson, { error: SCOPE_MAP_ERROR }).optional(), {
+    description:
+      'Mutual TLS: table URI prefixes per client certificate identity, as a JSON object, e.g. `{"CN=ingestor-shop":["s3://lake/delta/shop/"],"URI:spiffe://cluster/ns/data/sa/ingestor":["s3://lake/delta/"]}` (keys: `CN=<common name>` or a subject alternative name as `DNS:…`, `URI:…`, `IP Address:…`). A certificate matching no key is refused UNAUTHENTICATED. Unset: every certificate the client CA signed may touch every table. Used only when no token is configured (with tokens, the token decides).',
+    format: 'JSON',
+  }),
+  COMMITTER_INSECURE: meta(bool().prefault('false'), {
+    description:
+      'Run without authentication when no token or mutual TLS is configured: any caller that reaches the gRPC port may commit to and read every table. Only for a closed test network; a warning is logged every minute and `deltawriter_committer_insecure` is 1.',
+    format: 'boolean',
   }),
   COMMITTER_TLS_CERT_FILE: meta(z.string().optional(), {
     description: 'PEM certificate chain of the gRPC server; with COMMITTER_TLS_KEY_FILE it turns TLS on.',
@@ -167,6 +190,18 @@ export const EnvSchema = z.object({
       format: 'JSON',
     },
   ),
+  COMMITTER_MAX_OFFSET_GAP: meta(int(0).prefault('1000000'), {
+    description:
+      "Most offsets one manifest may move its partitions forward beyond the rows of its files: an acknowledged gap (records Kafka deleted) plus records that left no row (dead-lettered, tombstones, updates collapsed in a mirror table, transaction markers, compacted-away offsets). A manifest over it is refused INVALID_REQUEST naming this setting, never committed: a table's offsets cannot be pushed ahead of its data by a bug or a hostile client. Raise it for a topic whose offsets legitimately jump further (a long retention loss, heavy compaction).",
+  }),
+  COMMITTER_MAX_SCHEMA_COLUMNS: meta(int(1).prefault('10000'), {
+    description:
+      'Most columns a table schema may have (every field at every nesting level counted); a manifest whose schema would take a table past it is refused SCHEMA_INCOMPATIBLE.',
+  }),
+  COMMITTER_MAX_SCHEMA_DEPTH: meta(int(1, 1000).prefault('100'), {
+    description:
+      'Deepest nesting of structs, arrays and maps a table schema may have (a top-level column is depth 1); deeper is refused SCHEMA_INCOMPATIBLE. 100 matches MongoDB and bson-arrow.',
+  }),
   COMMITTER_TABLE_CACHE_SIZE: meta(int(1).prefault('256'), {
     description:
       'How many table snapshots are kept in memory between commits (least recently used are dropped and read again when needed).',
@@ -237,6 +272,22 @@ export const EnvSchema = z.object({
 });
 
 export type Env = z.output<typeof EnvSchema>;
+
+function isScopeMapJson(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.values(value).every(
+        (v) => Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string' && p !== ''),
+      )
+    );
+  } catch {
+    return false;
+  }
+}
 
 function isStringRecordJson(text: string): boolean {
   try {

@@ -33,15 +33,18 @@ import {
   type PreparedCommit,
   STATS_PROPERTIES,
   type TableCommitter,
+  TableLocationError,
   type TableMode,
   type TableSnapshot,
 } from '../commit/table-committer.js';
 import { partialUpdatesName } from '../mirror/manifest-rows.js';
 import type { MirrorWriter } from '../mirror/writer.js';
 import { admitSchemas, type BatchSchemaAdmission } from '../schema/admission.js';
+import type { SchemaLimits } from '../schema/limits.js';
 import type { WideningMode } from '../schema/merge.js';
 import { runFenced } from './fence.js';
 import { tablePathOf } from './s3.js';
+import { tableLocationProblem } from './storage-checks.js';
 
 export const COMMITTER_ENGINE = 'delta-writer-committer/0.1.0';
 
@@ -50,6 +53,8 @@ export interface DeltaTableCommitterOptions {
   readonly storage: Storage;
   readonly bucket: string;
   readonly typeWidening: WideningMode;
+  /** Largest table schemas this committer makes (COMMITTER_MAX_SCHEMA_COLUMNS, _DEPTH). */
+  readonly schemaLimits?: SchemaLimits;
   /** Table properties of new tables. */
   readonly tableProperties: Readonly<Record<string, string>>;
   readonly cacheSize: number;
@@ -87,7 +92,9 @@ class LoadedTable implements TableSnapshot {
     this.schemaJson = delta?.metadata.schemaString ?? '';
     this.partitionColumns = delta?.partitionColumns ?? [];
     const txns = new Map<string, number>();
-    for (const [appId, txn] of delta?.state.txns ?? []) txns.set(appId, txn.version);
+    // A version beyond 2^53 (delta-log keeps it as a bigint) is another application's: Kafka offsets stay far below.
+    for (const [appId, txn] of delta?.state.txns ?? [])
+      if (typeof txn.version === 'number') txns.set(appId, txn.version);
     this.txnVersions = txns;
     if (delta) {
       this.mode = delta.configuration[MODE_PROPERTY] === 'mirror' ? 'mirror' : 'changelog';
@@ -150,6 +157,7 @@ export class DeltaTableCommitter implements TableCommitter {
       tableSchemaJson: snapshot.schemaJson,
       exists: snapshot.exists,
       mode: this.options.typeWidening,
+      ...(this.options.schemaLimits ? { limits: this.options.schemaLimits } : {}),
     });
   }
 
@@ -158,6 +166,11 @@ export class DeltaTableCommitter implements TableCommitter {
     if (!(loaded instanceof LoadedTable))
       throw new Error('commit: the snapshot was not loaded by this committer');
     return runFenced(signal, async () => {
+      if (!loaded.delta) {
+        // Once per table: a table nested in another (or around one) loses its files to the other's vacuum.
+        const problem = await tableLocationProblem(this.options.storage, loaded.tablePath);
+        if (problem) throw new TableLocationError(problem);
+      }
       const now = this.now();
       const adds = prepared.manifests.flatMap((m) => m.files.map((f) => addAction(f, now)));
       const schema = parseSchema(prepared.schemaJson);

@@ -16,6 +16,7 @@ import {
   TableState,
   writeDataFile,
 } from '@delta-writer/delta-log';
+import { keyIdentity } from '@delta-writer/proto/mirror';
 import * as A from 'apache-arrow';
 import { MIRROR_COLUMNS } from '../mirror/index-sync.js';
 
@@ -77,7 +78,8 @@ export async function mirrorTombstones(
     const keys = table.getChild(MIRROR_COLUMNS.key);
     const ops = table.getChild(MIRROR_COLUMNS.op);
     const found: [number, string][] = [];
-    for (let i = 0; i < table.numRows; i++) if (ops?.get(i) === 'd') found.push([i, String(keys?.get(i))]);
+    for (let i = 0; i < table.numRows; i++)
+      if (ops?.get(i) === 'd') found.push([i, keyIdentity(String(keys?.get(i)))]);
     tombstones.push(found);
   }
   return { tombstones };

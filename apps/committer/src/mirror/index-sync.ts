@@ -18,7 +18,7 @@ import {
   readParquet,
   type Snapshot,
 } from '@delta-writer/delta-log';
-import { compactSeq } from '@delta-writer/proto/mirror';
+import { compactSeq, keyIdentity } from '@delta-writer/proto/mirror';
 import type { KeyIndex } from './index-store.js';
 import { foldRows, type PhysicalRow, type RowOp } from './plan.js';
 
@@ -63,7 +63,8 @@ export const readMirrorRows: RowReader = async (snapshot, add) => {
     rows.push({
       file: add.path,
       row: i,
-      key: String(keys.get(i)),
+      // The column shows the key as the source typed it; rows are the same row by value (keyIdentity).
+      key: keyIdentity(String(keys.get(i))),
       version: {
         seq: compactSeq(String(seqs.get(i))),
         partition: Number(partitions.get(i)),
@@ -104,8 +105,15 @@ export interface SyncResult {
   readonly violations: readonly string[];
 }
 
-/** The files a commit added (not DV re-adds of files it also removed) and the files it removed for good. */
+/**
+ * The files a commit added (not DV re-adds of files it also removed) and the files it removed for good. A
+ * `COMPUTE STATS` commit (`delta-log repair-stats`, Spark's statistics recomputation) only adds live files again
+ * with new stats: no row moved.
+ */
 export function commitFileChanges(actions: readonly Action[]): { added: AddFile[]; removed: Set<string> } {
+  if (actions.some((a) => 'commitInfo' in a && a.commitInfo.operation === 'COMPUTE STATS')) {
+    return { added: [], removed: new Set() };
+  }
   const removedPaths = new Set<string>();
   const addedPaths = new Set<string>();
   for (const a of actions) {

@@ -16,6 +16,7 @@ import {
   type MirrorRow,
   MirrorRowsError,
 } from '@delta-writer/proto/mirror';
+import { relativeDataKey } from '../service/paths.js';
 
 const decoded = new WeakMap<CommitRequest, Map<string, MirrorRow[]>>();
 
@@ -52,9 +53,8 @@ export function checkMirrorManifest(request: CommitRequest): string | undefined 
     const block = entry.f.rows;
     if (!block) return `${at} has neither arrow_ipc nor sidecar_path`;
     if (block.$case === 'sidecarPath') {
-      const p = block.value;
-      if (!p || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '.' || s === ''))
-        return `${at}.sidecar_path '${p}' is not a relative path inside the table`;
+      const sidecar = relativeDataKey(block.value);
+      if (sidecar.problem !== undefined) return `${at}.sidecar_path ${sidecar.problem}`;
       continue;
     }
     try {

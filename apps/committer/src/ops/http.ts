@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface OpsState {
-  /** False once shutdown began. */
+  /** False once shutdown began, or when the replica refuses to lead for good (its store lacks put-if-absent). */
   live(): boolean;
   /** Ready to commit: leader and not shutting down. */
   ready(): boolean;
@@ -23,7 +23,7 @@ export function createOpsServer(registry: Registry, state: OpsState): Server {
       res.end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
-    if (path === '/healthz') return state.live() ? send(200, 'ok\n') : send(503, 'shutting down\n');
+    if (path === '/healthz') return state.live() ? send(200, 'ok\n') : send(503, `${state.describe()}\n`);
     if (path === '/readyz') return send(state.ready() ? 200 : 503, `${state.describe()}\n`);
     if (path === '/metrics') {
       registry.metrics().then(

@@ -166,6 +166,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['stage'] as const,
       registers,
     }),
+    authRefusals: new Counter({
+      name: 'deltawriter_committer_auth_refusals_total',
+      help: 'Calls refused for their credential, by reason (unauthenticated: no or a wrong credential; permission_denied: a table outside its scope) and method.',
+      labelNames: ['reason', 'method'] as const,
+      registers,
+    }),
+    insecure: new Gauge({
+      name: 'deltawriter_committer_insecure',
+      help: '1 when the committer runs without authentication (COMMITTER_INSECURE=true): anyone reaching its gRPC port may write every table.',
+      registers,
+    }),
+    putIfAbsentProbes: new Counter({
+      name: 'deltawriter_committer_put_if_absent_probes_total',
+      help: 'Put-if-absent probes of the object store (at start-up and each lease acquisition), by result (ok, refused: the store does not enforce it, error: it could not be reached).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     logFilesDeleted: new Counter({
       name: 'deltawriter_committer_log_files_deleted_total',
       help: 'Delta log files (commits, checkpoints) deleted by log cleanup.',

@@ -21,12 +21,23 @@ export interface SourceRange extends SourcePartition {
 
 export interface ManifestRanges {
   readonly sourceRanges: readonly SourceRange[];
+  /** The manifest's data files: their rows are the offsets it accounts for. */
+  readonly files?: readonly { readonly recordCount: number }[];
+}
+
+export interface PlanOptions {
+  /**
+   * Most offsets one manifest may advance its partitions beyond the rows of its files (an acknowledged gap plus
+   * records that left no row). Unbounded when undefined.
+   */
+  readonly maxOffsetGap?: number;
 }
 
 /** Committed last offset per txn appId. */
 export type CommittedOffsets = ReadonlyMap<string, number>;
 
-export type RangeProblem = 'gap' | 'overlap';
+/** `too-far`: the manifest moves offsets further than its files and the gap bound account for. */
+export type RangeProblem = 'gap' | 'overlap' | 'too-far';
 
 export type Decision =
   | { readonly kind: 'commit'; readonly acknowledgedGaps: readonly SourceRange[] }
@@ -79,13 +90,46 @@ export function classifyRange(range: SourceRange, committed: number | undefined)
   return 'overlap';
 }
 
+/**
+ * Offsets the manifest moves its partitions forward by that its files' rows do not account for: per range, from the
+ * committed offset (or, for a partition never committed, from its first offset) to its last, minus the rows. Rows
+ * can stand for at most one offset each, so this is a lower bound of the records that left no row plus the gap.
+ */
+export function unaccountedOffsets(manifest: ManifestRanges, committed: CommittedOffsets): number {
+  let advance = 0;
+  for (const r of manifest.sourceRanges) {
+    const c = committed.get(txnAppId(r));
+    advance += c === undefined ? r.lastOffset - r.firstOffset + 1 : Math.max(0, r.lastOffset - c);
+  }
+  const rows = (manifest.files ?? []).reduce((n, f) => n + f.recordCount, 0);
+  return Math.max(0, advance - rows);
+}
+
 /** Decides one manifest against the committed offsets (pure; does not consult the admission hook). */
-export function decide(manifest: ManifestRanges, committed: CommittedOffsets): Decision {
+export function decide(
+  manifest: ManifestRanges,
+  committed: CommittedOffsets,
+  options: PlanOptions = {},
+): Decision {
   const invalid = validateRanges(manifest.sourceRanges);
   if (invalid) return { kind: 'invalid', message: invalid };
   const classes = manifest.sourceRanges.map((r) => classifyRange(r, committed.get(txnAppId(r))));
   if (classes.every((c) => c === 'duplicate')) return { kind: 'duplicate' };
   if (classes.every((c) => c === 'new' || c === 'next' || c === 'acknowledged-gap')) {
+    const unaccounted = unaccountedOffsets(manifest, committed);
+    if (options.maxOffsetGap !== undefined && unaccounted > options.maxOffsetGap) {
+      const ranges = manifest.sourceRanges
+        .map(
+          (r) =>
+            `${r.topic}[${r.partition}] ${r.firstOffset}..${r.lastOffset} (committed ${committed.get(txnAppId(r)) ?? 'never'})`,
+        )
+        .join(', ');
+      return {
+        kind: 'refuse',
+        problem: 'too-far',
+        message: `the manifest moves offsets ${unaccounted} past what its ${(manifest.files ?? []).length} file(s) hold, more than COMMITTER_MAX_OFFSET_GAP (${options.maxOffsetGap}): ${ranges}. Nothing was committed; if records really are gone from Kafka, raise COMMITTER_MAX_OFFSET_GAP`,
+      };
+    }
     return {
       kind: 'commit',
       acknowledgedGaps: manifest.sourceRanges.filter((_, i) => classes[i] === 'acknowledged-gap'),
@@ -113,13 +157,14 @@ export function planBatch<M extends ManifestRanges>(
   committed: CommittedOffsets,
   manifests: readonly M[],
   admit: (manifest: M) => unknown = () => undefined,
+  options: PlanOptions = {},
 ): BatchPlan<M> {
   const running = new Map(committed);
   const touched = new Set<string>();
   const decisions: Decision[] = [];
   const commit: M[] = [];
   for (const manifest of manifests) {
-    let decision = decide(manifest, running);
+    let decision = decide(manifest, running, options);
     if (decision.kind === 'commit') {
       const reason = admit(manifest);
       if (reason !== undefined) decision = { kind: 'rejected', reason };

@@ -12,6 +12,7 @@ import {
 } from '@delta-writer/delta-log';
 import { type CommitRequest, type Refusal, refuse, type SchemaConflict } from '@delta-writer/proto';
 import type { SchemaAdmission } from '../commit/table-committer.js';
+import { type SchemaLimits, schemaLimitProblem } from './limits.js';
 import { type ColumnConflict, mergeSchema, type WideningMode } from './merge.js';
 
 const EMPTY: StructType = { type: 'struct', fields: [] };
@@ -21,6 +22,8 @@ export interface AdmissionOptions {
   readonly tableSchemaJson: string;
   readonly exists: boolean;
   readonly mode: WideningMode;
+  /** Refuse schemas (the files' and the merged table's) beyond these sizes. */
+  readonly limits?: SchemaLimits;
 }
 
 export interface BatchSchemaAdmission extends SchemaAdmission {
@@ -53,6 +56,9 @@ export function admitSchemas(options: AdmissionOptions): BatchSchemaAdmission {
           { columnPath: '', tableTypeJson: '', fileTypeJson: '', reason: (error as Error).message },
         ]);
       }
+      const limits = options.limits;
+      const tooLarge = limits && schemaLimitProblem(files, limits, "the files' schema");
+      if (tooLarge) return refuse.schemaIncompatible(tooLarge, [limitConflict(tooLarge)]);
       const merged = mergeSchema(schema, files, options.mode);
       if (merged.conflicts.length > 0) {
         return refuse.schemaIncompatible(
@@ -60,6 +66,8 @@ export function admitSchemas(options: AdmissionOptions): BatchSchemaAdmission {
           merged.conflicts.map(toProto),
         );
       }
+      const grown = limits && merged.changed && schemaLimitProblem(merged.schema, limits, 'the table schema');
+      if (grown) return refuse.schemaIncompatible(`with these files ${grown}`, [limitConflict(grown)]);
       if (!options.exists) {
         const problem = partitionProblem(merged.schema, manifest.partitionColumns);
         if (problem) return refuse.partitioningMismatch(problem);
@@ -94,6 +102,10 @@ function partitionProblem(schema: StructType, columns: readonly string[]): strin
     }
   }
   return undefined;
+}
+
+function limitConflict(reason: string): SchemaConflict {
+  return { columnPath: '', tableTypeJson: '', fileTypeJson: '', reason };
 }
 
 function describe(c: ColumnConflict): string {

@@ -9,10 +9,12 @@ import {
   type CommitRequest,
   type CommitterHandlers,
   type GetTableStateRequest,
+  inScope,
   type Refusal,
   refusalReasonName,
   refuse,
   type ServerInfo,
+  type TableRef,
   type TableStateOutcome,
 } from '@delta-writer/proto';
 import type { TableCommitter } from '../commit/table-committer.js';
@@ -22,6 +24,8 @@ import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseTxnAppId } from '../plan/txn-app-id.js';
 import { type GroupCommitScheduler, QueueFullError, SchedulerClosedError } from '../schedule/scheduler.js';
+import type { FileChecks } from './file-checks.js';
+import { tableUriProblem } from './paths.js';
 import { validateCommitRequest } from './validate.js';
 
 export interface ServiceDeps {
@@ -33,6 +37,11 @@ export interface ServiceDeps {
   readonly serverVersion: string;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /**
+   * The checks that a manifest's data files exist in storage with their stated sizes: started on the leader as the
+   * manifest is queued, awaited when its batch commits. Absent only in tests on in-memory tables.
+   */
+  readonly fileChecks?: FileChecks;
 }
 
 export function createHandlers(deps: ServiceDeps): CommitterHandlers {
@@ -58,20 +67,42 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
     return outcome;
   };
 
+  /** PERMISSION_DENIED when the caller's scope does not cover the table (counted and logged), else undefined. */
+  const denied = (tableUri: string, context: CallContext, method: string): Refusal | undefined => {
+    if (inScope(context.principal, tableUri)) return undefined;
+    metrics.authRefusals.inc({ reason: 'permission_denied', method });
+    logger.warn(
+      { principal: context.principal.id, peer: context.peer, table: tableUri, method },
+      'caller not allowed this table',
+    );
+    return refuse.permissionDenied(
+      `credential ${context.principal.id} may not touch ${tableUri} (its scope: ${(context.principal.tablePrefixes ?? []).join(', ') || 'none'})`,
+    );
+  };
+
   async function commit(request: CommitRequest, context: CallContext): Promise<CommitOutcome> {
     const invalid = validateCommitRequest(request, deps.tableRootUri);
     if (invalid) {
       logger.warn(
-        { ingestor: request.ingestorId, peer: context.peer, problem: invalid },
+        {
+          ingestor: request.ingestorId,
+          peer: context.peer,
+          principal: context.principal.id,
+          problem: invalid,
+        },
         'invalid commit request',
       );
       return count(refusal(refuse.invalidRequest(invalid)));
     }
+    const table = (request.table as TableRef).tableUri.replace(/\/+$/, '');
+    const forbidden = denied(table, context, 'Commit');
+    if (forbidden) return count(refusal(forbidden));
     if (!deps.lease.leadership) return count(refusal(refuse.notLeader(await leaderHint())));
-    const table = request.table?.tableUri as string;
     const key = `${table}\n${request.idempotencyId}`;
     let answer = pending.get(key);
     if (!answer) {
+      // A retry of a queued manifest shares its answer, so the storage checks run once per manifest.
+      deps.fileChecks?.start(request);
       answer = deps.scheduler.submit(table, request).finally(() => pending.delete(key));
       pending.set(key, answer);
     }
@@ -87,16 +118,18 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
     }
   }
 
-  async function getTableState(request: GetTableStateRequest): Promise<TableStateOutcome> {
+  async function getTableState(
+    request: GetTableStateRequest,
+    context: CallContext,
+  ): Promise<TableStateOutcome> {
     const table = request.table;
     if (!table?.tableUri)
       return { $case: 'refusal', value: refuse.invalidRequest('table.table_uri is required') };
-    if (!table.tableUri.replace(/\/+$/, '').startsWith(deps.tableRootUri)) {
-      return {
-        $case: 'refusal',
-        value: refuse.invalidRequest(`table.table_uri is not under ${deps.tableRootUri}`),
-      };
-    }
+    const uriProblem = tableUriProblem(table.tableUri, deps.tableRootUri);
+    if (uriProblem)
+      return { $case: 'refusal', value: refuse.invalidRequest(`table.table_uri ${uriProblem}`) };
+    const forbidden = denied(table.tableUri.replace(/\/+$/, ''), context, 'GetTableState');
+    if (forbidden) return { $case: 'refusal', value: forbidden };
     try {
       const snapshot = await deps.committer.load(table);
       const committedOffsets = [...snapshot.txnVersions].flatMap(([appId, lastOffset]) => {

@@ -5,19 +5,15 @@
 import { type CommitRequest, WriteMode } from '@delta-writer/proto';
 import { checkMirrorManifest } from '../mirror/manifest-rows.js';
 import { validateRanges } from '../plan/offsets.js';
+import { relativeDataKey, tableUriProblem } from './paths.js';
 
 /** Returns a message naming the problem, or undefined when the request is well-formed. */
 export function validateCommitRequest(request: CommitRequest, tableRootUri: string): string | undefined {
   const table = request.table;
   if (!table) return 'table is required';
   if (!table.routingKey) return 'table.routing_key is empty';
-  const uri = table.tableUri.replace(/\/+$/, '');
-  if (!uri.startsWith(tableRootUri) || uri.length === tableRootUri.length) {
-    return `table.table_uri '${table.tableUri}' is not under the committer's table root ${tableRootUri}`;
-  }
-  if (uri.split('/').some((segment) => segment === '..' || segment === '.')) {
-    return `table.table_uri '${table.tableUri}' has '.' or '..' segments`;
-  }
+  const uriProblem = tableUriProblem(table.tableUri, tableRootUri);
+  if (uriProblem) return `table.table_uri ${uriProblem}`;
   if (!request.idempotencyId) return 'idempotency_id is empty';
   if (request.writeMode !== WriteMode.APPEND && request.writeMode !== WriteMode.UPSERT) {
     return `write_mode ${WriteMode[request.writeMode] ?? request.writeMode} is not supported (APPEND or UPSERT)`;
@@ -30,12 +26,14 @@ export function validateCommitRequest(request: CommitRequest, tableRootUri: stri
   if (new Set(request.partitionColumns).size !== request.partitionColumns.length) {
     return 'partition_columns has a column twice';
   }
-  const paths = new Set<string>();
+  // Two spellings of one object (`a%20b`, `a b`) are the same file to a reader.
+  const keys = new Set<string>();
   for (const [i, file] of request.files.entries()) {
     const problem = checkFile(file, request.partitionColumns);
     if (problem) return `files[${i}]${problem.startsWith('.') ? '' : ' '}${problem}`;
-    if (paths.has(file.path)) return `files[${i}].path '${file.path}' appears twice`;
-    paths.add(file.path);
+    const key = (relativeDataKey(file.path) as { key: string }).key;
+    if (keys.has(key)) return `files[${i}].path '${file.path}' names a file twice`;
+    keys.add(key);
   }
   return validateRanges(request.sourceRanges) ?? checkMirrorManifest(request);
 }
@@ -55,14 +53,9 @@ function checkFile(
   file: CommitRequest['files'][number],
   partitionColumns: readonly string[],
 ): string | undefined {
-  if (!file.path) return '.path is empty';
-  // Relative to the table root: no scheme, no leading slash, no dot segments that could escape the table.
-  if (/^[a-z][a-z0-9+.-]*:/i.test(file.path) || file.path.startsWith('/'))
-    return `.path '${file.path}' is not relative`;
-  if (file.path.split('/').some((s) => s === '..' || s === '.' || s === '')) {
-    return `.path '${file.path}' has empty, '.' or '..' segments`;
-  }
-  if (file.path.startsWith('_delta_log/')) return `.path '${file.path}' points into _delta_log`;
+  // Relative to the table root and inside it, as written and as readers decode it.
+  const path = relativeDataKey(file.path);
+  if (path.problem !== undefined) return `.path ${path.problem}`;
   for (const [name, n] of [
     ['size_bytes', file.sizeBytes],
     ['record_count', file.recordCount],

@@ -203,4 +203,13 @@ describe('commitFileChanges', () => {
     expect(added.map((a) => a.path)).toEqual(['new']);
     expect([...removed]).toEqual(['gone']);
   });
+
+  it('a statistics recomputation (delta-log repair-stats) adds no rows', () => {
+    const again = {
+      add: { path: 'f', partitionValues: {}, size: 1, modificationTime: 1, dataChange: false },
+    };
+    const stats = commitFileChanges([{ commitInfo: { operation: 'COMPUTE STATS' } }, again]);
+    expect(stats.added).toEqual([]);
+    expect(commitFileChanges([{ commitInfo: { operation: 'OPTIMIZE' } }, again]).added.length).toBe(1);
+  });
 });

@@ -71,10 +71,11 @@ export async function writeTestFile(storage: Storage, tablePath: string, file: T
     (v) =>
       `${escapePartitionPathSegment(v.column)}=${v.value === undefined ? '__HIVE_DEFAULT_PARTITION__' : escapePartitionPathSegment(v.value)}`,
   );
-  const path = [...dirs, `part-00000-${randomUUID()}-c000.snappy.parquet`].join('/');
-  await storage.put(`${tablePath}/${path}`, bytes);
+  const key = [...dirs, `part-00000-${randomUUID()}-c000.snappy.parquet`].join('/');
+  await storage.put(`${tablePath}/${key}`, bytes);
   return {
-    path,
+    // add.path is the key as a URI path, as Spark and the ingestor write it (readers decode it once)
+    path: encodeURI(key),
     sizeBytes: bytes.byteLength,
     recordCount: file.rows.length,
     partitionValues: values.map((v) => (v.value === undefined ? { column: v.column } : v)),

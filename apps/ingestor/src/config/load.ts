@@ -25,6 +25,10 @@ export interface IngestorConfig {
     ssl: false | { ca?: string };
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     dlqTopic: string;
+    /** How the dead-letter topic is created when it is missing (kafka/dead-letter-topic.ts). */
+    dlq: { create: boolean; partitions: number; replicationFactor: number; retentionMs: number };
+    /** Attempts of one dead-letter write before the partition stops. */
+    dlqMaxAttempts: number;
   };
   s3: {
     endpoint?: string;
@@ -46,12 +50,20 @@ export interface IngestorConfig {
   flush: { maxBytes: number; maxRows: number; maxAgeMs: number; backlogBytes?: number };
   memoryBudgetBytes: number;
   maxRecordBytes: number;
+  /** Bounds on one record's document and one batch's columns (bson-arrow limits). */
+  recordLimits: RecordLimits;
   encoderThreads: number;
   encoderChunkBytes: number;
   encoderHeapLimitBytes: number;
   logLevel: Env['LOG_LEVEL'];
   metricsPort: number;
   shutdownTimeoutMs: number;
+}
+
+export interface RecordLimits {
+  maxDocumentFields: number;
+  maxDepth: number;
+  maxBatchColumns: number;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +188,13 @@ function toConfig(e: Env, machine?: MachineFacts): IngestorConfig {
         },
       }),
       dlqTopic: e.KAFKA_DLQ_TOPIC,
+      dlq: {
+        create: e.KAFKA_DLQ_CREATE,
+        partitions: e.KAFKA_DLQ_PARTITIONS,
+        replicationFactor: e.KAFKA_DLQ_REPLICATION_FACTOR,
+        retentionMs: e.KAFKA_DLQ_RETENTION_MS,
+      },
+      dlqMaxAttempts: e.KAFKA_DLQ_MAX_ATTEMPTS,
     },
     s3: {
       ...(e.MINIO_ENDPOINT && { endpoint: e.MINIO_ENDPOINT }),
@@ -210,6 +229,11 @@ function toConfig(e: Env, machine?: MachineFacts): IngestorConfig {
     },
     memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
     maxRecordBytes: e.MAX_RECORD_BYTES,
+    recordLimits: {
+      maxDocumentFields: e.MAX_DOCUMENT_FIELDS,
+      maxDepth: e.MAX_DOCUMENT_DEPTH,
+      maxBatchColumns: e.MAX_BATCH_COLUMNS,
+    },
     encoderThreads:
       e.ENCODER_THREADS ??
       encoderThreadsFor(machine ?? machineFacts(), {

@@ -33,6 +33,14 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
+/** Kafka's `retention.ms`: a positive number of milliseconds, or -1 for no time limit. */
+const retentionMs = () =>
+  z
+    .string()
+    .regex(/^(-1|[1-9]\d*)$/, { error: 'must be a positive number of milliseconds, or -1 (keep forever)' })
+    .transform(Number)
+    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, { error: 'is too large' }));
+
 const bool = () =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -142,6 +150,28 @@ export const EnvSchema = z.object({
   KAFKA_DLQ_TOPIC: meta(z.string().prefault('delta-writer.dlq'), {
     description:
       'Dead-letter topic for records that cannot be written (undecodable, over the limits, refused by the table schema).',
+  }),
+  KAFKA_DLQ_CREATE: meta(bool().prefault('true'), {
+    description:
+      'Create the dead-letter topic at start-up when it does not exist, with the partitions, replication factor and retention below. With false (topics managed elsewhere), a missing topic stops the start-up with one line saying how to create it.',
+    format: 'boolean',
+  }),
+  KAFKA_DLQ_PARTITIONS: meta(int(1, 10000).prefault('3'), {
+    description:
+      'Partitions of the dead-letter topic when the ingestor creates it (dead letters are few: partitions only spread them over brokers).',
+  }),
+  KAFKA_DLQ_REPLICATION_FACTOR: meta(int(0, 32767).prefault('0'), {
+    description:
+      "Replication factor of the dead-letter topic when the ingestor creates it; 0 takes the brokers' `default.replication.factor`.",
+  }),
+  KAFKA_DLQ_RETENTION_MS: meta(retentionMs().prefault('2592000000'), {
+    description:
+      '`retention.ms` of the dead-letter topic when the ingestor creates it: 30 days by default, -1 keeps dead letters forever. They must outlive the time it takes to notice and replay them (docs/runbook.md, "Replaying the dead-letter topic").',
+    format: 'milliseconds, or -1',
+  }),
+  KAFKA_DLQ_MAX_ATTEMPTS: meta(int(1, 1000).prefault('20'), {
+    description:
+      'Attempts of one dead-letter write (full-jitter backoff from 0.2 s doubling up to 10 s: 20 attempts take up to ≈ 2.5 min, about 70 s on average) before the partition stops: it is paused, its records stay in Kafka uncommitted, `dw_ingestor_partitions_stopped` counts it and DeltaWriterPartitionStopped fires (docs/runbook.md). The next rebalance or restart resumes it from the table.',
   }),
   KAFKA_SESSION_TIMEOUT_MS: meta(int(6000, 300000).prefault('30000'), {
     description: 'Consumer group session timeout.',
@@ -253,6 +283,18 @@ export const EnvSchema = z.object({
   MAX_RECORD_BYTES: meta(bytes().prefault('16MiB'), {
     description: 'Records larger than this go to the dead-letter topic.',
     format: 'bytes',
+  }),
+  MAX_DOCUMENT_FIELDS: meta(int(1, 1_000_000).prefault('10000'), {
+    description:
+      "Most named fields (all levels, documents inside arrays included) a record's document may have; each can become a column. A record over it goes to the dead-letter topic with reason `too_many_fields`.",
+  }),
+  MAX_DOCUMENT_DEPTH: meta(int(1, 1000).prefault('100'), {
+    description:
+      "Deepest nesting of documents and arrays in a record (100 is MongoDB's own limit); deeper goes to the dead-letter topic with reason `nesting_too_deep`.",
+  }),
+  MAX_BATCH_COLUMNS: meta(int(1, 1_000_000).prefault('10000'), {
+    description:
+      "Most distinct columns (struct fields at every level) one data file may have. A record whose row would take its batch past it goes to the dead-letter topic with reason `too_many_columns`; the batch goes on. Keep it at most the committer's COMMITTER_MAX_SCHEMA_COLUMNS.",
   }),
   PARQUET_COMPRESSION: meta(z.enum(['zstd', 'snappy', 'uncompressed']).prefault('zstd'), {
     description: 'Parquet codec (see "Parquet codec" in the README for the measurements behind the default).',

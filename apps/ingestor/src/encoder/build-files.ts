@@ -54,6 +54,9 @@ export interface BuildTask {
   partialUpdates: PartialUpdatesMode;
   maxRecordBytes: number;
   maxDepth?: number;
+  /** bson-arrow's limits (defaults when unset): named fields per document, distinct columns per batch. */
+  maxDocumentFields?: number;
+  maxBatchColumns?: number;
 }
 
 export interface BuildTaskResult extends BuildResult {
@@ -67,7 +70,8 @@ export interface BuildTaskResult extends BuildResult {
   cpuMicros?: number;
 }
 
-let decoder: Decoder | undefined;
+/** The worker's decoder (it learns each topic's connector), made again only if a task brings other limits. */
+let decoder: { decoder: Decoder; limits: string } | undefined;
 
 interface Decoded {
   index: number;
@@ -75,14 +79,15 @@ interface Decoded {
 }
 
 export function buildFiles(task: BuildTask): BuildTaskResult {
-  decoder ??= new Decoder({
-    maxBytes: task.maxRecordBytes,
-    ...(task.maxDepth !== undefined && { maxDepth: task.maxDepth }),
-  });
+  const limits = recordLimits(task);
+  const key = JSON.stringify(limits);
+  if (decoder?.limits !== key) decoder = { decoder: new Decoder(limits), limits: key };
   const [only] = task.outputs;
   const result =
-    only && task.outputs.length === 1 && only.kind === 'changelog' ? changelog(task, only) : undefined;
-  const built = result ?? withEvents(task, decoder);
+    only && task.outputs.length === 1 && only.kind === 'changelog'
+      ? changelog(task, only, decoder.decoder)
+      : undefined;
+  const built = result ?? withEvents(task, decoder.decoder);
   return {
     ...built,
     wasmHeapBytes: built.outputs.some((o) => o.files.length > 0) ? wasmMemory().buffer.byteLength : 0,
@@ -91,11 +96,20 @@ export function buildFiles(task: BuildTask): BuildTaskResult {
 
 type Built = Omit<BuildTaskResult, 'wasmHeapBytes'>;
 
+/** The task's per-record limits, as the decoders take them (bson-arrow's defaults for those unset). */
+function recordLimits(task: BuildTask) {
+  return {
+    maxBytes: task.maxRecordBytes,
+    ...(task.maxDepth !== undefined && { maxDepth: task.maxDepth }),
+    ...(task.maxDocumentFields !== undefined && { maxDocumentFields: task.maxDocumentFields }),
+  };
+}
+
 /**
  * A changelog output through the one-pass decoder; undefined when the batch cannot be built that way at all (the
  * reference route then decides which records fail).
  */
-function changelog(task: BuildTask, output: BuildOutputRequest): Built | undefined {
+function changelog(task: BuildTask, output: BuildOutputRequest, dec: Decoder): Built | undefined {
   const slab: RecordSlab = {
     topic: task.records.topic,
     partition: task.records.partition,
@@ -106,17 +120,17 @@ function changelog(task: BuildTask, output: BuildOutputRequest): Built | undefin
     timestamps: task.records.timestamps,
   };
   const limits = {
-    maxBytes: task.maxRecordBytes,
-    ...(task.maxDepth !== undefined && { maxDepth: task.maxDepth }),
+    ...recordLimits(task),
+    ...(task.maxBatchColumns !== undefined && { maxColumns: task.maxBatchColumns }),
   };
   const target = tableArrowSchema(output.tableSchemaJson);
   let decoded: ReturnType<typeof decodeBatch>;
   try {
-    decoded = decodeBatch(slab, { ...limits, from: output.fromIndex, targetSchema: target ?? null }, decoder);
+    decoded = decodeBatch(slab, { ...limits, from: output.fromIndex, targetSchema: target ?? null }, dec);
   } catch {
     if (!target) return undefined;
     try {
-      decoded = decodeBatch(slab, { ...limits, from: output.fromIndex }, decoder); // the committer merges or refuses
+      decoded = decodeBatch(slab, { ...limits, from: output.fromIndex }, dec); // the committer merges or refuses
     } catch {
       return undefined;
     }
@@ -195,11 +209,12 @@ function buildOutput(
 ): { files: BuiltFile[]; deltaSchemaJson: string } {
   if (events.length === 0) return { files: [], deltaSchemaJson: '' };
   const target = tableArrowSchema(output.tableSchemaJson);
-  let built: BatchResult;
+  let built: ReturnType<typeof buildBatch>;
   try {
     built = buildBatch(
       events.map((e) => e.event),
       target,
+      task.maxBatchColumns,
     );
   } catch (first) {
     try {
@@ -207,6 +222,7 @@ function buildOutput(
       built = buildBatch(
         events.map((e) => e.event),
         undefined,
+        task.maxBatchColumns,
       ); // the committer merges or refuses the schema
     } catch (e) {
       // The batch cannot be built at all: retrying would stall the partition forever, so its records are
@@ -221,8 +237,17 @@ function buildOutput(
       return { files: [], deltaSchemaJson: '' };
     }
   }
+  // Rows refused one by one (too many columns for the batch): their records are dead-lettered, the rest written.
+  for (const { at, error } of built.refused) {
+    const index = (events[at] as Decoded).index;
+    if (index < 0 || failed.has(index)) continue;
+    failed.add(index);
+    failures.push({ index, reason: error.reason, message: error.message });
+  }
+  if (built.rows === 0) return { files: [], deltaSchemaJson: '' };
   resolutions.push(...built.resolutions.map((r) => `${r.kind} ${r.path}: ${r.detail}`));
-  const files = writeFiles(built, task, output, rowOf);
+  // Table row i is the i-th row the batch kept (refused rows are not in the table).
+  const files = writeFiles(built, task, output, rowOf && ((i) => rowOf(built.kept[i] as number)));
   return { files, deltaSchemaJson: deltaSchemaJson(built.schema, task.partitionBy) };
 }
 
@@ -282,8 +307,26 @@ function tableArrowSchema(json: string | undefined): Schema | undefined {
   }
 }
 
-function buildBatch(events: ChangeEvent[], target: Schema | undefined): BatchResult {
-  const builder = new BatchBuilder(target ? { targetSchema: target } : {});
-  for (const e of events) builder.append(e);
-  return builder.finish();
+/** The batch of `events`; a row bson-arrow refuses on its own (DecodeError) is left out and reported. */
+function buildBatch(
+  events: ChangeEvent[],
+  target: Schema | undefined,
+  maxColumns: number | undefined,
+): BatchResult & { refused: { at: number; error: DecodeError }[]; kept: number[] } {
+  const builder = new BatchBuilder({
+    ...(target ? { targetSchema: target } : {}),
+    ...(maxColumns !== undefined ? { maxColumns } : {}),
+  });
+  const refused: { at: number; error: DecodeError }[] = [];
+  const kept: number[] = [];
+  events.forEach((e, at) => {
+    try {
+      builder.append(e);
+      kept.push(at);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      refused.push({ at, error });
+    }
+  });
+  return { ...builder.finish(), refused, kept };
 }

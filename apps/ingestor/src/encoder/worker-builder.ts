@@ -18,6 +18,8 @@ export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 export interface WorkerBuilderOptions {
   pool: EncoderPool;
   maxRecordBytes: number;
+  /** bson-arrow's per-record and per-batch bounds; its defaults when unset. */
+  limits?: { maxDocumentFields?: number; maxDepth?: number; maxBatchColumns?: number };
   chunkBytes?: number;
   logger?: Logger;
 }
@@ -70,6 +72,13 @@ export function createWorkerBuilder(options: WorkerBuilderOptions): FileBuilder 
             partitionBy: [...request.partitionBy],
             compression: request.compression,
             maxRecordBytes: options.maxRecordBytes,
+            ...(options.limits?.maxDocumentFields !== undefined && {
+              maxDocumentFields: options.limits.maxDocumentFields,
+            }),
+            ...(options.limits?.maxDepth !== undefined && { maxDepth: options.limits.maxDepth }),
+            ...(options.limits?.maxBatchColumns !== undefined && {
+              maxBatchColumns: options.limits.maxBatchColumns,
+            }),
             partialUpdates,
             outputs: wanted.map(({ o, i }) => ({
               kind: o.kind,

@@ -77,6 +77,16 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    deadLetterFailures: new Counter({
+      name: 'dw_ingestor_dead_letter_failures_total',
+      help: 'Dead-letter writes that failed after KAFKA_DLQ_MAX_ATTEMPTS; each stopped its partition',
+      registers: [registry],
+    }),
+    partitionsStopped: new Gauge({
+      name: 'dw_ingestor_partitions_stopped',
+      help: 'Partitions stopped because their dead letters could not be written (until assigned again)',
+      registers: [registry],
+    }),
     refusals: new Counter({
       name: 'dw_ingestor_commit_refusals_total',
       help: 'Committer refusals',

@@ -34,6 +34,8 @@ export interface CommitQueuesDeps {
   onCommitted(target: Target, group: ReadyBatch[], ack: CommitAck): void;
   onDropped(batch: SealedBatch): void;
   onOffsetConflict(group: ReadyBatch[], refusal: Refusal): Promise<void>;
+  /** See TableQueueDeps.onDeadLetterFailed. */
+  onDeadLetterFailed?(group: ReadyBatch[], error: Error): void;
   onStalled(): void;
   /** See TableQueueDeps.conform. */
   conform?(group: ReadyBatch[], signal: AbortSignal): Promise<ReadyBatch[] | undefined>;
@@ -90,6 +92,7 @@ export class CommitQueues {
       ...(d.conform && { conform: d.conform }),
       onDropped: d.onDropped,
       onOffsetConflict: d.onOffsetConflict,
+      ...(d.onDeadLetterFailed && { onDeadLetterFailed: d.onDeadLetterFailed }),
       onStalled: (r, refusal, error) => {
         d.onStalled();
         d.logger.error(

@@ -55,25 +55,52 @@ export interface DeadLetterQueueOptions {
   ingestorId: string;
   /** Records per produce request. */
   chunk?: number;
+  /** Attempts of one produce request before the write gives up (KAFKA_DLQ_MAX_ATTEMPTS). */
+  maxAttempts?: number;
   onSent?: (reason: string, count: number) => void;
   onRetry?: (error: unknown, attempt: number) => void;
 }
 
+/**
+ * The dead-letter topic could not be written within its attempts. The batch that needed it must not be committed
+ * (its records would be in neither place): the owner stops the partition, loudly.
+ */
+export class DeadLetterUnavailableError extends Error {
+  override readonly name = 'DeadLetterUnavailableError';
+  constructor(
+    readonly topic: string,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the dead-letter topic ${topic} could not be written after ${attempts} attempts: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`,
+      options,
+    );
+  }
+}
+
 export function createDeadLetterQueue(options: DeadLetterQueueOptions): DeadLetterSink {
   const chunk = options.chunk ?? 500;
+  const attempts = options.maxAttempts ?? 20;
   return {
     async send(source, rejections, signal) {
       for (let i = 0; i < rejections.length; i += chunk) {
         const part = rejections.slice(i, i + chunk);
         const messages = part.map((r) => deadLetterMessage(source, r, options.ingestorId));
-        // Retried until it succeeds or the partition is revoked: skipping it would lose the records.
-        await retry(() => options.producer.send({ topic: options.topic, acks: -1, messages }), {
-          attempts: Number.POSITIVE_INFINITY,
-          initialMs: 200,
-          maxMs: 10_000,
-          ...(signal && { signal }),
-          ...(options.onRetry && { onRetry: options.onRetry }),
-        });
+        // Retried a bounded number of times: skipping the write would lose the records, retrying forever would stall
+        // the partition with nobody told. After the last attempt the caller stops the partition (loudly).
+        try {
+          await retry(() => options.producer.send({ topic: options.topic, acks: -1, messages }), {
+            attempts,
+            initialMs: 200,
+            maxMs: 10_000,
+            ...(signal && { signal }),
+            ...(options.onRetry && { onRetry: options.onRetry }),
+          });
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          throw new DeadLetterUnavailableError(options.topic, attempts, { cause: error });
+        }
         const byReason = new Map<string, number>();
         for (const r of part) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
         for (const [reason, n] of byReason) options.onSent?.(reason, n);

@@ -15,6 +15,7 @@ import type { TableRoute } from '../routing.js';
 import { applyAck } from './acks.js';
 import { CommitQueues } from './commit-queues.js';
 import { conformToTable } from './conform.js';
+import { DeadLetterUnavailableError } from './dead-letter.js';
 import type { FetchedBatch } from './fetched.js';
 import { type FlushDeps, prepareBatch } from './flush.js';
 import type { IngestorDeps } from './ingestor-deps.js';
@@ -50,6 +51,8 @@ export class Ingestor {
   private readonly now: () => number;
   /** Stalls the owner should know about (readiness). */
   stalledSince: number | undefined;
+  /** Partitions stopped because their dead letters could not be written, until they are assigned again. */
+  private readonly stopped = new Set<string>();
 
   constructor(private readonly deps: IngestorDeps) {
     this.now = deps.now ?? Date.now;
@@ -75,6 +78,9 @@ export class Ingestor {
       onCommitted: (target, group, ack) => this.onCommitted(target, group, ack),
       onDropped: (batch) => this.release(batch),
       onOffsetConflict: (group, refusal) => this.onOffsetConflict(group, refusal),
+      onDeadLetterFailed: (group, error) => {
+        for (const r of group) this.stopPartition(r.batch, error);
+      },
       onStalled: () => {
         this.stalledSince ??= this.now();
       },
@@ -165,6 +171,8 @@ export class Ingestor {
   }
 
   private newState(tp: TopicPartition, route: TableRoute): PartitionState {
+    if (this.stopped.delete(tpKey(tp.topic, tp.partition)))
+      this.deps.metrics.partitionsStopped.set(this.stopped.size);
     const state: PartitionState = {
       ...tp,
       key: tpKey(tp.topic, tp.partition),
@@ -183,7 +191,7 @@ export class Ingestor {
     return state;
   }
 
-  private revoke(state: PartitionState, why: 'revoked' | 'reset'): void {
+  private revoke(state: PartitionState, why: 'revoked' | 'reset' | 'stopped'): void {
     state.abort.abort(new Error(`partition ${state.key} ${why}`));
     this.states.delete(state.key);
     this.kafkaOffsets.forget(state.key);
@@ -300,7 +308,10 @@ export class Ingestor {
       logger.debug({ ...where, seconds }, 'batch files written');
       return r;
     });
-    ready.catch(() => undefined); // the queues observe the outcome
+    ready.catch((error: unknown) => {
+      // the queues observe the outcome; a dead-letter topic that cannot be written stops the partition
+      if (error instanceof DeadLetterUnavailableError) this.stopPartition(batch, error);
+    });
     batch.targets.forEach((t, i) => {
       this.queues.push(t.target, { batch, ready: ready.then((all) => all[i]) });
     });
@@ -328,6 +339,28 @@ export class Ingestor {
       },
       now: this.now,
     };
+  }
+
+  /**
+   * Stops a partition whose batch cannot be completed (its dead letters cannot be written): it is paused and
+   * forgotten, so nothing of it is committed and its records stay in Kafka; the next assignment positions it from
+   * the table again. Counted (`dw_ingestor_partitions_stopped`, alert DeltaWriterPartitionStopped) and logged as an
+   * error; readiness fails like a stall.
+   */
+  stopPartition(batch: SealedBatch, error: Error): void {
+    const state = this.states.get(tpKey(batch.topic, batch.partition));
+    if (state?.epoch !== batch.epoch) return; // already revoked, reset or stopped
+    const { metrics, logger, consumer } = this.deps;
+    consumer.pause([{ topic: state.topic, partition: state.partition }]);
+    this.revoke(state, 'stopped');
+    this.stopped.add(state.key);
+    metrics.partitionsStopped.set(this.stopped.size);
+    metrics.deadLetterFailures.inc();
+    this.stalledSince ??= this.now();
+    logger.error(
+      { topic: state.topic, partition: state.partition, err: error },
+      'partition stopped: its records could not be written to the dead-letter topic; they stay in Kafka and the partition resumes from its table at the next rebalance or restart (docs/runbook.md)',
+    );
   }
 
   private isCurrent(batch: SealedBatch): boolean {

@@ -19,6 +19,7 @@ import {
 } from '@delta-writer/proto';
 import { retry } from '../retry.js';
 import type { TableRoute } from '../routing.js';
+import { DeadLetterUnavailableError } from './dead-letter.js';
 import { buildCommitRequest, compatible, type ManifestContext, type ReadyBatch } from './manifest.js';
 import type { Rejection, SealedBatch, Target } from './types.js';
 
@@ -40,6 +41,8 @@ export interface TableQueueDeps {
   onDropped(batch: SealedBatch): void;
   /** OFFSET_GAP / OFFSET_OVERLAP: the owner must reset the partitions of `group` (which drops their batches). */
   onOffsetConflict(group: ReadyBatch[], refusal: Refusal): Promise<void>;
+  /** The dead letters of `group` could not be written: the owner stops its partitions (the group is dropped). */
+  onDeadLetterFailed?(group: ReadyBatch[], error: Error): void;
   /** A refusal retrying cannot fix without an operator; the queue waits `stallRetryMs` and tries again. */
   onStalled(route: TableRoute, refusal: Refusal | undefined, error?: unknown): void;
   /**
@@ -54,6 +57,20 @@ export interface TableQueueDeps {
    * revoked: nothing is sent until the new assignment says which are still ours (the others' batches are then stale).
    */
   gate?: () => Promise<void> | undefined;
+}
+
+/**
+ * Offsets without a row (dead-lettered, tombstones, mirror updates collapsed per key) one request may carry when it
+ * joins several batches: half the committer's default COMMITTER_MAX_OFFSET_GAP, so grouping alone never makes a
+ * request the committer refuses as moving offsets too far. A single batch is bounded by FLUSH_MAX_ROWS anyway.
+ */
+export const MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST = 500_000n;
+
+/** Offsets of a batch's range that no row of its files stands for. */
+function offsetsWithoutRows(r: ReadyBatch): bigint {
+  const rows = r.files.reduce((n, f) => n + f.recordCount, 0);
+  const span = r.range.last - r.range.first + 1n;
+  return span > BigInt(rows) ? span - BigInt(rows) : 0n;
 }
 
 interface Slot {
@@ -134,6 +151,7 @@ export class TableQueue {
   private takeGroup(): ReadyBatch[] {
     const group: ReadyBatch[] = [];
     let files = 0;
+    let withoutRows = 0n;
     while (this.slots.length > 0) {
       const slot = this.slots[0] as Slot;
       if (!slot.settled) break;
@@ -146,6 +164,7 @@ export class TableQueue {
         group.length > 0 &&
         (!compatible(group, slot.result) ||
           files + slot.result.files.length > this.deps.maxFilesPerCommit ||
+          withoutRows + offsetsWithoutRows(slot.result) > MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST ||
           slot.result.unsafe !== undefined ||
           group[0]?.unsafe !== undefined)
       ) {
@@ -154,6 +173,7 @@ export class TableQueue {
       this.slots.shift();
       group.push(slot.result);
       files += slot.result.files.length;
+      withoutRows += offsetsWithoutRows(slot.result);
     }
     return group;
   }
@@ -206,15 +226,27 @@ export class TableQueue {
         }
         // The records cannot go into this table as they are: dead-letter them, then commit their ranges without files.
         const reason = `schema_incompatible: ${refusal.message}`;
-        for (const r of group) {
-          if (r.files.length === 0) continue;
-          const records = r.batch.records;
-          const rejections = [];
-          for (let i = 0; i < records.count; i++) {
-            if ((records.offsets[i] as bigint) >= r.range.first)
-              rejections.push({ record: records.record(i), reason: 'schema_incompatible', message: reason });
+        try {
+          for (const r of group) {
+            if (r.files.length === 0) continue;
+            const records = r.batch.records;
+            const rejections = [];
+            for (let i = 0; i < records.count; i++) {
+              if ((records.offsets[i] as bigint) >= r.range.first)
+                rejections.push({
+                  record: records.record(i),
+                  reason: 'schema_incompatible',
+                  message: reason,
+                });
+            }
+            await deps.deadLetter(r.batch, rejections, deps.signal);
           }
-          await deps.deadLetter(r.batch, rejections, deps.signal);
+        } catch (error) {
+          if (!(error instanceof DeadLetterUnavailableError) || !deps.onDeadLetterFailed) throw error;
+          // nothing of the group may be committed now: its partitions stop, its batches leave the queue
+          deps.onDeadLetterFailed(group, error);
+          for (const r of group) deps.onDropped(r.batch);
+          return;
         }
         this.requeue(
           group.map((r) => ({

@@ -94,6 +94,50 @@ describe('createWorkerBuilder (bson-arrow in the encoder workers)', () => {
     }
   });
 
+  it('dead-letters a record whose row would pass MAX_BATCH_COLUMNS, and one over MAX_DOCUMENT_FIELDS, keeping the rest', async () => {
+    const limited = createWorkerBuilder({
+      pool,
+      maxRecordBytes: 1 << 20,
+      limits: { maxBatchColumns: 40, maxDocumentFields: 100 },
+    });
+    try {
+      const wide = (i: number, n: number) => {
+        const doc = new Map<string, unknown>([['_id', i]]);
+        for (let k = 0; k < n; k++) doc.set(`f${i}_${k}`, k);
+        const r = mongoRecord(i, { doc: doc as never });
+        return record(i, r.key, r.value);
+      };
+      const records = [wide(0, 10), wide(1, 30), wide(2, 5), wide(3, 200), wide(4, 3)];
+      for (const outputs of [CHANGELOG, [{ kind: 'mirror' as const, fromIndex: 0 }]]) {
+        const result = await limited.build({
+          topic: 't',
+          partition: 0,
+          records: sealedRecordsOf(records),
+          partitionBy: [],
+          compression: 'zstd',
+          outputs,
+        });
+        // _id + 10 columns, then 30 more would make 41 > 40: record 1 is refused, records 2 and 4 fit
+        const failures = result.failures
+          .map((f) => [f.index, f.reason])
+          .sort((x, y) => Number(x[0]) - Number(y[0]));
+        expect(failures).toEqual([
+          [1, 'too_many_columns'],
+          [3, 'too_many_fields'],
+        ]);
+        const file = only(result).files[0];
+        const table = tableFromIPC(readParquet(file?.parquet as Uint8Array).intoIPCStream());
+        expect(table.getChild('_kafka_offset')?.toArray()).toEqual(BigInt64Array.from([0n, 2n, 4n]));
+        if (file?.mirrorRows) {
+          // the row block still describes the rows of the file, one for one
+          expect(file.numRecords).toBe(3);
+        }
+      }
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('writes one file per partition value', async () => {
     const records = [0, 1, 2, 3].map((i) => {
       const r = mongoRecord(i, { op: i % 2 === 0 ? 'c' : 'r' });

@@ -79,6 +79,7 @@ async function startService(
     pattern: new RegExp(`^${topicOf(collection).replace(/[.]/g, '\\.')}$`),
     basePath,
     committer: committer.address,
+    token: committer.token,
     dlqTopic: `${prefix}-dlq`,
   });
   const config: IngestorConfig = {

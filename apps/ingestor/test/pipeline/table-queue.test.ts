@@ -9,7 +9,11 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { ReadyBatch } from '../../src/pipeline/manifest.js';
 import { sealedRecordsOf } from '../../src/pipeline/records.js';
-import { TableQueue, type TableQueueDeps } from '../../src/pipeline/table-queue.js';
+import {
+  MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST,
+  TableQueue,
+  type TableQueueDeps,
+} from '../../src/pipeline/table-queue.js';
 import type { Rejection, SealedBatch, Target } from '../../src/pipeline/types.js';
 
 const route = { routingKey: 'db.c', tablePath: 'delta/db/c', tableUri: 's3://b/delta/db/c' };
@@ -141,6 +145,21 @@ describe('TableQueue', () => {
       ['s2', 1],
     ]);
     expect(h.sent[1]?.sourceRanges[0]).toMatchObject({ firstOffset: 1, lastOffset: 2 });
+  });
+
+  it('splits a group whose offsets without rows would pass half the committer gap bound', async () => {
+    const h = harness();
+    // three batches of 300,000 offsets each, one row each (a mirror table of one hot key): 900,000 offsets
+    // without rows in one request would near the committer's COMMITTER_MAX_OFFSET_GAP
+    const bs = [batch(0, 0, 299_999), batch(0, 300_000, 599_999), batch(0, 600_000, 899_999)];
+    for (const b of bs) h.queue.push({ batch: b, ready: Promise.resolve(ready(b)) });
+    await h.queue.idle();
+    expect(h.sent.map((r) => r.sourceRanges.map((x) => [x.firstOffset, x.lastOffset]))).toEqual([
+      [[0, 299_999]],
+      [[300_000, 599_999]],
+      [[600_000, 899_999]],
+    ]);
+    expect(MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST).toBe(500_000n);
   });
 
   it('drops batches of revoked partitions and abandoned batches', async () => {

@@ -12,6 +12,8 @@ import type { stackEnv } from './stack.js';
 
 export interface DeltaRsRead {
   version: number;
+  /** The table's Delta schema as delta-rs reports it. */
+  schema: { fields: { name: string; type: unknown }[] };
   numRows: number;
   rows: Record<string, unknown>[];
 }
@@ -24,12 +26,17 @@ function python(): string {
   return py;
 }
 
-export function readWithDeltaRs(uri: string, env: ReturnType<typeof stackEnv>): Promise<DeltaRsRead> {
+/** `where`: only the rows matching this SQL predicate, which delta-rs evaluates after skipping files by stats. */
+export function readWithDeltaRs(
+  uri: string,
+  env: ReturnType<typeof stackEnv>,
+  o: { where?: string } = {},
+): Promise<DeltaRsRead> {
   const script = join(repoRoot, 'tools', 'readers', 'read_table.py');
   return new Promise((resolve, reject) => {
     execFile(
       python(),
-      [script, '--engine', 'delta-rs', uri],
+      [script, '--engine', 'delta-rs', uri, ...(o.where ? ['--where', o.where] : [])],
       { env: { ...process.env, ...env }, maxBuffer: 256 << 20, timeout: 120_000 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`delta-rs read of ${uri} failed: ${err.message}\n${stderr.slice(-3000)}`));

@@ -4,6 +4,7 @@
  * over gRPC, as in production. Its log is kept in memory and shown when it fails to start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +15,8 @@ import type { stackEnv } from './stack.js';
 
 export interface RealCommitter {
   address: string;
+  /** The bearer token it requires (a fresh one per process). */
+  token: string;
   /** The text of its `/metrics`. */
   metrics(): Promise<string>;
   /** Everything the process wrote so far. */
@@ -45,6 +48,7 @@ export async function startRealCommitter(
 ): Promise<RealCommitter> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
+  const token = `it-${randomUUID()}`;
   const metricsPort = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
@@ -57,6 +61,7 @@ export async function startRealCommitter(
         COMMITTER_GRPC_HOST: '127.0.0.1',
         COMMITTER_GRPC_PORT: String(port),
         COMMITTER_ADVERTISED_ADDRESS: address,
+        COMMITTER_TOKEN: token,
         REDIS_URL: redisUrl(),
         COMMITTER_LEASE_KEY: o.leaseKey,
         MINIO_ENDPOINT: env.DW_S3_ENDPOINT,
@@ -96,6 +101,7 @@ export async function startRealCommitter(
   }
   return {
     address,
+    token,
     metrics: () => fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()),
     output: () => output,
     async stop() {

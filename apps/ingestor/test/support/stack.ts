@@ -80,6 +80,8 @@ export function ingestorConfig(
     pattern: RegExp;
     basePath: string;
     committer: string;
+    /** The committer's token, when the test runs the real committer (which requires one). */
+    token?: string;
     dlqTopic: string;
     overrides?: Partial<IngestorConfig>;
   },
@@ -96,6 +98,8 @@ export function ingestorConfig(
       sessionTimeoutMs: 10_000,
       ssl: false,
       dlqTopic: o.dlqTopic,
+      dlq: { create: true, partitions: 1, replicationFactor: 0, retentionMs: 86_400_000 },
+      dlqMaxAttempts: 20,
     },
     s3: {
       endpoint: env.DW_S3_ENDPOINT,
@@ -113,10 +117,16 @@ export function ingestorConfig(
       schemaCacheTtlMs: 60_000,
       compression: 'zstd',
     },
-    committer: { addresses: [o.committer], tls: false, timeoutMs: 10_000 },
+    committer: {
+      addresses: [o.committer],
+      ...(o.token && { token: o.token }),
+      tls: false,
+      timeoutMs: 10_000,
+    },
     flush: { maxBytes: 1 << 20, maxRows: 200, maxAgeMs: 500 },
     memoryBudgetBytes: 64 * 1024 * 1024,
     maxRecordBytes: 64 * 1024,
+    recordLimits: { maxDocumentFields: 10_000, maxDepth: 100, maxBatchColumns: 10_000 },
     encoderThreads: 1,
     encoderChunkBytes: 8 * 1024 * 1024,
     encoderHeapLimitBytes: 128 * 1024 * 1024,

@@ -3,6 +3,7 @@ import type { BsonDocument } from '../bson/values.js';
 import { documentSource } from '../debezium/mongo-fast.js';
 import type { ChangeEvent } from '../debezium/types.js';
 import { Tape } from '../ejson/tape.js';
+import { attachBudget, type BatchLimits, ColumnBudget, DEFAULT_BATCH_LIMITS, fieldBound } from '../limits.js';
 import { CDC_COLUMNS, CdcColumns } from './cdc.js';
 import { Column } from './column.js';
 import type { ConvertOptions } from './kinds.js';
@@ -13,7 +14,7 @@ import { putDocument } from './tokens.js';
 
 export { CDC_COLUMNS };
 
-export interface BatchOptions extends ConvertOptions {
+export interface BatchOptions extends ConvertOptions, Partial<BatchLimits> {
   /**
    * The table's current schema. Columns it has keep their names and types; values that do not fit go
    * to a `<column>__ejson` overflow column; new fields become new columns. All of it is reported.
@@ -39,14 +40,20 @@ export interface BatchResult {
 /**
  * Turns change events into one Arrow record batch: the row is the full document (`after`, else the
  * `before` of a delete, else just the key), plus CDC metadata columns. Each event is written into the
- * column buffers as it is appended; `finish()` settles names and fallbacks and assembles the batch.
+ * column buffers as it is appended; `finish()` names the columns, reports what the schema had to do, and
+ * assembles the batch.
  */
 export class BatchBuilder {
   private readonly root: Column;
   private readonly cdc: CdcColumns | null;
+  private readonly budget: ColumnBudget;
   private rows = 0;
 
-  constructor(options: BatchOptions = {}) {
+  constructor(batchOptions: BatchOptions = {}) {
+    // The columns share this object: it is how new columns reach this batch's budget.
+    const options = { ...batchOptions };
+    this.budget = new ColumnBudget(options.maxColumns ?? DEFAULT_BATCH_LIMITS.maxColumns);
+    attachBudget(options, this.budget);
     const target = options.targetSchema;
     this.root = new Column('', options, Boolean(target));
     this.root.init('struct');
@@ -57,7 +64,10 @@ export class BatchBuilder {
         this.root,
         target.fields,
         options,
-        (s) => new Column(s, options, true),
+        (s) => {
+          this.budget.added();
+          return new Column(s, options, true);
+        },
         (f) => cdc.has(f.name),
       );
     }
@@ -67,10 +77,20 @@ export class BatchBuilder {
     return this.rows;
   }
 
+  /** Columns of the batch so far (struct fields at every level, the target schema's included; CDC columns not). */
+  get columns(): number {
+    return this.budget.columns;
+  }
+
+  /**
+   * Writes the event's row. Throws a `DecodeError` (`too_many_columns`) before writing anything when the row would
+   * take the batch past `maxColumns`: the caller fails that record (dead-letter) and the batch goes on.
+   */
   append(event: ChangeEvent): void {
     // The row is `after ?? before ?? key`; a document the decoder keeps as a token tape is written
     // straight from it, never materialized.
     const row = documentSource(event, 'after') ?? documentSource(event, 'before') ?? event.key ?? EMPTY;
+    this.budget.admit(this.root, row, fieldBound(event));
     if (row instanceof Tape) putDocument(this.root, row);
     else this.root.put(row);
     this.cdc?.append(event);
@@ -82,8 +102,13 @@ export class BatchBuilder {
    * columns, then `commitRow`s it — or `rollbackRow`s what it wrote when the record turns out to be the reference
    * path's.
    */
-  get columns(): { root: Column; cdc: CdcColumns | null } {
+  get tree(): { root: Column; cdc: CdcColumns | null } {
     return { root: this.root, cdc: this.cdc };
+  }
+
+  /** How many more columns the batch may get (`maxColumns` less the columns it has). */
+  get columnRoom(): number {
+    return this.budget.max - this.budget.columns;
   }
 
   commitRow(): void {
@@ -97,7 +122,7 @@ export class BatchBuilder {
 
   finish(): BatchResult {
     const resolutions: SchemaResolution[] = [];
-    settle(this.root, '', resolutions, true);
+    settle(this.root, '', resolutions);
     nameChildren(this.root, '', '', this.cdc ? [...CDC_COLUMNS] : [], resolutions);
     const { data } = this.root.build();
     const fields: Field[] = [...(data.type as Struct).children];

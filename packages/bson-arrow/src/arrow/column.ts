@@ -1,15 +1,24 @@
 import { type Data, Field, List, makeData, Null, Struct, Utf8 } from 'apache-arrow';
 import type { BsonDocument, BsonValue } from '../bson/values.js';
+import { noteColumn } from '../limits.js';
 import { BytesBuilder, type ColumnBuilder, TEXT, ValidityBuilder } from './builders.js';
 import { type ConvertOptions, type Kind, kindOf, type ValueKind } from './kinds.js';
 import { readValue } from './read.js';
-import { fieldMetadata, leafFor } from './schema.js';
+import { admit, type Shape } from './rule.js';
+import { fieldMetadata, leafFor, META } from './schema.js';
 
 /**
- * One column of the batch being built — inferred type and Arrow buffers together. Values are written
- * as they arrive (one pass, documents are not retained); when a value does not fit the type so far, the
- * column is widened and its earlier values re-written in the new type (int32 → int64 → double, or
- * canonical Extended JSON text for a conflict). Widening happens at most a few times per column.
+ * One column of the batch being built — its type and Arrow buffers together. Values are written as they arrive
+ * (one pass, documents are not retained). One rule decides where a value goes, the same for a column inferred in
+ * this batch and for a column of the table's schema (README "Schema inference"):
+ *
+ * - the first value that has a column type of its own types the column;
+ * - a later value that fits the type is written (int32 into int64 or double, int64 ≤ 2^53 into double);
+ * - an int64 arriving at an int32 column widens the column to int64 (its earlier values re-written);
+ * - anything else goes, as canonical Extended JSON, to the sibling overflow column `<name>__ejson`.
+ *
+ * The outcome depends only on the order of the values, never on where batches were cut: a batch built against the
+ * schema an earlier batch left makes the same decisions the single batch would have made.
  */
 export class Column {
   kind: Kind = 'null';
@@ -17,17 +26,24 @@ export class Column {
   subtype?: number;
   precision?: number;
   scale?: number;
-  /** For `ejson` columns holding one rare BSON type (minKey, dbPointer …): that type. */
+  /** For `ejson` columns holding one rare BSON type (minKey, dbPointer …): that type; none: any value. */
   bsonType?: string;
-  /** BSON types seen, for conflict reports. */
-  readonly seen = new Set<string>();
-  resolution?: 'conflict' | 'empty_document' | 'empty_list';
+  /** The column was widened from int32 (reported as `promoted`). */
   promotedFrom?: Set<string>;
-  /** Target-schema mode: values that do not fit go, as Extended JSON, to the column `overflowName`. */
+  /** Values that went to the overflow column: their types and how many. */
   overflowName?: string;
   overflowTypes?: Set<string>;
   overflowRows = 0;
   overflow?: BytesBuilder;
+  /**
+   * When the column got its type and when its overflow column appeared, on one clock shared by every column:
+   * columns are named and ordered by it, so a column that appears in a later batch takes the same place and name
+   * it would have taken in one batch. Target columns get theirs, in the table's order, before any value arrives.
+   */
+  typedAt?: number;
+  overflowAt?: number;
+  /** A target column the table has only as an overflow column: typing it adds its main column. */
+  targetUntyped = false;
   /** Slots written so far (values and nulls). */
   length = 0;
   leaf: ColumnBuilder | null = null;
@@ -44,6 +60,7 @@ export class Column {
   constructor(
     readonly source: string,
     readonly options: ConvertOptions,
+    /** A column of the target (table) schema: its name is fixed, and it is written even when all null. */
     readonly frozen = false,
   ) {
     this.name = source;
@@ -75,7 +92,7 @@ export class Column {
     } else if (kind !== 'null') {
       this.leaf = leafFor(this);
     }
-    for (let i = 0; i < n; i++) this.appendNull();
+    for (let i = 0; i < n; i++) this.appendMainNull();
   }
 
   appendNull(): void {
@@ -83,7 +100,7 @@ export class Column {
     this.overflow?.appendNull();
   }
 
-  private appendMainNull(): void {
+  appendMainNull(): void {
     if (this.leaf) this.leaf.appendNull();
     else if (this.children) {
       this.validity?.appendNull();
@@ -100,40 +117,34 @@ export class Column {
       this.appendNull();
       return;
     }
-    if (this.frozen) {
-      if (accepts(this, v)) {
-        this.write(v);
-        this.overflow?.appendNull();
-      } else {
-        const vk = kindOf(v, this.options);
-        this.overflowTypes ??= new Set();
-        this.overflowTypes.add(typeName(vk));
-        this.overflowRows++;
-        this.ensureOverflow().append(v);
-        this.appendMainNull();
-      }
-      return;
-    }
     const vk = kindOf(v, this.options);
-    // Same kind as the column already has (the common case): nothing to widen or record.
-    if (
-      vk.kind !== this.kind ||
-      vk.kind === 'binary' ||
-      vk.kind === 'uuid' ||
-      vk.kind === 'decimal' ||
-      vk.kind === 'ejson'
-    ) {
-      this.seen.add(typeName(vk));
-      widen(this, vk);
+    // Same simple kind as the column (the common case): it fits as it is.
+    if (vk.kind !== this.kind || !SIMPLE[vk.kind]) {
+      const shape = admit(this, v, vk, this.options);
+      if (shape === null) {
+        this.putOverflow(v, vk);
+        return;
+      }
+      if (shape !== this) this.conform(shape);
     }
     this.write(v);
+    this.overflow?.appendNull();
+  }
+
+  /** Sends a value that has no place in the column to the overflow column; the column is null for the row. */
+  putOverflow(v: BsonValue, vk: ValueKind): void {
+    this.overflowTypes ??= new Set();
+    this.overflowTypes.add(typeName(vk));
+    this.overflowRows++;
+    this.ensureOverflow().append(v);
+    this.appendMainNull();
   }
 
   /** A struct's new child for field `k`: null in each of the `n` earlier rows. */
   addChild(k: string, n: number): Column {
+    noteColumn(this.options);
     const c = new Column(k, this.options);
     c.length = n;
-    c.init('null');
     (this.children as Map<string, Column>).set(k, c);
     return c;
   }
@@ -142,8 +153,23 @@ export class Column {
     if (!this.overflow) {
       this.overflow = new BytesBuilder(false, TEXT.ejson);
       for (let i = 0; i < this.length; i++) this.overflow.appendNull();
+      this.overflowAt ??= tick();
     }
     return this.overflow;
+  }
+
+  /** Establishes or widens the column to `shape` (which `admit` computed from it): never narrows. */
+  conform(shape: Shape): void {
+    if (this.kind === 'null') {
+      if (shape.kind === 'null') return;
+      this.init(shape.kind, shape);
+      this.typedAt ??= tick();
+    } else if (this.kind === 'int32' && shape.kind === 'int64') {
+      this.promotedFrom ??= new Set();
+      this.promotedFrom.add('int32');
+      this.retype('int64');
+    }
+    if (this.element && shape.element) this.element.conform(shape.element);
   }
 
   private write(v: BsonValue): void {
@@ -162,6 +188,7 @@ export class Column {
       }
       this.validity?.append(true);
     } else if (this.element) {
+      // `admit` checked every element against the element column (and widened it): each one fits.
       const el = this.element;
       for (const x of v as BsonValue[]) el.put(x);
       this.offsets.push(el.length);
@@ -171,20 +198,14 @@ export class Column {
   }
 
   /** Changes the column's type, re-writing the values it already holds. */
-  retype(kind: Kind, shape: Omit<ValueKind, 'kind'> = {}): void {
-    if (this.kind === 'null') {
-      this.init(kind, shape); // only nulls so far: `init` re-creates them
-      return;
-    }
+  private retype(kind: Kind): void {
     const old = this.values();
     this.length = 0;
-    this.init(kind, shape);
-    for (const v of old) this.write2(v);
-  }
-
-  private write2(v: BsonValue): void {
-    if (v === null) this.appendMainNull();
-    else this.write(v);
+    this.init(kind, {});
+    for (const v of old) {
+      if (v === null) this.appendMainNull();
+      else this.write(v);
+    }
   }
 
   /** The values written so far, read back from the buffers (documents without their null fields). */
@@ -203,29 +224,29 @@ export class Column {
 
   private buildData(): Data {
     if (this.leaf) return this.leaf.finish();
-    // Only while building (an element of arrays that were all empty so far); `settle` retypes it.
+    // Only while building (an element of arrays that were all empty so far).
     if (this.kind === 'null') return makeData({ type: new Null(), length: this.length });
     const v = this.validity as ValidityBuilder;
     const nullBitmap = v.bitmap();
     if (this.children) {
-      const fields: Field[] = [];
-      const children: Data[] = [];
+      const out: { at: number; field: Field; data: Data }[] = [];
       for (const c of this.children.values()) {
-        if (c.kind === 'null' && !c.frozen) continue; // null-only: no column (reported by finalize)
-        const built = c.build();
-        fields.push(built.field);
-        children.push(built.data);
-        if (c.overflow) {
-          fields.push(overflowField(c));
-          children.push(c.overflow.finish());
+        // An untyped column (only nulls, or only values without a type of their own) has no main column.
+        if (c.kind !== 'null') {
+          const built = c.build();
+          out.push({ at: c.typedAt ?? 0, ...built });
         }
+        if (c.overflow)
+          out.push({ at: c.overflowAt ?? 0, field: overflowField(c), data: c.overflow.finish() });
       }
+      out.sort((a, b) => a.at - b.at);
+      const fields = out.map((x) => x.field);
       return makeData({
         type: new Struct(fields),
         length: this.length,
         nullCount: v.nullCount,
         nullBitmap,
-        children,
+        children: out.map((x) => x.data),
       });
     }
     const el = (this.element as Column).build();
@@ -242,73 +263,41 @@ export class Column {
   }
 }
 
+let clock = 0;
+/** The shared clock of `typedAt`/`overflowAt`: only the order of its readings matters. */
+export function tick(): number {
+  return ++clock;
+}
+
 export function overflowField(c: Column): Field {
-  return new Field(
-    c.overflowName ?? `${c.name}__ejson`,
-    new Utf8(),
-    true,
-    new Map([
-      ['bson.type', 'ejson'],
-      ['bson.overflow_of', c.name],
-    ]),
-  );
+  const meta = new Map([
+    [META.type, 'ejson'],
+    [META.overflowOf, c.name],
+  ]);
+  // Without a main column the overflow column is the only place that remembers the document's field name.
+  if (c.kind === 'null' && c.source !== c.name) meta.set(META.name, c.source);
+  return new Field(c.overflowName ?? `${c.name}__ejson`, new Utf8(), true, meta);
 }
 
-const NUMERIC = new Set(['int32', 'int64', 'double', 'unsafeInt64']);
-
-/** Widens an unfrozen column so that it can hold a value of kind `vk` exactly. */
-export function widen(c: Column, vk: ValueKind): void {
-  const k = c.kind;
-  const v = vk.kind;
-  if (k === 'ejson') {
-    if (c.bsonType !== vk.bsonType) c.bsonType = undefined; // mixed rare types: plain ejson
-    return;
-  }
-  if (k === 'null') {
-    if (v === 'wideDate' || v === 'wideDecimal') {
-      toEjson(c);
-      return;
-    }
-    c.init(v === 'unsafeInt64' ? 'int64' : v, vk);
-    return;
-  }
-  if (k === v) {
-    if ((k === 'binary' || k === 'uuid') && c.subtype !== vk.subtype) {
-      toEjson(c);
-      return;
-    }
-    if (k === 'decimal' && (c.scale !== vk.scale || (c.precision ?? 0) < (vk.precision ?? 0))) {
-      if (c.scale !== vk.scale) {
-        toEjson(c);
-        return;
-      }
-      c.retype('decimal', { precision: vk.precision, scale: vk.scale });
-    }
-    return;
-  }
-  if (NUMERIC.has(k) && NUMERIC.has(v)) {
-    if (v === 'unsafeInt64' && k === 'int64') return;
-    const wide = k === 'double' || v === 'double' ? 'double' : 'int64';
-    // An int64 beyond 2^53 is not exact as a double: a conflict, not a promotion.
-    if (wide === 'double' && (v === 'unsafeInt64' || c.seen.has('int64>2^53'))) {
-      toEjson(c);
-      return;
-    }
-    if (wide !== k) {
-      c.promotedFrom ??= new Set();
-      c.promotedFrom.add(k);
-      c.retype(wide);
-    }
-    return;
-  }
-  toEjson(c);
-}
-
-function toEjson(c: Column): void {
-  c.resolution = 'conflict';
-  c.promotedFrom = undefined;
-  c.retype('ejson');
-}
+/** Kinds whose values always fit a column of the same kind. */
+const SIMPLE: Partial<Record<ValueKind['kind'], true>> = {
+  bool: true,
+  int32: true,
+  int64: true,
+  double: true,
+  string: true,
+  objectId: true,
+  decimal128: true,
+  decimalText: true,
+  symbol: true,
+  code: true,
+  timestamp: true,
+  date: true,
+  time: true,
+  bsonTimestamp: true,
+  regex: true,
+  struct: true,
+};
 
 export function typeName(vk: ValueKind): string {
   switch (vk.kind) {
@@ -331,42 +320,5 @@ export function typeName(vk: ValueKind): string {
       return vk.bsonType ?? 'ejson';
     default:
       return vk.kind;
-  }
-}
-
-/** Whether a frozen (target-schema) column can store a value exactly; arrays are checked element-wise. */
-export function accepts(c: Column, v: BsonValue | undefined): boolean {
-  const vk = kindOf(v, c.options);
-  if (vk.kind === 'list' && c.kind === 'list') {
-    const el = c.element as Column;
-    return !el.frozen || (v as BsonValue[]).every((x) => accepts(el, x));
-  }
-  return acceptsKind(c, vk);
-}
-
-/** `accepts` by the value's kind alone (for an array: whether the column is a list at all). */
-export function acceptsKind(c: Column, vk: ValueKind): boolean {
-  const k = c.kind;
-  if (vk.kind === 'null' || k === 'ejson') return true;
-  switch (vk.kind) {
-    case 'int32':
-      return k === 'int32' || k === 'int64' || k === 'double';
-    case 'int64':
-      return k === 'int64' || k === 'double';
-    case 'unsafeInt64':
-      return k === 'int64';
-    case 'struct':
-      return k === 'struct';
-    case 'list':
-      return k === 'list';
-    case 'binary':
-    case 'uuid':
-      return k === vk.kind && c.subtype === vk.subtype;
-    case 'decimal':
-      return k === 'decimal' && c.scale === vk.scale && (c.precision ?? 38) >= (vk.precision ?? 38);
-    case 'ejson':
-      return false;
-    default:
-      return k === vk.kind;
   }
 }

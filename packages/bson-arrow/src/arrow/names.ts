@@ -12,25 +12,27 @@ export function sanitizeName(name: string): string {
 }
 
 /**
- * Assigns unique column names to `sources` (document field names) at one struct level. `taken` holds
- * names already in use (existing table columns, metadata columns), compared case-insensitively. Among
- * sources that collide, the one that sorts first (by code unit) keeps the bare name, so the outcome
- * does not depend on the order documents arrived in; the others get `__2`, `__3` … suffixes.
+ * Unique column names at one struct level, compared case-insensitively (Spark's rule). Names are taken one at a
+ * time, in the order the columns first held a value: the first keeps its bare name, a later one that collides
+ * gets `__2`, `__3` … . Because the order is the stream's, not the batch's, a column first seen in a later batch
+ * gets the name it would have had in one batch (the table's names are reserved first).
  */
-export function assignNames(sources: string[], taken: Iterable<string>): Map<string, string> {
-  const used = new Set<string>();
-  for (const t of taken) used.add(t.toLowerCase());
-  const out = new Map<string, string>();
-  for (const source of [...sources].sort(compareCodeUnits)) {
-    const base = sanitizeName(source);
-    let name = base;
-    for (let i = 2; used.has(name.toLowerCase()); i++) name = `${base}__${i}`;
-    used.add(name.toLowerCase());
-    out.set(source, name);
-  }
-  return out;
-}
+export class ColumnNames {
+  private readonly used = new Set<string>();
 
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  constructor(taken: Iterable<string> = []) {
+    for (const t of taken) this.reserve(t);
+  }
+
+  reserve(name: string): void {
+    this.used.add(name.toLowerCase());
+  }
+
+  /** The first free name among `base`, `base__2`, `base__3` …, now taken. */
+  take(base: string): string {
+    let name = base;
+    for (let i = 2; this.used.has(name.toLowerCase()); i++) name = `${base}__${i}`;
+    this.used.add(name.toLowerCase());
+    return name;
+  }
 }

@@ -23,9 +23,12 @@ import { META } from './schema.js';
 const CDC = new Set<string>(CDC_COLUMNS);
 
 export interface ReadOptions {
-  /** Key rows by the document's own field names (`bson.name`, default) or by Arrow column names. */
+  /**
+   * Key rows by the document's own field names (`bson.name`, default; values of overflow columns are put back
+   * into their fields) or by Arrow column names (overflow columns as they are).
+   */
   names?: 'source' | 'column';
-  /** Leave out the CDC/Kafka metadata and overflow columns (default false). */
+  /** Leave out the CDC/Kafka metadata columns (default false). */
   dataOnly?: boolean;
 }
 
@@ -36,26 +39,53 @@ export interface ReadOptions {
  */
 export function rowsFromTable(table: Table, options: ReadOptions = {}): BsonDocument[] {
   const rows: BsonDocument[] = [];
+  const bySource = options.names !== 'column';
   for (const batch of table.batches) {
-    const fields = batch.schema.fields;
-    const columns = batch.data.children;
+    const fields = batch.schema.fields.filter((f) => !(options.dataOnly && CDC.has(f.name)));
+    const columns = fields.map((f) => batch.data.children[batch.schema.fields.indexOf(f)] as Data);
     for (let i = 0; i < batch.numRows; i++) {
-      const row: BsonDocument = new Map();
-      fields.forEach((f, j) => {
-        if (options.dataOnly && (CDC.has(f.name) || f.metadata.has(META.overflowOf))) {
-          return;
-        }
-        const v = readValue(columns[j] as Data, f, i);
-        if (v !== null) row.set(nameOf(f, options), v);
-      });
-      rows.push(row);
+      rows.push(bySource ? readDocument(fields, columns, i) : readColumns(fields, columns, i));
     }
   }
   return rows;
 }
 
-function nameOf(f: Field, options: ReadOptions): string {
-  return options.names === 'column' ? f.name : (f.metadata.get(META.name) ?? f.name);
+function readColumns(fields: Field[], columns: Data[], i: number): BsonDocument {
+  const row: BsonDocument = new Map();
+  fields.forEach((f, j) => {
+    const v = readValue(columns[j] as Data, f, i);
+    if (v !== null) row.set(f.name, v);
+  });
+  return row;
+}
+
+/**
+ * One document of a struct's fields, keyed by the documents' field names: a value that went to an overflow
+ * column is read back into its field (the main column is null in that row).
+ */
+function readDocument(fields: Field[], columns: Data[], i: number): BsonDocument {
+  const doc: BsonDocument = new Map();
+  const overflow: number[] = [];
+  fields.forEach((f, j) => {
+    if (f.metadata.has(META.overflowOf)) overflow.push(j);
+    else {
+      const v = readValue(columns[j] as Data, f, i);
+      if (v !== null) doc.set(sourceName(f), v);
+    }
+  });
+  for (const j of overflow) {
+    const f = fields[j] as Field;
+    const v = readValue(columns[j] as Data, f, i);
+    if (v === null) continue;
+    const of = f.metadata.get(META.overflowOf) as string;
+    const main = fields.find((x) => x.name === of && !x.metadata.has(META.overflowOf));
+    doc.set(main ? sourceName(main) : (f.metadata.get(META.name) ?? of), v);
+  }
+  return doc;
+}
+
+function sourceName(f: Field): string {
+  return f.metadata.get(META.name) ?? f.name;
 }
 
 export function readValue(data: Data, field: Field, i: number): BsonValue {
@@ -102,12 +132,7 @@ export function readValue(data: Data, field: Field, i: number): BsonValue {
           readValue(kids[1] as Data, fields[1] as Field, j) as string,
         );
       }
-      const doc: BsonDocument = new Map();
-      fields.forEach((f, k) => {
-        const v = readValue(kids[k] as Data, f, j);
-        if (v !== null) doc.set(f.metadata.get(META.name) ?? f.name, v);
-      });
-      return doc;
+      return readDocument(fields, kids as Data[], j);
     }
     case Type.List: {
       const offsets = data.valueOffsets as Int32Array;

@@ -14,21 +14,13 @@ import {
   splitTimestamp,
   TEXT,
 } from './builders.js';
-import type { Column } from './column.js';
+import { type Column, tick } from './column.js';
 import type { ConvertOptions, Kind } from './kinds.js';
-import { assignNames } from './names.js';
+import { ColumnNames, sanitizeName } from './names.js';
 
 /** Something the schema could not take as-is, and what was done about it: nothing is dropped silently. */
 export interface SchemaResolution {
-  kind:
-    | 'conflict'
-    | 'promoted'
-    | 'renamed'
-    | 'null_only'
-    | 'empty_document'
-    | 'empty_list'
-    | 'overflow'
-    | 'new_field';
+  kind: 'promoted' | 'renamed' | 'null_only' | 'overflow' | 'new_field';
   /** Document path (original field names, `[]` for array elements). */
   path: string;
   /** The Arrow column it landed in (dotted column names), where there is one. */
@@ -108,58 +100,33 @@ export function leafFor(c: Column): ColumnBuilder {
   }
 }
 
-/**
- * Settles what Arrow/Delta cannot hold before a batch is finished — documents that were only ever empty
- * become Extended JSON text, arrays that never had an element get Extended JSON elements — and reports
- * those and every conflict or promotion, children first.
- */
-export function settle(c: Column, path: string, out: SchemaResolution[], root = false): void {
+/** Reports, children first, the columns that hold only nulls (no column) and the int32 columns widened to int64. */
+export function settle(c: Column, path: string, out: SchemaResolution[]): void {
   if (c.kind === 'struct') {
     const kids = [...(c.children as Map<string, Column>).values()];
     for (const k of kids) settle(k, join(path, k.source), out);
     for (const k of kids) {
-      if (!k.frozen && k.kind === 'null')
+      if (k.kind === 'null' && !k.overflow)
         out.push({ kind: 'null_only', path: join(path, k.source), detail: 'only null values: no column' });
     }
   } else if (c.kind === 'list') {
-    const el = c.element as Column;
-    settle(el, `${path}[]`, out);
+    settle(c.element as Column, `${path}[]`, out);
   }
-  if (c.frozen) return;
-  if (c.resolution === 'conflict' && c.kind === 'ejson') {
-    const types = [...c.seen].sort();
+  if (c.promotedFrom) {
     out.push({
-      kind: 'conflict',
+      kind: 'promoted',
       path,
-      types,
-      detail: `conflicting types ${types.join(', ')}: stored as canonical Extended JSON text`,
-    });
-  } else if (c.promotedFrom && c.kind !== 'ejson') {
-    out.push({ kind: 'promoted', path, types: [...c.seen].sort(), detail: `numbers promoted to ${c.kind}` });
-  }
-  // The row itself stays a struct even when it has no data column (no events, only empty documents).
-  if (
-    !root &&
-    c.kind === 'struct' &&
-    ![...(c.children as Map<string, Column>).values()].some((k) => k.kind !== 'null' || k.frozen)
-  ) {
-    c.resolution = 'empty_document';
-    c.retype('ejson');
-    out.push({ kind: 'empty_document', path, detail: 'only empty documents: stored as Extended JSON text' });
-  } else if (c.kind === 'list' && (c.element as Column).kind === 'null' && !(c.element as Column).frozen) {
-    c.resolution = 'empty_list';
-    (c.element as Column).retype('ejson');
-    out.push({
-      kind: 'empty_list',
-      path,
-      detail: 'no non-null array elements: elements typed as Extended JSON text',
+      types: [...c.promotedFrom, c.kind].sort(),
+      detail: `column widened to ${c.kind}`,
     });
   }
 }
 
 /**
- * Column names for a struct's children (names.ts rules; target columns keep theirs), reporting renames,
- * new fields of a target schema and overflow columns. `taken` reserves names (the CDC columns).
+ * Column names for a struct's children, reporting renames, new fields of a target schema and overflow columns.
+ * Target columns keep their names; the others are named in the order they first held a value (`typedAt`,
+ * `overflowAt`), each taking the first free name (names.ts), so a column that appears in a later batch gets the
+ * name it would have had in one batch. `taken` reserves names (the CDC columns).
  */
 export function nameChildren(
   c: Column,
@@ -168,45 +135,55 @@ export function nameChildren(
   taken: string[],
   out: SchemaResolution[],
 ): void {
-  const live = [...(c.children as Map<string, Column>).values()].filter((k) => k.frozen || k.kind !== 'null');
-  const fixed = live
-    .filter((k) => k.frozen)
-    .flatMap((k) => (k.overflowName ? [k.name, k.overflowName] : [k.name]));
-  const names = assignNames(
-    live.filter((k) => !k.frozen).map((k) => k.source),
-    [...taken, ...fixed],
-  );
+  const firstAt = (k: Column) => Math.min(k.typedAt ?? Infinity, k.overflowAt ?? Infinity);
+  const live = [...(c.children as Map<string, Column>).values()]
+    .filter((k) => k.kind !== 'null' || k.overflow)
+    .sort((a, b) => firstAt(a) - firstAt(b));
+  const names = new ColumnNames(taken);
+  for (const k of live) {
+    if (k.frozen) names.reserve(k.name);
+    if (k.frozen && k.overflowName !== undefined) names.reserve(k.overflowName);
+  }
+  const order: { at: number; k: Column; overflow: boolean }[] = [];
+  for (const k of live) {
+    if (!k.frozen) order.push({ at: firstAt(k), k, overflow: false });
+    if (k.overflow && k.overflowName === undefined) order.push({ at: k.overflowAt ?? 0, k, overflow: true });
+  }
+  // A column's own name comes before its overflow column's, which is derived from it.
+  order.sort((a, b) => a.at - b.at || Number(a.overflow) - Number(b.overflow));
+  for (const { k, overflow } of order) {
+    if (overflow) k.overflowName = names.take(`${k.name}__ejson`);
+    else k.name = names.take(sanitizeName(k.source));
+  }
   for (const k of live) {
     const p = join(path, k.source);
-    if (!k.frozen) {
-      k.name = names.get(k.source) as string;
-      if (k.name !== k.source) {
-        out.push({
-          kind: 'renamed',
-          path: p,
-          column: join(columnPath, k.name),
-          detail: `"${k.source}" is not a valid Delta/Spark column name here; stored as "${k.name}"`,
-        });
-      }
-      if (c.frozen)
-        out.push({
-          kind: 'new_field',
-          path: p,
-          column: join(columnPath, k.name),
-          detail: `new ${k.kind} column`,
-        });
+    if (!k.frozen && k.name !== k.source) {
+      out.push({
+        kind: 'renamed',
+        path: p,
+        column: join(columnPath, k.name),
+        detail: `"${k.source}" is not a valid Delta/Spark column name here; stored as "${k.name}"`,
+      });
     }
-    if (k.overflow && !k.overflowName) {
-      const want = `${k.name}__ejson`;
-      k.overflowName = assignNames([want], [...taken, ...live.map((x) => x.name), ...fixed]).get(want);
+    if (c.frozen && k.kind !== 'null' && (!k.frozen || k.targetUntyped)) {
+      out.push({
+        kind: 'new_field',
+        path: p,
+        column: join(columnPath, k.name),
+        detail: `new ${k.kind} column`,
+      });
     }
     if (k.overflowTypes) {
+      const what =
+        k.kind === 'null'
+          ? 'have no column type of their own (no typed value came first)'
+          : `do not fit the ${k.kind} column`;
       out.push({
         kind: 'overflow',
         path: p,
         column: join(columnPath, k.overflowName as string),
         types: [...k.overflowTypes].sort(),
-        detail: `${k.overflowRows} value(s) do not fit the table's ${k.kind} column; stored as Extended JSON in "${k.overflowName}"`,
+        detail: `${k.overflowRows} value(s) ${what}; stored as Extended JSON in "${k.overflowName}"`,
       });
     }
     nameNested(k, p, join(columnPath, k.name), out);
@@ -291,7 +268,11 @@ export function columnFromField(f: Field, options: ConvertOptions, make: (source
   return c;
 }
 
-/** Adds a target schema's fields as frozen children, pairing each column with its overflow column. */
+/**
+ * Adds a target schema's fields as frozen children, each column paired with its overflow column. An overflow
+ * column without its main column (values that never had a type of their own) becomes an untyped column, typed by
+ * the first value that has one. The clock readings follow the table's column order, so new columns go after.
+ */
 export function addTargetChildren(
   c: Column,
   fields: Field[],
@@ -299,19 +280,31 @@ export function addTargetChildren(
   make: (source: string) => Column,
   skip?: (f: Field) => boolean,
 ): void {
-  const overflowOf = new Map<string, string>();
-  for (const f of fields) {
-    const of = f.metadata.get(META.overflowOf);
-    if (of !== undefined) overflowOf.set(of, f.name);
-  }
-  for (const f of fields) {
-    if (f.metadata.has(META.overflowOf) || skip?.(f)) continue;
+  const children = c.children as Map<string, Column>;
+  const byName = new Map<string, Column>();
+  const kept = fields.filter((f) => !skip?.(f));
+  for (const f of kept) {
+    if (f.metadata.has(META.overflowOf)) continue;
     const child = columnFromField(f, options, make);
-    const of = overflowOf.get(f.name);
-    if (of !== undefined) {
-      child.overflowName = of;
-      child.ensureOverflow();
+    byName.set(f.name, child);
+    children.set(child.source, child);
+  }
+  for (const f of kept) {
+    const of = f.metadata.get(META.overflowOf);
+    if (of === undefined) {
+      (byName.get(f.name) as Column).typedAt = tick();
+      continue;
     }
-    (c.children as Map<string, Column>).set(child.source, child);
+    let child = byName.get(of);
+    if (!child) {
+      child = make(f.metadata.get(META.name) ?? of);
+      child.name = of;
+      child.targetUntyped = true;
+      byName.set(of, child);
+      children.set(child.source, child);
+    }
+    child.overflowName = f.name;
+    child.ensureOverflow();
+    child.overflowAt = tick();
   }
 }

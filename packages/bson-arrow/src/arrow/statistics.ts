@@ -26,15 +26,16 @@ export function collectStatistics(root: Column, out: Map<string, LeafStatistics>
 
 function walk(c: Column, path: string[], out: Map<string, LeafStatistics>): void {
   for (const k of (c.children as Map<string, Column>).values()) {
-    if (k.kind === 'null' && !k.frozen) continue; // no column
     const p = [...path, k.name];
+    // An untyped column (only nulls, or only values without a type of their own) has no main column, only perhaps
+    // an overflow column.
     if (k.kind === 'struct') walk(k, p, out);
     else if (k.leaf instanceof PairBuilder) {
       const [a, b] = k.leaf.fields;
       out.set(statisticsKey([...p, a?.name as string]), of(k.leaf.a));
       out.set(statisticsKey([...p, b?.name as string]), of(k.leaf.b));
     } else if (k.leaf) out.set(statisticsKey(p), of(k.leaf));
-    else out.set(statisticsKey(p), { nullCount: k.validity?.nullCount ?? 0 }); // a list
+    else if (k.kind === 'list') out.set(statisticsKey(p), { nullCount: k.validity?.nullCount ?? 0 });
     if (k.overflow) {
       const name = k.overflowName ?? `${k.name}__ejson`;
       out.set(statisticsKey([...path, name]), of(k.overflow));

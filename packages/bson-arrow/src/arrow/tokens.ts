@@ -7,12 +7,13 @@ import type {
   Int32Builder,
   Int64Builder,
 } from './builders.js';
-import { accepts, acceptsKind, type Column, typeName, widen } from './column.js';
-import { TOKEN_KINDS, type ValueKind } from './kinds.js';
+import type { Column } from './column.js';
+import { kindOf, TOKEN_KINDS, type ValueKind } from './kinds.js';
+import { admit } from './rule.js';
 
 /**
  * Writes a document from its token tape (`ejson/tape.ts`) into the columns: the same decisions as
- * `Column.put` on the document's `Map` (kinds, widening, conflicts, target-schema overflow), without
+ * `Column.put` on the document's `Map` (the column's type, widening, overflow), without
  * materializing values. Common pairs of column kind and token are written directly (UTF-8 straight from
  * the document text, numbers without boxing); any other pair, and any value the tape keeps as a BSON
  * value, goes through `Column.put` with the value read from the tape.
@@ -50,33 +51,49 @@ function putToken(c: Column, t: Tape, i: number): number {
     c.put(type === Tok.Null ? null : readToken(t, i));
     return i + 1;
   }
-  if (c.frozen) {
-    if (!acceptsToken(c, vk, t, i)) {
-      c.put(readToken(t, i)); // does not fit the table's column: `put` sends it to the overflow column
-      return next(ch, i);
-    }
-    const after = write(c, t, i);
-    c.overflow?.appendNull();
-    return after;
+  // A value the column takes as it is goes straight from the tape. Anything else — the column's first typed
+  // value, a widening, a value for the overflow column — is decided by `Column.put`, the one rule.
+  if (!fitsAsIs(c, vk, t, i)) {
+    c.put(readToken(t, i));
+    return next(ch, i);
   }
-  if (vk.kind !== c.kind) {
-    c.seen.add(typeName(vk));
-    widen(c, vk);
-  }
-  return write(c, t, i);
+  const after = write(c, t, i);
+  c.overflow?.appendNull();
+  return after;
 }
 
-/** `accepts` for a value on the tape: arrays element by element, the rest by kind. */
-function acceptsToken(c: Column, vk: ValueKind, t: Tape, i: number): boolean {
-  if (vk !== LIST || c.kind !== 'list') return acceptsKind(c, vk);
-  const el = c.element as Column;
-  if (!el.frozen) return true;
+/** Whether the column holds the value at `i` without any change to its type (`admit` would return the column). */
+function fitsAsIs(c: Column, vk: ValueKind, t: Tape, i: number): boolean {
+  switch (c.kind) {
+    case 'null':
+      return false;
+    case 'ejson':
+      return c.bsonType === undefined;
+    case 'int64':
+      return vk === INT64 || vk === INT32;
+    case 'double':
+      return vk === DOUBLE || vk === INT64 || vk === INT32;
+    case 'list':
+      return vk === LIST && elementsFit(c.element as Column, t, i);
+    default:
+      return vk.kind === c.kind;
+  }
+}
+
+function elementsFit(el: Column, t: Tape, i: number): boolean {
   const ch = t.chunk;
   let j = i + 1;
   for (let k = ch.aux[i] as number; k > 0; k--) {
     const type = ch.type[j] as Tok;
-    const ek = KIND[type];
-    if (ek ? !acceptsToken(el, ek, t, j) : type === Tok.Value && !accepts(el, readToken(t, j))) return false;
+    if (type !== Tok.Null) {
+      const ek = KIND[type];
+      if (ek) {
+        if (!fitsAsIs(el, ek, t, j)) return false;
+      } else {
+        const x = readToken(t, j);
+        if (admit(el, x, kindOf(x, el.options), el.options) !== el) return false;
+      }
+    }
     j = next(ch, j);
   }
   return true;

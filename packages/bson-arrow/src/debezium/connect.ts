@@ -1,3 +1,4 @@
+import { type DeclaredElement, declareElementType } from '../bson/element-types.js';
 import {
   Binary,
   type BsonDocument,
@@ -68,8 +69,10 @@ export function decodeConnectValue(
       break;
     case 'array':
       if (Array.isArray(v)) {
-        const items = schema.get('items');
-        return v.map((x, i) => unavailableToNull(decodeConnectValue(x, asSchema(items), `${path}[${i}]`)));
+        const items = asSchema(schema.get('items'));
+        const out = v.map((x, i) => unavailableToNull(decodeConnectValue(x, items, `${path}[${i}]`)));
+        const element = items && !items.has('name') ? ELEMENT_OF[String(items.get('type'))] : undefined;
+        return element ? declareElementType(out, element) : out;
       }
       break;
     case 'map':
@@ -85,6 +88,20 @@ export function decodeConnectValue(
     `${path}: ${describe(v)} does not match Connect type ${String(type)}`,
   );
 }
+
+/** Connect primitive types (without a semantic name) whose column type an empty array can still be given. */
+const ELEMENT_OF: Record<string, DeclaredElement> = {
+  int8: 'int32',
+  int16: 'int32',
+  int32: 'int32',
+  int64: 'int64',
+  float: 'double',
+  float32: 'double',
+  double: 'double',
+  float64: 'double',
+  boolean: 'bool',
+  string: 'string',
+};
 
 /** A struct's fields in payload order; fields the schema declares but the payload lacks stay absent. */
 export function decodeStruct(

@@ -1,46 +1,25 @@
-import {
-  type BsonDocument,
-  type BsonValue,
-  bsonTypeOf,
-  type Double,
-  doubleValue,
-  ObjectId,
-} from '../bson/values.js';
+import { type BsonValue, ObjectId } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { stringifyExtendedJson } from '../ejson/stringify.js';
 import { DecodeError } from '../errors.js';
 import { unwrapConverterEnvelope } from './envelope.js';
 
 /**
- * Canonical Extended JSON of a key value. Numbers are compared by value, as MongoDB's `_id` index does
- * (Int32 5, Int64 5 and Double 5.0 are the same `_id`) and as Debezium's relaxed key JSON already
- * implies (`1234` for both Int32 and Int64): every integral number is written as `$numberLong`.
+ * Canonical Extended JSON of a key value, each value with its BSON type as it arrived (`77` is
+ * `{"$numberInt":"77"}`, an Int64 `{"$numberLong":"77"}`, a Double `{"$numberDouble":"77.0"}`): the key
+ * column shows what the source sent. For a MongoDB event that is the Kafka key's `_id`, whose relaxed
+ * Extended JSON writes an Int64 that fits 32 bits as a bare number — an Int32 here, for every event of
+ * that document alike.
+ *
+ * Equal texts mean equal keys, but MongoDB's `_id` index compares numbers by value (Int32 5, Int64 5 and
+ * Double 5.0 are one `_id`): whatever merges rows by key compares `keyIdentity` of this text
+ * (`@delta-writer/proto/mirror`), which writes every integral number as `$numberLong`.
  */
 export function canonicalKey(v: BsonValue): string {
   // The two `_id` types of nearly every collection, written as `stringifyExtendedJson` writes them.
   if (v instanceof ObjectId) return `{"$oid":"${v.hex}"}`;
   if (typeof v === 'string') return JSON.stringify(v);
-  return stringifyExtendedJson(normalizeNumbers(v), { mode: 'canonical', style: 'compact' });
-}
-
-function normalizeNumbers(v: BsonValue): BsonValue {
-  switch (bsonTypeOf(v)) {
-    case 'int32':
-      return BigInt(v as number);
-    case 'double': {
-      const d = doubleValue(v as number | Double);
-      return Number.isInteger(d) && Math.abs(d) < 2 ** 63 ? BigInt(d) : d;
-    }
-    case 'array':
-      return (v as BsonValue[]).map(normalizeNumbers);
-    case 'document': {
-      const out: BsonDocument = new Map();
-      for (const [k, x] of v as BsonDocument) out.set(k, normalizeNumbers(x));
-      return out;
-    }
-    default:
-      return v;
-  }
+  return stringifyExtendedJson(v, { mode: 'canonical', style: 'compact' });
 }
 
 /** The key envelope holds a string (or a typed `id` after SMTs): native JSON.parse first, lossless if that fails or could round. */

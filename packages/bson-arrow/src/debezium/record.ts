@@ -1,6 +1,7 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { DEFAULT_LIMITS, DecodeError, type DecodeLimits } from '../errors.js';
+import { checkDocumentFields, mayExceedFields, noteFieldBound, recordText } from '../limits.js';
 import {
   converterSchema,
   doc,
@@ -12,7 +13,7 @@ import {
 } from './envelope.js';
 import { canonicalKey, parseMongoKey } from './key.js';
 import { decodeMongoPayload } from './mongo.js';
-import { decodeMongoFast, isObj } from './mongo-fast.js';
+import { decodeMongoFast, documentSource, isObj } from './mongo-fast.js';
 import { decodeRelationalKey, decodeRelationalPayload } from './relational.js';
 import type { ChangeEvent, DecodeResult, KafkaRecord, Op, RecordPosition, Tombstone } from './types.js';
 
@@ -48,6 +49,7 @@ export class Decoder {
       maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
       maxBytes: options.maxBytes ?? DEFAULT_LIMITS.maxBytes,
       maxFields: options.maxFields ?? DEFAULT_LIMITS.maxFields,
+      maxDocumentFields: options.maxDocumentFields ?? DEFAULT_LIMITS.maxDocumentFields,
     };
   }
 
@@ -56,10 +58,33 @@ export class Decoder {
     if (this.topicConnector.get(topic) !== connector) this.topicConnector.set(topic, connector);
   }
 
+  /** What this decoder has learnt of `topic`'s connector so far. */
+  connectorOf(topic: string): 'mongodb' | 'relational' | undefined {
+    return this.topicConnector.get(topic);
+  }
+
+  /** Puts back what `connectorOf` said (a batch decoded again must meet the decoder as it was the first time). */
+  restoreConnector(topic: string, connector: 'mongodb' | 'relational' | undefined): void {
+    if (connector === undefined) this.topicConnector.delete(topic);
+    else this.topicConnector.set(topic, connector);
+  }
+
   decode(record: KafkaRecord): DecodeResult {
     const position = positionOf(record);
     try {
-      return this.decodeOrThrow(record, position);
+      const result = this.decodeOrThrow(record, position);
+      if (result.kind === 'change') {
+        // The document that becomes the row: a record too small to pass the limit is not looked at; a larger one is
+        // counted in one pass (see limits.ts). Either way the batch's column budget learns the bound.
+        const size = record.value === null || record.value === undefined ? 0 : record.value.length;
+        let bound = Math.floor(size / 4);
+        if (mayExceedFields(size, this.limits.maxDocumentFields)) {
+          const row = documentSource(result, 'after') ?? documentSource(result, 'before');
+          bound = checkDocumentFields(row, this.limits.maxDocumentFields, 'the document');
+        }
+        noteFieldBound(result, bound);
+      }
+      return result;
     } catch (e) {
       if (e instanceof DecodeError)
         return { kind: 'failure', reason: e.reason, message: e.message, record: position };
@@ -146,16 +171,7 @@ export class Decoder {
   }
 
   private text(v: Uint8Array | string | null, what: string): string | null {
-    if (v === null || v === undefined) return null;
-    const size = typeof v === 'string' ? Buffer.byteLength(v) : v.byteLength;
-    if (size > this.limits.maxBytes) {
-      throw new DecodeError(
-        'too_large',
-        `record ${what} is ${size} bytes, over the ${this.limits.maxBytes}-byte limit`,
-      );
-    }
-    if (typeof v === 'string') return v;
-    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
+    return recordText(v, what, this.limits.maxBytes);
   }
 }
 

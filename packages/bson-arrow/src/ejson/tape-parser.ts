@@ -28,6 +28,8 @@ const STEP_ASIDE = new Error('step aside for the lossless parser');
  */
 /** The member names of the last document parsed, by position: the guesses for the next one. */
 const GUESSES = 4096;
+/** Names of one document compared through the sketch before a Set takes over. */
+const SKETCH_NAMES = 64;
 const GUESS: (string | undefined)[] = [];
 
 function isPlainName(k: string): boolean {
@@ -242,12 +244,18 @@ class TapeParser extends Parser {
     }
     const base = keysTop;
     let count = 0;
-    // A 32-bit sketch of the names so far: only a name whose bit is already set is compared with them.
+    // A 32-bit sketch of the names so far: only a name whose bit is already set is compared with them. Once a
+    // document has more names than the sketch can tell apart, a Set takes over (linear, not quadratic, time).
     let sketch = 0;
+    let seen: Set<string> | undefined;
     for (;;) {
       const bit = 1 << ((key.length * 7 + key.charCodeAt(0) + key.charCodeAt(key.length - 1) * 3) & 31);
-      if (sketch & bit) {
+      if (seen) {
+        if (seen.has(key)) throw STEP_ASIDE; // duplicate key
+        seen.add(key);
+      } else if (sketch & bit) {
         for (let j = base; j < keysTop; j++) if (KEYS[j] === key) throw STEP_ASIDE; // duplicate key
+        if (keysTop - base >= SKETCH_NAMES) seen = new Set([...KEYS.slice(base, keysTop), key]);
       }
       sketch |= bit;
       KEYS[keysTop++] = key;

@@ -12,7 +12,7 @@
 import { BatchBuilder, type BatchOptions, type BatchResult } from '../arrow/batch.js';
 import { Decoder, type DecoderOptions } from '../debezium/record.js';
 import type { KafkaRecord } from '../debezium/types.js';
-import { DEFAULT_LIMITS, type DecodeLimits, type FailureReason } from '../errors.js';
+import { DEFAULT_LIMITS, DecodeError, type DecodeLimits, type FailureReason } from '../errors.js';
 import { FastRecordWriter, type RecordBytes } from './record.js';
 
 /** The records of one topic-partition, packed: every key and value in one byte array, with index arrays. */
@@ -57,13 +57,17 @@ export function decodeBatch(
     maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
     maxBytes: options.maxBytes ?? DEFAULT_LIMITS.maxBytes,
     maxFields: options.maxFields ?? DEFAULT_LIMITS.maxFields,
+    maxDocumentFields: options.maxDocumentFields ?? DEFAULT_LIMITS.maxDocumentFields,
   };
   const writer = new FastRecordWriter(limits);
   const from = options.from ?? 0;
   const reference = new Set<number>();
   let allReference = options.fastPath === false;
   let restarts = 0;
+  // The decoder learns each topic's connector as it goes; a rebuilt batch must meet it as the first pass did.
+  const known = decoder.connectorOf(slab.topic);
   for (;;) {
+    decoder.restoreConnector(slab.topic, known);
     const builder = new BatchBuilder(options);
     const failures: DecodedBatch['failures'] = [];
     let fast = 0;
@@ -104,7 +108,15 @@ export function decodeBatch(
       const decoded = decoder.decode(kafkaRecord(slab, i));
       if (decoded.kind === 'failure')
         failures.push({ index: i, reason: decoded.reason, message: decoded.message });
-      else if (decoded.kind === 'change' && i >= from) builder.append(decoded);
+      else if (decoded.kind === 'change' && i >= from) {
+        try {
+          builder.append(decoded);
+        } catch (e) {
+          // A row the batch refuses on its own (too many columns): that record fails, the batch goes on.
+          if (!(e instanceof DecodeError)) throw e;
+          failures.push({ index: i, reason: e.reason, message: e.message });
+        }
+      }
     }
     if (restart) {
       restarts++;

@@ -5,14 +5,18 @@
  * per-value object in between.
  *
  * Only a value whose kind is the kind its column already has is written here. Every other value (a new field, a type
- * that widens or conflicts, a value a target schema does not take, a rare BSON type) is made into its BSON value and
- * given to `Column.put`: the one place where the rules for types, conflicts and overflow columns live, shared with the
- * reference path. Such a call may change the batch's schema, so it marks the row `dirty`.
+ * that widens or conflicts, a value that goes to the overflow column, a rare BSON type) is made into its BSON value
+ * and given to `Column.put`, which decides through the rule of `arrow/rule.ts` — the one place for types, conflicts
+ * and overflow columns, shared with the reference path. Such a call may change the batch's schema, so it marks the
+ * row `dirty`. An array element is the exception: the rule takes an array into a list column only if every element
+ * fits (else the whole array is one overflow value), which is only known at its end — so an element that does not
+ * fit as it is bails (below).
  *
  * Anything the lossless parser would judge differently or that this reader does not take on — duplicate member names,
- * `$`-members after the first, limits, syntax errors, invalid UTF-8 — throws `BAIL` mid-row; the caller takes the
- * row back (`rollback.ts`) and decodes the record on the reference path. Limits (depth, values per document) are
- * checked here, in `enter` and `count`: the one place for the decode limits of this path.
+ * `$`-members after the first, an array element that does not fit its list, limits, syntax errors — throws `BAIL`
+ * mid-row; the caller takes the row back (`rollback.ts`) and decodes the record on the reference path. The limits of
+ * this path are checked here, in `enter` (depth), `count` (values) and `named` (named fields, which bounds the
+ * columns the row can add): a record that comes near one is the reference path's, which names the failure.
  */
 
 import type {
@@ -22,7 +26,9 @@ import type {
   Int32Builder,
   Int64Builder,
 } from '../arrow/builders.js';
-import { accepts, type Column } from '../arrow/column.js';
+import type { Column } from '../arrow/column.js';
+import { kindOf } from '../arrow/kinds.js';
+import { admit } from '../arrow/rule.js';
 import {
   type BsonValue,
   DateTime,
@@ -37,6 +43,7 @@ import {
 import { parseExtendedJson } from '../ejson/parse.js';
 import { binary as binaryValue, normalizeDecimal } from '../ejson/wrappers.js';
 import type { DecodeLimits } from '../errors.js';
+import { valueFields } from '../limits.js';
 import { BAIL, Ch, decodeUtf8, InnerText } from './inner-text.js';
 
 /**
@@ -99,6 +106,9 @@ export class DocumentWriter {
   private maxDepth = 100;
   private maxFields = 100_000;
   private fields = 0;
+  private maxNamed = 10_000;
+  /** Named fields of the row so far, at every level (the reference's `documentFields`, or more). */
+  private namedFields = 0;
   /** Whether the row called `Column.put` (which may change the schema and cannot be taken back). */
   dirty = false;
   // The last number read: its type and value (or literal text).
@@ -106,13 +116,25 @@ export class DocumentWriter {
   private numValue = 0;
   private numText = '';
 
-  /** Writes the document whose text is the outer-string body `[from, to)` of `b` as the next row of `root`. */
-  writeRow(root: Column, b: Uint8Array, from: number, to: number, limits: DecodeLimits): void {
+  /**
+   * Writes the document whose text is the outer-string body `[from, to)` of `b` as the next row of `root`. `maxNamed`
+   * bounds the row's named fields (the smaller of the per-document limit and the columns the batch has room for).
+   */
+  writeRow(
+    root: Column,
+    b: Uint8Array,
+    from: number,
+    to: number,
+    limits: DecodeLimits,
+    maxNamed: number,
+  ): void {
     const t = this.t;
     t.reset(b, from, to);
     this.maxDepth = limits.maxDepth;
     this.maxFields = limits.maxFields;
+    this.maxNamed = maxNamed;
     this.fields = 0;
+    this.namedFields = 0;
     this.dirty = false;
     t.skipWs();
     if (t.peek() !== Ch.LBrace || this.startsWrapper()) throw BAIL;
@@ -132,6 +154,15 @@ export class DocumentWriter {
     if (this.fields > this.maxFields) throw BAIL;
   }
 
+  /**
+   * Named fields (document members at every level). Past the bound the row may fail `too_many_fields` or take the
+   * batch past its columns: the reference path counts exactly and decides.
+   */
+  private named(n: number): void {
+    this.namedFields += n;
+    if (this.namedFields > this.maxNamed) throw BAIL;
+  }
+
   /** At `{`: whether its first member name starts with `$` (an Extended JSON wrapper, by the lossless rules). */
   private startsWrapper(): boolean {
     const t = this.t;
@@ -143,7 +174,10 @@ export class DocumentWriter {
     return wrapper;
   }
 
-  /** One value into column `c`. `strict`: `c` is the element of a frozen list, where a value it does not take fails. */
+  /**
+   * One value into column `c`. `strict`: `c` is a list's element, where only a value that fits as it is may be
+   * written (anything else would decide the whole array, see the file's comment).
+   */
   private value(c: Column, depth: number, strict: boolean): void {
     const t = this.t;
     t.skipWs();
@@ -208,7 +242,13 @@ export class DocumentWriter {
 
   /** A value the column machinery decides about (`Column.put`): widening, conflicts, overflow, new types. */
   private put(c: Column, v: BsonValue, strict: boolean): void {
-    if (strict && !accepts(c, v)) throw BAIL; // the whole array goes to the overflow column: reference path
+    if (strict) {
+      // An element is written only when it fits its list's element column as it is (int32 into a double column);
+      // one that would widen it or cannot go in makes the rule look at the whole array: the reference path's.
+      if (admit(c, v, kindOf(v, c.options), c.options) !== c) throw BAIL;
+      c.put(v);
+      return;
+    }
     this.dirty = true;
     c.put(v);
   }
@@ -378,6 +418,7 @@ export class DocumentWriter {
           }
         }
         t.expect(Ch.Colon);
+        this.named(1);
         if (child === undefined) {
           // A new field: the column machinery creates its column (once its value is known to be one).
           this.count(1);
@@ -415,14 +456,12 @@ export class DocumentWriter {
     this.enter(depth);
     const t = this.t;
     const el = c.element as Column;
-    // A frozen list takes an array only when it takes every element: one that does not fails the row here.
-    const strictElements = c.frozen && el.frozen;
     t.advance(); // [
     t.skipWs();
     if (t.peek() === Ch.RBracket) t.advance();
     else {
       for (;;) {
-        this.value(el, depth, strictElements);
+        this.value(el, depth, true);
         t.skipWs();
         const d = t.peek();
         t.advance();
@@ -650,11 +689,14 @@ export class DocumentWriter {
     const text = t.innerTextOf(start, t.pos);
     // Each value takes at least one character: the text's length bounds the values the parser counts.
     this.count(text.length);
+    let v: BsonValue;
     try {
-      return parseExtendedJson(text, { maxDepth: this.maxDepth - depth, maxFields: this.maxFields });
+      v = parseExtendedJson(text, { maxDepth: this.maxDepth - depth, maxFields: this.maxFields });
     } catch {
       throw BAIL;
     }
+    this.named(valueFields(v, this.maxNamed));
+    return v;
   }
 }
 

@@ -8,6 +8,7 @@
  * back), and the caller decodes it with the reference `Decoder`, which alone decides failures and their reasons. A
  * row that already changed the schema when it had to be abandoned is reported as `restart` (`batch.ts` rebuilds).
  */
+import { isUtf8 } from 'node:buffer';
 import type { BatchBuilder } from '../arrow/batch.js';
 import type { BytesBuilder } from '../arrow/builders.js';
 import { mongoPatchText } from '../arrow/cdc.js';
@@ -67,7 +68,14 @@ export class FastRecordWriter {
       return r.keyStart < 0 || this.oidKey(bytes, r.keyStart, r.keyEnd) ? 'skip' : 'bail';
     }
     if (r.keyStart < 0) return 'bail'; // a change without a key: its `_id` decides, on the reference path
+    // The record-entry limits (limits.ts `recordText`): size, and UTF-8 — plain strings are copied as bytes, so
+    // bytes that are not UTF-8 must never get this far.
     if (valueEnd - valueStart > limits.maxBytes || r.keyEnd - r.keyStart > limits.maxBytes) return 'bail';
+    if (!isUtf8(bytes.subarray(valueStart, valueEnd)) || !isUtf8(bytes.subarray(r.keyStart, r.keyEnd)))
+      return 'bail';
+    // The row's named fields: within the per-document limit, and within the columns the batch has room for (a row
+    // with no more fields than that cannot take the batch past it). Beyond either, the reference path decides.
+    const maxNamed = Math.min(limits.maxDocumentFields, builder.columnRoom);
     const env = this.env;
     let patch: string | null = null;
     try {
@@ -81,13 +89,13 @@ export class FastRecordWriter {
       if (e === BAIL) return 'bail';
       throw e;
     }
-    const { root, cdc } = builder.columns;
+    const { root, cdc } = builder.tree;
     const start = env.afterStart >= 0 ? env.afterStart : env.beforeStart;
     const end = env.afterStart >= 0 ? env.afterEnd : env.beforeEnd;
     nextRow();
     if (start >= 0) {
       try {
-        this.document.writeRow(root, bytes, start, end, limits);
+        this.document.writeRow(root, bytes, start, end, limits, maxNamed);
       } catch (e) {
         if (this.document.dirty) return 'restart';
         builder.rollbackRow();
@@ -96,6 +104,7 @@ export class FastRecordWriter {
       }
     } else {
       // A delete without a pre-image: the row is the key alone, by the column machinery.
+      if (maxNamed < 1) return 'bail';
       const doc: BsonDocument = new Map([['_id', this.id(bytes)]]);
       root.put(doc);
     }

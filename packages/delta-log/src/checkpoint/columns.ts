@@ -8,6 +8,7 @@ import { type AddFile, type RemoveFile, validateAction } from '../actions.js';
 import { canonicalPath } from '../log/keys.js';
 import type { BaseLayer } from '../log/layered-map.js';
 import { plainReader, type Reader, validity } from '../util/arrow-plain.js';
+import { stringifyJson } from '../util/json.js';
 
 /** Rows of a chunk are addressed as `chunk * ROW_SPAN + row` (batches are far below 2^20 rows). */
 const ROW_SPAN = 1 << 20;
@@ -86,6 +87,7 @@ export class ActionColumn<T extends AddFile | RemoveFile> {
       const n = this.chunks.length - 1;
       for (let i = 0; i < data.length; i++) if (valid(i)) this.read(n * ROW_SPAN + i);
     }
+    negativeSizeCheck(data, file, this.kind);
   }
 
   /** Calls `fn` for every action row, in file order, with its reference, canonical path and DV id. */
@@ -111,7 +113,7 @@ export class ActionColumn<T extends AddFile | RemoveFile> {
     const body = c.read(i) as Record<string, unknown>;
     if (c.stats && body.stats === undefined) {
       const parsed = c.stats(i);
-      if (parsed) body.stats = JSON.stringify(parsed);
+      if (parsed) body.stats = stringifyJson(parsed); // longs and decimals as their exact digits
     }
     if (this.kind === 'add') {
       // The common case checks the required fields without the generic validator.
@@ -133,6 +135,28 @@ export class ActionColumn<T extends AddFile | RemoveFile> {
     const refs: number[] = [];
     this.forEachRow((ref) => refs.push(ref));
     for (const ref of refs) yield this.read(ref);
+  }
+}
+
+/**
+ * A negative `size` is impossible (readers trust it for ranged reads); checkpoint rows skip the per-row validator,
+ * so the column is scanned here, on the raw values, once per batch. Throws `InvalidTableError` (via the validator).
+ */
+function negativeSizeCheck(data: A.Data, file: string, kind: 'add' | 'remove'): void {
+  const j = childIndex(data, 'size');
+  const size = j >= 0 ? data.children[j] : undefined;
+  const values = size?.values as ArrayLike<bigint | number> | undefined;
+  if (!size || !values) return;
+  const valid = validity(data);
+  const has = validity(size);
+  for (let i = 0; i < data.length; i++) {
+    const v = values[size.offset + i];
+    if (v !== undefined && v < 0 && valid(i) && has(i)) {
+      validateAction(
+        { [kind]: { path: '?', dataChange: true, modificationTime: 0, size: Number(v) } },
+        { file, line: i + 1 },
+      );
+    }
   }
 }
 

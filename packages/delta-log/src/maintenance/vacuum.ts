@@ -1,7 +1,8 @@
 /**
  * VACUUM: delete data files no version within the retention window references. Referenced = live adds,
  * removes whose `deletionTimestamp` is inside `delta.deletedFileRetentionDuration` (time travel may still
- * read them), and their deletion vector files. Hidden paths (`_…`, `.…`, so `_delta_log/`) are never touched.
+ * read them), and their deletion vector files. Hidden paths (`_…`, `.…`, so `_delta_log/`) are never touched, nor
+ * anything under a folder that holds a `_delta_log/` of its own (a table nested inside this one).
  * Dry-run is the default: look at the list before deleting.
  */
 import { parseInterval } from '../checkpoint/write.js';
@@ -43,6 +44,24 @@ function relative(snapshot: Snapshot, path: string): string | undefined {
   return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
 }
 
+/**
+ * Folders below the table root that hold a `_delta_log/` of their own: another table lives there, and its files,
+ * which this table's log never references, are not this table's to delete.
+ */
+export function nestedTableRoots(relativeKeys: readonly string[]): string[] {
+  const roots = new Set<string>();
+  for (const rel of relativeKeys) {
+    const segments = rel.split('/');
+    const at = segments.indexOf('_delta_log');
+    if (at > 0) roots.add(segments.slice(0, at).join('/'));
+  }
+  return [...roots];
+}
+
+function insideAny(rel: string, roots: readonly string[]): boolean {
+  return roots.some((root) => rel.startsWith(`${root}/`));
+}
+
 export async function vacuum(snapshot: Snapshot, options: VacuumOptions = {}): Promise<VacuumResult> {
   assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
   const configured =
@@ -71,9 +90,10 @@ export async function vacuum(snapshot: Snapshot, options: VacuumOptions = {}): P
   }
   const prefix = snapshot.tablePath ? `${snapshot.tablePath}/` : '';
   const listed: FileMeta[] = await snapshot.storage.list(prefix, { recursive: true });
+  const nested = nestedTableRoots(listed.map((f) => f.path.slice(prefix.length)));
   const doomed = listed.filter((f) => {
     const rel = f.path.slice(prefix.length);
-    return !isHidden(rel) && !keep.has(rel) && f.lastModified < cutoff;
+    return !isHidden(rel) && !keep.has(rel) && f.lastModified < cutoff && !insideAny(rel, nested);
   });
   const dryRun = options.dryRun ?? true;
   if (!dryRun) await mapLimit(doomed, 16, (f) => snapshot.storage.delete(f.path));

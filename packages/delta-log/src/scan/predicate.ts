@@ -5,6 +5,7 @@
 import { physicalName } from '../schema/column-mapping.js';
 import { type DataType, findField, type StructField } from '../schema/types.js';
 import type { Snapshot } from '../snapshot.js';
+import { parseJson } from '../util/json.js';
 import {
   parseDateDays,
   parseDecimalUnscaled,
@@ -43,7 +44,8 @@ export function toScalar(v: Literal | unknown, type: DataType): Scalar {
       if (typeof v === 'bigint') return v;
       return typeof v === 'number' ? BigInt(Math.round(v)) * 1000n : parseTimestampMicros(String(v));
     case 'long':
-      return typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
+      if (typeof v === 'bigint') return v;
+      return typeof v === 'number' ? BigInt(Math.trunc(v)) : BigInt(String(v).split('.')[0] as string);
     case 'byte':
     case 'short':
     case 'integer':
@@ -105,7 +107,8 @@ interface Ctx {
 function parsedStats(ctx: Ctx): Record<string, unknown> | null {
   if (ctx.stats === undefined) {
     try {
-      ctx.stats = ctx.file.add.stats ? (JSON.parse(ctx.file.add.stats) as Record<string, unknown>) : null;
+      // Exact numbers: a long bound beyond 2^53 read as a double could skip a file holding a matching row.
+      ctx.stats = ctx.file.add.stats ? (parseJson(ctx.file.add.stats) as Record<string, unknown>) : null;
     } catch {
       ctx.stats = null;
     }

@@ -2,6 +2,7 @@
  * The Delta schema model (PROTOCOL "Schema Serialization Format") and its JSON codec. Pure.
  */
 import { InvalidTableError } from '../errors.js';
+import { parseJson, stringifyJson } from '../util/json.js';
 
 export type PrimitiveTypeName =
   | 'string'
@@ -124,7 +125,7 @@ function parseStruct(obj: Record<string, unknown>, at: string): StructType {
 export function parseSchema(schemaString: string): StructType {
   let raw: unknown;
   try {
-    raw = JSON.parse(schemaString);
+    raw = parseJson(schemaString); // field metadata may hold longs (identity columns' high-water mark)
   } catch (err) {
     throw new InvalidTableError('metaData.schemaString is not valid JSON', { cause: err });
   }
@@ -164,11 +165,11 @@ function typeToJson(t: DataType): unknown {
 /** Serializes a schema as `metaData.schemaString` expects it (Spark's field order and spelling). */
 /** One data type in the Delta JSON form (`"long"`, `"decimal(10,2)"`, `{"type":"struct",…}`). */
 export function serializeType(t: DataType): string {
-  return JSON.stringify(typeToJson(t));
+  return stringifyJson(typeToJson(t));
 }
 
 export function serializeSchema(schema: StructType): string {
-  return JSON.stringify(typeToJson(schema));
+  return stringifyJson(typeToJson(schema));
 }
 
 /** Case-insensitive lookup, as Delta column names are case-insensitive. */

@@ -92,7 +92,8 @@ export class FsStorage implements Storage {
     const namePrefix = slash >= 0 ? prefix.slice(slash + 1) : prefix;
     const out: FileMeta[] = [];
     await this.walk(dir, namePrefix, options.recursive ?? false, options.startAfter, out);
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return options.limit !== undefined ? out.slice(0, Math.max(0, options.limit)) : out;
   }
 
   private async walk(

@@ -160,6 +160,8 @@ export class S3Storage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<FileMeta[]> {
     const out: FileMeta[] = [];
+    const limit = options.limit;
+    if (limit !== undefined && limit <= 0) return out;
     let token: string | undefined;
     do {
       const page = await this.withRetry(`LIST s3://${this.bucket}/${this.key(prefix)}`, () =>
@@ -172,12 +174,14 @@ export class S3Storage implements Storage {
             ...(options.startAfter !== undefined && !token
               ? { StartAfter: this.key(options.startAfter) }
               : {}),
+            ...(limit !== undefined ? { MaxKeys: Math.min(1000, Math.max(1, limit - out.length)) } : {}),
           }),
         ),
       );
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key.endsWith('/')) continue;
         out.push({ path: this.rel(o.Key), size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 });
+        if (limit !== undefined && out.length >= limit) return out;
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

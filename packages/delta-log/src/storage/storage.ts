@@ -17,6 +17,11 @@ export interface ListOptions {
   recursive?: boolean;
   /** Only keys sorting strictly after this key (full key, not relative to the prefix). */
   startAfter?: string;
+  /**
+   * At most this many keys, the first in key order; the listing stops early where the storage can (S3 pages), so
+   * a caller that only needs to know whether something is there does not read a huge prefix.
+   */
+  limit?: number;
 }
 
 export interface ByteRange {

@@ -5,6 +5,7 @@
  */
 import * as A from 'apache-arrow';
 import { formatDecimal } from '../scan/partition-values.js';
+import { JsonNumber } from './json.js';
 
 export type Reader = (row: number) => unknown;
 
@@ -24,8 +25,10 @@ const MICROS: Record<number, [bigint, bigint]> = {
 
 /**
  * Builds a reader for one column chunk. Structs become objects without their null fields (the JSON shape
- * of actions), int64 becomes number, maps become records, lists arrays. With `isoTimestamps`, timestamps
- * and dates become ISO-8601 strings (the JSON stats encoding) instead of numbers. `skip` drops struct fields.
+ * of actions), maps become records, lists arrays. Numbers stay exact, as `parseJson` keeps them: int64 is a
+ * number within ±2^53 and a bigint beyond, a decimal a `JsonNumber` (its exact text). With `isoTimestamps`,
+ * timestamps and dates become ISO-8601 strings (the JSON stats encoding) instead of numbers. `skip` drops
+ * struct fields.
  */
 export function plainReader(
   data: A.Data,
@@ -117,32 +120,32 @@ export function plainReader(
       let v = 0n;
       for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(words[4 * i + k] as number);
       if (v >> 127n) v -= 1n << 128n;
-      return Number(formatDecimal(v, scale));
+      return new JsonNumber(formatDecimal(v, scale));
     };
   }
   if (A.DataType.isInt(t) && t.bitWidth === 64) {
-    // Two 32-bit words instead of a BigInt per value (exact below 2^53, like Number(bigint)).
+    // Two 32-bit words instead of a BigInt per value; a value beyond ±2^53 (high word beyond ±2^21) is a bigint.
     const values = data.values as BigInt64Array;
     const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
     const signed = t.isSigned;
     return (i) => {
       if (!valid(i)) return null;
       const lo = words[2 * i] as number;
-      const hi = words[2 * i + 1] as number;
-      return (signed ? hi | 0 : hi) * 4294967296 + lo;
+      const hi = signed ? (words[2 * i + 1] as number) | 0 : (words[2 * i + 1] as number);
+      if (hi >= 0x200000 || hi < -0x200000) return values[i] as bigint;
+      return hi * 4294967296 + lo;
     };
   }
   if (A.DataType.isInt(t) || A.DataType.isFloat(t)) {
     const values = data.values as ArrayLike<number | bigint>;
     return (i) => {
       if (!valid(i)) return null;
-      const v = values[i] as number | bigint;
-      return typeof v === 'bigint' ? Number(v) : v;
+      return values[i] as number | bigint; // int8..int32 and floats: numbers (a uint64 stays a bigint)
     };
   }
   const vec = new A.Vector([data]);
   return (i) => {
     const v = vec.get(i);
-    return typeof v === 'bigint' ? Number(v) : (v ?? null);
+    return typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : (v ?? null);
   };
 }

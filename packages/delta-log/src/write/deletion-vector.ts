@@ -17,6 +17,7 @@ import { Scan } from '../scan/scan.js';
 import type { Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { mapLimit } from '../util/concurrency.js';
+import { setTopLevelMember } from '../util/json.js';
 import { withFeatures } from './schema-change.js';
 import { hasFeature } from './validate.js';
 
@@ -294,12 +295,15 @@ export async function writeDeletionVectors(
   });
 }
 
-/** Stats of a file whose rows a deletion vector may hide: min/max stay valid bounds but are no longer tight. */
-function wideStats(stats: string | undefined): string | undefined {
+/**
+ * Stats of a file whose rows a deletion vector may hide: min/max stay valid bounds but are no longer tight. Only
+ * `tightBounds` changes, in the text: the bounds are never parsed, so a long or decimal bound keeps its digits.
+ */
+export function wideStats(stats: string | undefined): string | undefined {
   if (stats === undefined) return undefined;
   try {
-    const parsed = JSON.parse(stats) as Record<string, unknown>;
-    return JSON.stringify({ ...parsed, tightBounds: false });
+    JSON.parse(stats); // only valid JSON is edited (the numbers parsed here are not used)
+    return setTopLevelMember(stats, 'tightBounds', 'false');
   } catch {
     return stats;
   }

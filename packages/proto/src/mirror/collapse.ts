@@ -17,6 +17,8 @@
  * Relational events with unavailable (unchanged TOAST) columns are partial updates too: the columns present are set
  * on top of the base, the unavailable ones keep the base's value.
  */
+
+import { keyIdentity } from './key.js';
 import { applyPatch, type Doc, type Patch } from './patch.js';
 import { compactSeq, compareVersion, type RowVersion } from './version.js';
 
@@ -212,6 +214,7 @@ export function mirrorEventOf(e: ChangeEventLike): MirrorEvent | string {
     return 'the event has no document key (a table without a primary key cannot be mirrored)';
   if (e.op !== 'c' && e.op !== 'u' && e.op !== 'd' && e.op !== 'r')
     return `op "${e.op}" cannot be applied to a mirror table`;
+  const key = keyIdentity(e.keyCanonical);
   const version = {
     seq: compactSeq(e.seq.text),
     partition: e.record.partition,
@@ -220,7 +223,7 @@ export function mirrorEventOf(e: ChangeEventLike): MirrorEvent | string {
   if (e.op !== 'd' && e.after && e.unavailable.length > 0) {
     // Unchanged TOAST columns are absent from `after`: set what is there, keep the rest from the base.
     return {
-      key: e.keyCanonical,
+      key,
       version,
       op: e.op,
       after: null,
@@ -231,7 +234,7 @@ export function mirrorEventOf(e: ChangeEventLike): MirrorEvent | string {
     };
   }
   return {
-    key: e.keyCanonical,
+    key,
     version,
     op: e.op,
     after: e.op === 'd' ? null : e.after,

@@ -163,6 +163,10 @@ describe('mirrorEventOf', () => {
       ...o,
     });
 
+  it('keys rows by the key identity: an int32 key is the same row as an int64 one', () => {
+    expect(event({ keyCanonical: '{"$numberInt":"1"}' })).toMatchObject({ key: '{"$numberLong":"1"}' });
+  });
+
   it('maps a decoded change event, with the compact sequence and the Kafka position', () => {
     expect(event({})).toEqual({
       key: '{"$numberLong":"1"}',

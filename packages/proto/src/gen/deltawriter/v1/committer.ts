@@ -47,8 +47,12 @@ export const protobufFileName = "deltawriter/v1/committer.proto";
  * reach a committer that could answer (UNAVAILABLE, DEADLINE_EXCEEDED) or a server bug (INTERNAL); Commit is
  * idempotent, so retrying it is always safe.
  *
- * Authentication: when the committer is configured with a shared token, every call of CommitterService must carry
- * the gRPC metadata entry `authorization: Bearer <token>`. TLS (optionally mutual TLS) protects the link.
+ * Authentication: every call of CommitterService must carry the gRPC metadata entry `authorization: Bearer <token>`
+ * (or, on a committer configured with mutual TLS and no tokens, a client certificate it trusts); a committer runs
+ * without authentication only when its operator says so explicitly. TLS (optionally mutual TLS) protects the link.
+ * Each credential is scoped to table URI prefixes: a request for a table outside them is refused
+ * REFUSAL_REASON_PERMISSION_DENIED. A client sends its token only to the replicas it was configured with (or, over
+ * TLS, to a replica whose certificate it verified), never to an address a NOT_LEADER hint names on its own.
  */
 
 /** How the files of a request are applied to the table. */
@@ -141,7 +145,11 @@ export function partialUpdatesToJSON(object: PartialUpdates): string {
 /** Why a request was not carried out. Each reason says what the caller should do. */
 export enum RefusalReason {
   UNSPECIFIED = 0,
-  /** INVALID_REQUEST - The request is malformed (missing table, bad ranges, bad paths, unknown write mode). Do not retry as is. */
+  /**
+   * INVALID_REQUEST - The request is malformed or unsafe (missing table, bad ranges, bad or escaping paths, data files missing from
+   * storage or of another size, offsets advancing further than the files and the gap bound account for, a table
+   * inside or around another table). The message names the field. Do not retry as is.
+   */
   INVALID_REQUEST = 1,
   /** UNAUTHENTICATED - The bearer token is missing or wrong. Fix the configuration. */
   UNAUTHENTICATED = 2,
@@ -184,6 +192,11 @@ export enum RefusalReason {
    * provide.transaction.metadata). Retrying the same records cannot succeed.
    */
   MIRROR_UNSAFE = 11,
+  /**
+   * PERMISSION_DENIED - The credential is valid but not allowed to commit to, or read the state of, this table (its scope is a list of
+   * table URI prefixes). Fix the configuration (the committer's token scopes, or the ingestor's routing).
+   */
+  PERMISSION_DENIED = 12,
 }
 
 export function refusalReasonFromJSON(object: any): RefusalReason {
@@ -224,6 +237,9 @@ export function refusalReasonFromJSON(object: any): RefusalReason {
     case 11:
     case "REFUSAL_REASON_MIRROR_UNSAFE":
       return RefusalReason.MIRROR_UNSAFE;
+    case 12:
+    case "REFUSAL_REASON_PERMISSION_DENIED":
+      return RefusalReason.PERMISSION_DENIED;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefusalReason");
   }
@@ -255,6 +271,8 @@ export function refusalReasonToJSON(object: RefusalReason): string {
       return "REFUSAL_REASON_MIRROR_STALE_BASE";
     case RefusalReason.MIRROR_UNSAFE:
       return "REFUSAL_REASON_MIRROR_UNSAFE";
+    case RefusalReason.PERMISSION_DENIED:
+      return "REFUSAL_REASON_PERMISSION_DENIED";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefusalReason");
   }
@@ -277,11 +295,12 @@ export interface TableRef {
 /** One Parquet data file written by the ingestor, described as it goes into the Delta `add` action. */
 export interface DataFile {
   /**
-   * Path relative to the table root, exactly as in the `add` action (a URI path: percent-encoded, `/`-separated,
-   * no `..` segments), e.g. `part=a/part-00000-<uuid>.zstd.parquet`.
+   * Path relative to the table root, exactly as in the `add` action (a URI path: percent-encoded, `/`-separated),
+   * e.g. `part=a/part-00000-<uuid>.zstd.parquet`. Once percent-decoded (as readers decode it) it must stay inside
+   * the table: no empty, `.` or `..` segments, no `\`, no control characters, no `_delta_log` segment in any case.
    */
   path: string;
-  /** Size of the file in bytes. */
+  /** Size of the file in bytes. The committer checks that the object exists with exactly this size before it adds it. */
   sizeBytes: number;
   /** Number of rows in the file. */
   recordCount: number;
@@ -324,7 +343,8 @@ export interface SourceRange {
   /**
    * Set only when the ingestor knows that offsets between the committed offset and `first_offset` are gone from
    * Kafka (retention, an offset reset): the committer then accepts the gap, and logs and counts it, instead of
-   * refusing with REFUSAL_REASON_OFFSET_GAP.
+   * refusing with REFUSAL_REASON_OFFSET_GAP. The offsets a request advances beyond the rows of its files (a gap,
+   * records without rows) are bounded by the committer's COMMITTER_MAX_OFFSET_GAP; more is refused INVALID_REQUEST.
    */
   gapAcknowledged: boolean;
 }

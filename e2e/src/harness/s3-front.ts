@@ -1,0 +1,131 @@
+/**
+ * An HTTP front to the S3 server that can behave like a store without put-if-absent: in `drop` mode it removes
+ * `If-None-Match` from every PUT and signs the request again (SigV4 covers that header, so dropping it alone would
+ * only turn the PUT into a signature error). The server then overwrites the key and answers 200, exactly what a
+ * proxy that strips conditional headers, or an S3-compatible server that ignores them, does. In `pass` mode every
+ * request goes through untouched. The committer must notice through its put-if-absent probe and refuse to lead.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export type FrontMode = 'pass' | 'drop';
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytesOf = (data: SourceData): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+
+/** SHA-256 (and HMAC-SHA-256 with a secret) in the shape SignatureV4 takes. */
+class NodeSha256 {
+  private hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+  private readonly secret: string | Uint8Array | undefined;
+  constructor(secret?: SourceData) {
+    this.secret = secret === undefined ? undefined : bytesOf(secret);
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytesOf(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+}
+
+export class S3Front {
+  mode: FrontMode;
+  /** PUTs whose If-None-Match this front dropped. */
+  dropped = 0;
+  private readonly signer: SignatureV4;
+
+  private constructor(
+    private readonly server: Server,
+    readonly endpoint: string,
+    private readonly target: URL,
+    credentials: S3Credentials,
+    mode: FrontMode,
+  ) {
+    this.mode = mode;
+    this.signer = new SignatureV4({
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+      region: credentials.region,
+      service: 's3',
+      sha256: NodeSha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+  }
+
+  static async start(target: string, credentials: S3Credentials, mode: FrontMode = 'drop'): Promise<S3Front> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const front = new S3Front(server, `http://127.0.0.1:${port}`, new URL(target), credentials, mode);
+    server.on('request', (req, res) => {
+      front.forward(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end(String(error));
+      });
+    });
+    return front;
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers = { ...req.headers } as Record<string, string>;
+    if (this.mode === 'drop' && req.method === 'PUT' && headers['if-none-match'] !== undefined) {
+      this.dropped++;
+      delete headers['if-none-match'];
+      delete headers.authorization;
+      const url = new URL(req.url ?? '/', this.endpoint);
+      const [hostname, port] = (headers.host ?? '').split(':');
+      const signed = await this.signer.sign({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: hostname ?? '127.0.0.1',
+        ...(port ? { port: Number(port) } : {}),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        // the payload hash the client computed stays valid: the body is forwarded unchanged
+        headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'x-amz-date')),
+      });
+      Object.assign(headers, signed.headers);
+    }
+    const upstream = httpRequest({
+      host: this.target.hostname,
+      port: Number(this.target.port || 80),
+      method: req.method,
+      path: req.url,
+      headers,
+    });
+    req.pipe(upstream);
+    const [answer] = (await once(upstream, 'response')) as [IncomingMessage];
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+    await once(answer, 'end');
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
