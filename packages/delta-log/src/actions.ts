@@ -200,8 +200,10 @@ function wholeAtLeast(
 ): void {
   const v = obj[field];
   if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
-    fail(where, `${kind}.${field} must be a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
+  // Numbers are parsed exactly: a whole number beyond ±2^53 arrives as a bigint (another writer's txn version).
+  const whole = typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v));
+  if (!whole || (v as number | bigint) < min)
+    fail(where, `${kind}.${field} must be a whole number ≥ ${min}, got ${stringifyJson(v)}`);
 }
 
 /**

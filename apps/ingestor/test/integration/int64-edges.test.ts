@@ -126,6 +126,7 @@ describe('int64 statistics and schemas through the whole pipeline', { timeout: 2
       pattern: new RegExp(`^${topic.replace(/[.]/g, '\\.')}$`),
       basePath,
       committer: committer.address,
+      token: committer.token,
       dlqTopic: `${prefix}-dlq`,
     });
     const config: IngestorConfig = {
