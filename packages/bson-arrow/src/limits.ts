@@ -64,17 +64,27 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /**
  * Named fields of a document at every level (inside nested documents and documents in arrays), counting stops once
- * past `stopAfter`. Array elements that are not documents add no field.
+ * past `stopAfter`. Array elements that are not documents add no field. A tape counts the same as the document it
+ * holds: its member names, and those of the documents it keeps whole (a `$`-object the lossless parser made).
  */
 export function documentFields(doc: BsonDocument | Tape, stopAfter = Number.POSITIVE_INFINITY): number {
   if (doc instanceof Tape) {
-    const type = doc.chunk.type;
+    const { type, aux, refs } = doc.chunk;
     let n = 0;
-    for (let i = doc.start; i < doc.end && n <= stopAfter; i++) if (type[i] === Tok.Key) n++;
+    for (let i = doc.start; i < doc.end && n <= stopAfter; i++) {
+      if (type[i] === Tok.Key) n++;
+      else if (type[i] === Tok.Value) n += valueFields(refs[aux[i] as number] as BsonValue, stopAfter - n);
+    }
     return n;
   }
+  return valueFields(doc, stopAfter);
+}
+
+/** `documentFields` of any value: a document's or array's named fields at every level, 0 for anything else. */
+export function valueFields(value: BsonValue, stopAfter = Number.POSITIVE_INFINITY): number {
+  if (!(value instanceof Map) && !Array.isArray(value)) return 0;
   let n = 0;
-  const stack: BsonValue[] = [doc];
+  const stack: BsonValue[] = [value];
   while (stack.length > 0 && n <= stopAfter) {
     const v = stack.pop();
     if (v instanceof Map) {
@@ -156,13 +166,10 @@ export class ColumnBudget {
    */
   admit(root: ColumnNode, row: BsonDocument | Tape, fields?: number): void {
     const room = this.max - this.count;
-    // Cheap upper bounds first: the decoder's, a tape's token count (O(1)), a document's named fields (a walk
-    // without column lookups).
+    // Cheap upper bounds first: the decoder's, then the row's named fields (a walk without column lookups; a tape's
+    // token count would not do: a document the tape keeps whole is one token).
     if (fields !== undefined && fields <= room) return;
-    if (
-      row instanceof Tape ? (row.chunk.num[row.start] as number) <= room : documentFields(row, room) <= room
-    )
-      return;
+    if (documentFields(row, room) <= room) return;
     if (newColumns(root, row, room) > room) {
       throw new DecodeError(
         'too_many_columns',
@@ -232,6 +239,13 @@ export function newColumns(root: ColumnNode, row: BsonDocument | Tape, stopAfter
       const c = tape.chunk;
       const type = c.type[at];
       if (type === Tok.Null) continue;
+      if (type === Tok.Value) {
+        // A value the tape keeps whole: the builder puts it as a value, a document or array with its columns.
+        const v = c.refs[c.aux[at] as number] as BsonValue;
+        if (v instanceof Map || Array.isArray(v)) stack.push({ sim, value: v });
+        else meet(sim, LEAF);
+        continue;
+      }
       // Children are pushed last-first, so they are visited in document order (the order the builder writes in,
       // which decides what a conflict keeps).
       const mark = stack.length;
