@@ -25,7 +25,15 @@ export interface TableSnapshot {
   readonly mode?: TableMode;
   /** Mirror tables: how partial updates are treated (`delta-writer.partialUpdates`), fixed at creation. */
   readonly partialUpdates?: string;
+  /** The table properties that decide data files' statistics (`delta.dataSkipping*`), those that are set. */
+  readonly statsConfiguration?: Readonly<Record<string, string>>;
 }
+
+/** The table properties a writer of data files needs for their statistics. */
+export const STATS_PROPERTIES = [
+  'delta.dataSkippingNumIndexedCols',
+  'delta.dataSkippingStatsColumns',
+] as const;
 
 /** Merges manifest schemas into the table schema, manifest by manifest, as the batch is planned. */
 export interface SchemaAdmission {

@@ -34,7 +34,14 @@ import {
   partialUpdatesName,
   type TableMode,
 } from '../commit/table-mode.js';
-import type { CommitAttempt, LoadOptions, PreparedCommit, TableSnapshot, Tables } from '../commit/tables.js';
+import {
+  type CommitAttempt,
+  type LoadOptions,
+  type PreparedCommit,
+  STATS_PROPERTIES,
+  type TableSnapshot,
+  type Tables,
+} from '../commit/tables.js';
 import type { MirrorPlanner } from '../mirror/planner.js';
 import { admitSchemas, type BatchSchemaAdmission } from '../schema/admission.js';
 import type { SchemaLimits } from '../schema/limits.js';
@@ -78,6 +85,7 @@ class LoadedTable implements TableSnapshot {
   readonly txnVersions: ReadonlyMap<string, number>;
   readonly mode?: TableMode;
   readonly partialUpdates?: string;
+  readonly statsConfiguration?: Readonly<Record<string, string>>;
 
   constructor(
     readonly tablePath: string,
@@ -96,6 +104,12 @@ class LoadedTable implements TableSnapshot {
       this.mode = delta.configuration[MODE_PROPERTY] === 'mirror' ? 'mirror' : 'changelog';
       const partial = delta.configuration[PARTIAL_UPDATES_PROPERTY];
       if (partial !== undefined) this.partialUpdates = partial;
+      const stats: Record<string, string> = {};
+      for (const key of STATS_PROPERTIES) {
+        const value = delta.configuration[key];
+        if (value !== undefined) stats[key] = value;
+      }
+      this.statsConfiguration = stats;
     }
   }
 }

@@ -9,7 +9,8 @@
  * records before it).
  */
 import type { ParquetCompression } from '../config/load.js';
-import type { BufferedRecord, TableKind } from './types.js';
+import type { SealedRecords } from './records.js';
+import type { TableKind } from './types.js';
 
 export type PartialUpdatesMode = 'skip' | 'apply';
 
@@ -19,12 +20,14 @@ export interface BuildOutputRequest {
   fromIndex: number;
   /** The table's current schema (cached from the committer), so a builder can conform to it; may be stale. */
   tableSchemaJson?: string;
+  /** The table's data-skipping properties (`delta.dataSkipping*`), which decide the files' statistics. */
+  statsConfiguration?: Record<string, string>;
 }
 
 export interface BuildRequest {
   topic: string;
   partition: number;
-  records: readonly BufferedRecord[];
+  records: SealedRecords;
   partitionBy: readonly string[];
   compression: ParquetCompression;
   outputs: readonly BuildOutputRequest[];

@@ -1,5 +1,6 @@
 /** The data that flows through the ingest pipeline, from a fetched Kafka record to a committed manifest. */
 import type { TableRoute } from '../routing.js';
+import type { SealedRecords } from './records.js';
 
 /** A changelog table takes every event; a mirror table one row per document key (docs/mirror-tables.md). */
 export type TableKind = 'changelog' | 'mirror';
@@ -14,7 +15,7 @@ export const tpKey = (topic: string, partition: number): string => `${topic}:${p
 
 export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
-/** A Kafka record as buffered: the bytes as fetched, nothing decoded yet. */
+/** A Kafka record as an object: one kept out of the slab (rejected), or one read back from it (`records.ts`). */
 export interface BufferedRecord {
   offset: bigint;
   timestampMs: number;
@@ -64,7 +65,7 @@ export interface SealedBatch extends TopicPartition {
   epoch: number;
   range: OffsetRange;
   /** Records to decode and write. */
-  records: BufferedRecord[];
+  records: SealedRecords;
   /** Records already known to be poison (over the size limit). */
   rejected: Rejection[];
   bytes: number;

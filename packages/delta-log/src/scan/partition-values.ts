@@ -102,6 +102,7 @@ export function parseDecimalUnscaled(s: string, scale: number): bigint {
   return m[1] === '-' ? -v : v;
 }
 
+/** The decimal text of `unscaled × 10^-scale` (`formatDecimal(-12345n, 2)` is `-123.45`), exact at any width. */
 export function formatDecimal(unscaled: bigint, scale: number): string {
   const neg = unscaled < 0n;
   const digits = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
