@@ -1,3 +1,3 @@
-export { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
-export { renderConfigReference } from './config/reference.js';
+export { ConfigError, type IngestorConfig, loadConfig } from './config/load.js';
+export { EnvSchema } from './config/schema.js';
 export { createRouter, type RouteResult, routeTopic, type TableRoute } from './routing.js';

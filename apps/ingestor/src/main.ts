@@ -4,31 +4,31 @@
  * 0 stopped with everything committed, 1 failed or stopped without finishing its commits in time (nothing is lost:
  * the next owner resumes from the table's offsets), 78 invalid configuration (EX_CONFIG).
  */
-import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
+import {
+  configOrExit,
+  createLogger,
+  onShutdown,
+  redactSecrets,
+  startOpsServer,
+} from '@delta-writer/service-kit';
+import { loadConfig } from './config/load.js';
 import { createEncoderPool } from './encoder/pool.js';
 import { createWorkerBuilder } from './encoder/worker-builder.js';
 import { StartupError } from './kafka/dead-letter-topic.js';
-import { startOpsServer } from './ops/http.js';
-import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { IngestorService } from './service.js';
 
-function configOrExit(): IngestorConfig {
-  try {
-    return loadConfig({ env: process.env });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(78);
-    }
-    throw e;
-  }
-}
+/** Beyond SHUTDOWN_TIMEOUT_MS (the service's own bound on draining), what a stop still does: close the clients. */
+const SHUTDOWN_GRACE_MS = 2_000;
 
 async function main(): Promise<void> {
-  const config = configOrExit();
-  const logger = createLogger({ level: config.logLevel, ingestorId: config.ingestorId });
-  logger.info({ config: redactedConfig(config) }, 'starting the ingestor');
+  const config = configOrExit('ingestor', () => loadConfig());
+  const logger = createLogger({
+    level: config.logLevel,
+    service: 'ingestor',
+    base: { ingestorId: config.ingestorId },
+  });
+  logger.info({ config: redactSecrets(config) }, 'starting the ingestor');
   const clientCertificate = config.committer.tls === false ? undefined : config.committer.tls.cert;
   if (!config.committer.token && !clientCertificate) {
     logger.warn(
@@ -55,25 +55,23 @@ async function main(): Promise<void> {
     logger,
   });
   const service = new IngestorService({ config, logger, builder, metrics });
-  const ops = await startOpsServer(config.metricsPort, metrics.registry, service.probes);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: no more fetching; flushing and committing');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 2000);
-    force.unref();
-    const drained = await service.stop();
-    ops.close();
-    logger.info({ drained }, 'stopped');
-    process.exit(drained ? 0 : 1);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    metrics: metrics.registry,
+    probes: service.probes,
+  });
+  onShutdown({
+    logger,
+    // No more fetching; what is buffered is flushed and committed, the group is left. Exit 1 when that did not
+    // finish in time: nothing is lost, the partitions' next owner resumes from the tables' offsets.
+    stop: async () => {
+      const drained = await service.stop();
+      await ops.close();
+      logger.info({ drained }, 'stopped');
+      return drained ? 0 : 1;
+    },
+    forceAfterMs: config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS,
+  });
 
   await service.start();
   logger.info({ port: config.metricsPort }, 'ingestor running');

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ClientTls, type CommitterClient, createCommitterClient } from '@delta-writer/proto';
+import type { Probes } from '@delta-writer/service-kit';
 import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CommitterTls, IngestorConfig } from './config/load.js';
@@ -21,7 +22,6 @@ import {
   runSource,
 } from './kafka/source.js';
 import { sameTopics, selectTopics } from './kafka/topics.js';
-import type { Probes } from './ops/http.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import type { FileBuilder } from './pipeline/builder.js';
 import { createDeadLetterQueue } from './pipeline/dead-letter.js';
@@ -111,17 +111,19 @@ export class IngestorService {
     });
   }
 
+  /** `/healthz`: not failed for good; `/readyz`: consuming normally (or idle: no topic to consume yet). */
   readonly probes: Probes = {
-    healthy: () => this.state !== 'failed',
+    live: () => (this.state === 'failed' ? { ok: false, detail: 'failed' } : { ok: true, detail: 'ok' }),
     ready: () => {
-      if (this.state === 'idle') return { ready: true };
-      if (this.state !== 'consuming') return { ready: false, reason: this.state };
-      if (!this.current?.joined) return { ready: false, reason: 'joining the consumer group' };
+      if (this.state === 'idle')
+        return { ok: true, detail: 'idle: no topic matches KAFKA_TOPIC_PATTERN yet' };
+      if (this.state !== 'consuming') return { ok: false, detail: this.state };
+      if (!this.current?.joined) return { ok: false, detail: 'joining the consumer group' };
       const stalled = this.current.ingestor.stalledSince;
       if (stalled !== undefined && Date.now() - stalled > STALL_NOT_READY_MS) {
-        return { ready: false, reason: 'commits are stalled' };
+        return { ok: false, detail: 'commits are stalled' };
       }
-      return { ready: true };
+      return { ok: true, detail: 'consuming' };
     },
   };
 

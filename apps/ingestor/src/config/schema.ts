@@ -4,34 +4,20 @@
  * this design adds. The README's configuration reference is generated from this schema (`pnpm docs:config`), so the
  * description, default and type of each variable live here and nowhere else.
  *
- * Every value arrives as a string; each field parses its own string. An empty string counts as unset (Kubernetes
- * manifests and `.env` files often carry `FOO=` for "not set").
+ * Every value arrives as a string; each field parses its own string with service-kit's parsers, and the variables
+ * both apps read (MINIO_*, LOG_LEVEL) come from service-kit, defined once. How values are read (environment, `.env`,
+ * `<NAME>_FILE` secrets, an empty value as unset) is service-kit's `loadEnv`.
  */
+import {
+  bool,
+  bytes,
+  int,
+  list,
+  logLevelVariable,
+  meta,
+  objectStorageVariables,
+} from '@delta-writer/service-kit';
 import { z } from 'zod';
-
-/** Metadata the reference generator and the secret-redacting logger read. */
-export interface VarMeta {
-  description: string;
-  /** Secrets are never logged and never echoed in configuration errors. */
-  secret?: boolean;
-  /** Shown in the reference instead of the JSON-schema type when set. */
-  format?: string;
-}
-
-const meta = <T extends z.ZodType>(schema: T, m: VarMeta): T => schema.meta({ ...m }) as T;
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: `must be a whole number between ${min} and ${max}` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, { error: `must be at least ${min}` })
-        .max(max, { error: `must be at most ${max}` }),
-    );
 
 /** Kafka's `retention.ms`: a positive number of milliseconds, or -1 for no time limit. */
 const retentionMs = () =>
@@ -40,43 +26,6 @@ const retentionMs = () =>
     .regex(/^(-1|[1-9]\d*)$/, { error: 'must be a positive number of milliseconds, or -1 (keep forever)' })
     .transform(Number)
     .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, { error: 'is too large' }));
-
-const bool = () =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .transform((s) => s === 'true' || s === '1' || s === 'yes');
-
-/** Byte sizes accept a unit suffix (`64MiB`, `512mb`, `1GB`), because bare byte counts are error-prone. */
-const bytes = () =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      const n = parseByteSize(s);
-      if (n === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a byte size such as 67108864, 64MiB or 512MB' });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .pipe(z.number().int().min(1, { error: 'must be positive' }));
-
-export function parseByteSize(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$/i.exec(text);
-  if (!m?.[1]) return undefined;
-  const unit = (m[2] ?? '').toLowerCase().replace(/b$/, '');
-  const power = { '': 0, k: 1, m: 2, g: 3, t: 4, ki: 1, mi: 2, gi: 3, ti: 4 }[unit];
-  if (power === undefined) return undefined;
-  const base = unit.endsWith('i') ? 1024 : unit === '' ? 1 : 1000;
-  return Math.round(Number(m[1]) * base ** power);
-}
-
-const list = () =>
-  z.string().transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x !== ''),
-  );
 
 /** Java's `subscribe(Pattern)` matches the whole topic name; users of the original service expect the same. */
 const topicPattern = () =>
@@ -178,25 +127,7 @@ export const EnvSchema = z.object({
   }),
 
   // ── Object storage ───────────────────────────────────────────────────────────────────────────────────────
-  MINIO_ENDPOINT: meta(
-    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://minio:9000' }).optional(),
-    {
-      description: 'S3 endpoint URL for MinIO or another S3-compatible server; unset uses AWS S3.',
-      format: 'URL',
-    },
-  ),
-  MINIO_ACCESS_KEY: meta(z.string().optional(), {
-    description:
-      'Access key; unset uses the AWS default credential chain (environment, IRSA, instance profile).',
-  }),
-  MINIO_SECRET_KEY: meta(z.string().optional(), { description: 'Secret key.', secret: true }),
-  MINIO_BUCKET: meta(
-    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid bucket name' }),
-    {
-      description: 'Bucket holding the Delta tables.',
-    },
-  ),
-  MINIO_REGION: meta(z.string().prefault('us-east-1'), { description: 'S3 region.' }),
+  ...objectStorageVariables,
 
   // ── Delta tables ─────────────────────────────────────────────────────────────────────────────────────────
   DELTA_TABLE_BASE_PATH: meta(z.string().prefault('delta'), {
@@ -324,9 +255,7 @@ export const EnvSchema = z.object({
     description:
       'This instance’s id in manifests and logs; defaults to the host name (the pod name in Kubernetes).',
   }),
-  LOG_LEVEL: meta(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).prefault('info'), {
-    description: 'pino log level.',
-  }),
+  ...logLevelVariable,
   METRICS_PORT: meta(int(1, 65535).prefault('8001'), {
     description: 'Port of `/metrics`, `/healthz` and `/readyz`.',
   }),
@@ -335,9 +264,4 @@ export const EnvSchema = z.object({
   }),
 });
 
-export type Env = z.infer<typeof EnvSchema>;
-
-/** Names of the variables holding secrets, for redaction. */
-export const secretVariables: readonly string[] = Object.entries(EnvSchema.shape)
-  .filter(([, schema]) => (schema.meta() as VarMeta | undefined)?.secret === true)
-  .map(([name]) => name);
+export type Env = z.output<typeof EnvSchema>;

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redactSecrets } from '@delta-writer/service-kit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactedConfig } from '../../src/config/load.js';
-import { parseByteSize } from '../../src/config/schema.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), 'ingestor-config-'));
 const minimal = {
@@ -112,7 +112,7 @@ describe('loadConfig', () => {
       MINIO_SECRET_KEY: secret,
       COMMITTER_TOKEN: secret,
     });
-    expect(JSON.stringify(redactedConfig(c))).not.toContain(secret);
+    expect(JSON.stringify(redactSecrets(c))).not.toContain(secret);
   });
 
   it('checks settings that only make sense together', () => {
@@ -140,6 +140,20 @@ describe('loadConfig', () => {
     expect(errorOf({ ...minimal, DELTA_MIRROR_PARTIAL_UPDATES: 'guess' }).variable).toBe(
       'DELTA_MIRROR_PARTIAL_UPDATES',
     );
+  });
+
+  it('reads the files it names through the given reader (offline checks pass a stub)', () => {
+    const read: string[] = [];
+    const c = loadConfig({
+      env: { ...minimal, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/kafka/ca.pem' },
+      cwd: emptyDir(),
+      readFile: (path) => {
+        read.push(path);
+        return Buffer.from('KAFKA CA');
+      },
+    });
+    expect(c.kafka.ssl).toEqual({ ca: 'KAFKA CA' });
+    expect(read).toEqual(['/etc/kafka/ca.pem']);
   });
 
   it('treats empty values as unset', () => {
@@ -171,7 +185,7 @@ describe('loadConfig', () => {
       key: 'CLIENT KEY',
       serverName: 'committer.deltawriter.svc',
     });
-    const logged = JSON.stringify(redactedConfig(c));
+    const logged = JSON.stringify(redactSecrets(c));
     for (const hidden of ['from-a-mounted-secret', 'token-from-file', 'CLIENT KEY', 'CLIENT PEM'])
       expect(logged).not.toContain(hidden);
 
@@ -202,19 +216,4 @@ describe('loadConfig', () => {
     expect(load({ ...minimal, MINIO_BUCKET: undefined, ENV_FILE: 'other.env' }, dir).s3.bucket).toBe('other');
     expect(errorOf({ ...minimal, ENV_FILE: 'missing.env' }, dir).variable).toBe('ENV_FILE');
   });
-});
-
-describe('parseByteSize', () => {
-  it.each([
-    ['1024', 1024],
-    ['64MiB', 64 * 1024 ** 2],
-    ['64mib', 64 * 1024 ** 2],
-    ['512MB', 512e6],
-    ['1.5GiB', 1.5 * 1024 ** 3],
-    ['2k', 2000],
-    ['10 KiB', 10240],
-  ])('%s → %d', (text, n) => expect(parseByteSize(text)).toBe(n));
-  it.each(['', 'MiB', '1XB', '-5', '1e6'])('rejects %j', (text) =>
-    expect(parseByteSize(text)).toBeUndefined(),
-  );
 });

@@ -85,7 +85,7 @@ describe('the ingestor process', { timeout: 300_000 }, () => {
     const child = await startIngestor({ METRICS_PORT: 'eighty' });
     expect(await child.exit).toBe(78);
     expect(child.output().trim()).toBe(
-      'invalid configuration: METRICS_PORT must be a whole number between 1 and 65535 (got "eighty")',
+      'ingestor: invalid configuration: METRICS_PORT must be a whole number between 1 and 65535 (got "eighty")',
     );
   });
 

@@ -1,21 +1,21 @@
-import type { AddressInfo } from 'node:net';
+/** The ingestor's metrics and probes on service-kit's ops server: what a scrape and a probe see. */
+import { type ProbeAnswer, startOpsServer } from '@delta-writer/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startOpsServer } from '../../src/ops/http.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 
 describe('ops server', async () => {
   const metrics = createMetrics();
   metrics.eventsConsumed.inc({ topic: 't' }, 3);
-  let ready = { ready: false, reason: 'joining the consumer group' };
+  let ready: ProbeAnswer = { ok: false, detail: 'joining the consumer group' };
   let healthy = true;
-  const server = await startOpsServer(
-    0,
-    metrics.registry,
-    { healthy: () => healthy, ready: () => ready },
-    '127.0.0.1',
-  );
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  const server = await startOpsServer({
+    port: 0,
+    host: '127.0.0.1',
+    metrics: metrics.registry,
+    probes: { live: () => ({ ok: healthy, detail: healthy ? 'ok' : 'failed' }), ready: () => ready },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  afterAll(() => server.close());
 
   it('serves Prometheus metrics', async () => {
     const res = await fetch(`${base}/metrics`);
@@ -49,7 +49,7 @@ describe('ops server', async () => {
   it('reports readiness and health from the probes', async () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
     expect(await (await fetch(`${base}/readyz`)).text()).toContain('joining the consumer group');
-    ready = { ready: true, reason: '' };
+    ready = { ok: true, detail: 'consuming' };
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     healthy = false;

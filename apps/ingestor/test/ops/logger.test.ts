@@ -1,8 +1,9 @@
+/** The ingestor's configuration and its Kafka client's log entries never reveal a secret in a log line. */
 import { Writable } from 'node:stream';
+import { createLogger, redactSecrets } from '@delta-writer/service-kit';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
 import { kafkaConfig } from '../../src/kafka/client.js';
-import { createLogger } from '../../src/ops/logger.js';
 
 const SECRETS = ['sasl-pass-1234', 'minio-secret-5678', 'committer-token-9012'];
 
@@ -14,7 +15,10 @@ function capture() {
       done();
     },
   });
-  return { logger: createLogger({ level: 'trace', ingestorId: 'i' }, stream), text: () => lines.join('') };
+  return {
+    logger: createLogger({ level: 'trace', service: 'ingestor', base: { ingestorId: 'i' } }, stream),
+    text: () => lines.join(''),
+  };
 }
 
 describe('logging never reveals secrets', () => {
@@ -33,9 +37,9 @@ describe('logging never reveals secrets', () => {
     cwd: '/nonexistent',
   });
 
-  it('logs the configuration through redactedConfig only', () => {
+  it('logs the configuration through redactSecrets only', () => {
     const { logger, text } = capture();
-    logger.info({ config: redactedConfig(config) }, 'starting');
+    logger.info({ config: redactSecrets(config) }, 'starting');
     for (const s of SECRETS) expect(text()).not.toContain(s);
     expect(text()).toContain('"username":"user"');
   });
