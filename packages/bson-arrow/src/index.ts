@@ -6,6 +6,8 @@ export { META as FIELD_METADATA, type SchemaResolution } from './arrow/schema.js
 export type { LeafStatistics } from './arrow/statistics.js';
 export { decodeBson, encodeBson } from './bson/codec.js';
 export * from './bson/values.js';
+export type { Connector } from './debezium/connectors/connector.js';
+export { CONNECTORS } from './debezium/connectors/registry.js';
 export {
   encodeMongoEvent,
   encodeMongoKey,

@@ -68,24 +68,32 @@ export function doc(d: BsonDocument, key: string): BsonDocument | null {
 }
 
 /**
- * Parses a record value (plain JSON, not Extended JSON). The native `JSON.parse` is tried first: a
- * MongoDB envelope carries its documents as strings and no number whose double rounding matters
- * (`ts_ns` is the only int64 beyond 2^53, and nothing here reads it), so the native result is used as
- * is. Everything else — relational envelopes with typed int64/decimal row values, and whatever
- * `JSON.parse` rejects — goes through the lossless parser, which also reports syntax errors precisely.
+ * The payload of a record value that native `JSON.parse` read (`raw`), unwrapped from a JsonConverter envelope as
+ * {@link unwrapConverterEnvelope} does; undefined when it is not an object.
  */
-export function parseEnvelope(text: string, options: ParseOptions, raw = nativeJson(text)): BsonValue {
-  if (raw === NOT_JSON) return parseExtendedJson(text, { ...options, extended: false });
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    const o = raw as Record<string, unknown>;
-    const keys = Object.keys(o);
-    const wrapped = 'payload' in o && (keys.length === 1 || (keys.length === 2 && 'schema' in o));
-    const payload = (wrapped ? o.payload : o) as { source?: { connector?: unknown } } | null;
-    if (payload && typeof payload === 'object' && payload.source?.connector === 'mongodb') {
-      // The schema of a MongoDB envelope is fixed and unused: only the payload is converted.
-      return fromPlainJson(payload, 0, options.maxDepth ?? 100);
-    }
-  }
+export function nativePayload(raw: unknown): Record<string, unknown> | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const o = raw as Record<string, unknown>;
+  const keys = Object.keys(o);
+  const wrapped = 'payload' in o && (keys.length === 1 || (keys.length === 2 && 'schema' in o));
+  const payload = wrapped ? o.payload : o;
+  return payload !== null && typeof payload === 'object' && !Array.isArray(payload)
+    ? (payload as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * The value of a record for the reference decoder. `plain` (the connector's envelope loses nothing in `JSON.parse`:
+ * MongoDB's documents are strings, and no number whose double rounding matters is read) converts the native
+ * payload; otherwise — relational envelopes with typed int64/decimal row values, and whatever `JSON.parse` rejects —
+ * the lossless parser reads the text, and reports syntax errors precisely.
+ */
+export function parseValue(
+  text: string,
+  options: ParseOptions,
+  plain: Record<string, unknown> | undefined,
+): BsonValue {
+  if (plain !== undefined) return fromPlainJson(plain, 0, options.maxDepth ?? 100);
   return parseExtendedJson(text, { ...options, extended: false });
 }
 

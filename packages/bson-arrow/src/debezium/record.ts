@@ -1,28 +1,34 @@
+/**
+ * The reference decoder of Kafka records from Debezium connectors, one record at a time: the envelope's generic
+ * shapes (tombstones, heartbeats, transaction markers, logical messages, ops) are read here; everything that depends
+ * on the connector is asked of the connector that `source.connector` names, chosen once per record
+ * (`connectors/registry.ts`). Never throws for bad input: every problem is a `DecodeFailure` with a stable reason.
+ */
 import type { BsonDocument, BsonValue } from '../bson/values.js';
-import { parseExtendedJson } from '../ejson/parse.js';
 import { DEFAULT_LIMITS, DecodeError, type DecodeLimits } from '../errors.js';
 import { checkDocumentFields, mayExceedFields, noteFieldBound, recordText } from '../limits.js';
+import type { Connector } from './connectors/connector.js';
+import { connectorNamed, connectorOfKey } from './connectors/registry.js';
 import {
   converterSchema,
   doc,
+  NOT_JSON,
   nativeJson,
-  parseEnvelope,
+  nativePayload,
+  parseValue,
   str,
   unwrapConverterEnvelope,
-  withinDepth,
 } from './envelope.js';
-import { canonicalKey, parseMongoKey } from './key.js';
-import { decodeMongoPayload } from './mongo.js';
-import { decodeMongoFast, documentSource, isObj } from './mongo-fast.js';
-import { decodeRelationalKey, decodeRelationalPayload } from './relational.js';
-import type { ChangeEvent, DecodeResult, KafkaRecord, Op, RecordPosition, Tombstone } from './types.js';
+import { documentSource } from './mongo-fast.js';
+import type { DecodeResult, KafkaRecord, Op, RecordPosition, Tombstone } from './types.js';
 
 export interface DecoderOptions extends Partial<DecodeLimits> {
   /**
-   * Which connector writes the topics. Needed only to parse the key of a tombstone that arrives before
-   * any change event of its topic (a tombstone has no `source` to tell); learnt per topic otherwise.
+   * Which connector writes the topics (`mongodb`, `postgresql`, `mysql`, … or `relational` for any other). Needed
+   * only to parse the key of a tombstone that arrives before any change event of its topic (a tombstone has no
+   * `source` to tell); learnt per topic otherwise.
    */
-  connector?: 'mongodb' | 'relational';
+  connector?: string;
   /**
    * Decode MongoDB events through the fast path (default true): fields read from the native
    * `JSON.parse` object, documents parsed into token tapes that `BatchBuilder` reads directly and that
@@ -41,7 +47,7 @@ const OPS = new Set(['c', 'u', 'd', 'r', 't']);
 export class Decoder {
   private readonly limits: DecodeLimits;
   private readonly fast: boolean;
-  private readonly topicConnector = new Map<string, 'mongodb' | 'relational'>();
+  private readonly topicConnector = new Map<string, Connector>();
 
   constructor(private readonly options: DecoderOptions = {}) {
     this.fast = options.fastPath !== false;
@@ -54,17 +60,17 @@ export class Decoder {
   }
 
   /** Records that `topic` carries `connector` events (the one-pass decoder read one): later tombstones need it. */
-  learn(topic: string, connector: 'mongodb' | 'relational'): void {
+  learn(topic: string, connector: Connector): void {
     if (this.topicConnector.get(topic) !== connector) this.topicConnector.set(topic, connector);
   }
 
   /** What this decoder has learnt of `topic`'s connector so far. */
-  connectorOf(topic: string): 'mongodb' | 'relational' | undefined {
+  connectorOf(topic: string): Connector | undefined {
     return this.topicConnector.get(topic);
   }
 
   /** Puts back what `connectorOf` said (a batch decoded again must meet the decoder as it was the first time). */
-  restoreConnector(topic: string, connector: 'mongodb' | 'relational' | undefined): void {
+  restoreConnector(topic: string, connector: Connector | undefined): void {
     if (connector === undefined) this.topicConnector.delete(topic);
     else this.topicConnector.set(topic, connector);
   }
@@ -104,11 +110,27 @@ export class Decoder {
     const keyText = this.text(record.key, 'key');
     if (valueText === null) return this.tombstone(keyText, position);
     const raw = nativeJson(valueText);
-    if (this.fast) {
-      const event = this.mongoFast(raw, keyText, record.topic, position);
-      if (event) return event;
+    // The connector, from the native object when JSON.parse read the value (else from the parsed source below).
+    const native = raw === NOT_JSON ? undefined : nativePayload(raw);
+    const source = native?.source;
+    let connector: Connector | undefined;
+    if (typeof source === 'object' && source !== null && !Array.isArray(source)) {
+      const name = (source as Record<string, unknown>).connector;
+      connector = connectorNamed(typeof name === 'string' ? name : undefined);
+      this.learn(record.topic, connector);
+      if (this.fast && connector.decodeNative && native) {
+        const event = connector.decodeNative({
+          payload: native,
+          op: native.op,
+          source: source as Record<string, unknown>,
+          keyText,
+          record: position,
+          limits: this.limits,
+        });
+        if (event) return event;
+      }
     }
-    const parsed = parseEnvelope(valueText, this.limits, raw);
+    const parsed = parseValue(valueText, this.limits, connector?.envelope === 'plain' ? native : undefined);
     const payload = unwrapConverterEnvelope(parsed);
     // ExtractNewRecordState's delete marker: `{"schema": …, "payload": null}` or the bytes `null`.
     if (payload === null) return this.tombstone(keyText, position);
@@ -117,57 +139,31 @@ export class Decoder {
     if (typeof op !== 'string') return ignoredOrFail(payload, position);
     if (op === 'm') return { kind: 'ignored', reason: 'logical_message', record: position };
     if (!OPS.has(op)) throw new DecodeError('unsupported_op', `unsupported Debezium op "${op}"`);
-    const source = doc(payload, 'source');
-    if (!source) throw new DecodeError('not_debezium', 'Debezium envelope without a "source" block');
-    if (str(source, 'connector') === 'mongodb') {
-      this.topicConnector.set(record.topic, 'mongodb');
-      const keyId = keyText === null ? undefined : parseMongoKey(keyText, this.limits.maxDepth);
-      return decodeMongoPayload(payload, op as Op, source, keyId, position, this.limits);
+    const sourceBlock = doc(payload, 'source');
+    if (!sourceBlock) throw new DecodeError('not_debezium', 'Debezium envelope without a "source" block');
+    if (connector === undefined) {
+      connector = connectorNamed(str(sourceBlock, 'connector'));
+      this.learn(record.topic, connector);
     }
-    this.topicConnector.set(record.topic, 'relational');
-    const key = keyText === null ? null : this.relationalKey(keyText);
-    return decodeRelationalPayload(payload, converterSchema(parsed), op as Op, source, key, position);
-  }
-
-  /** The fast path for a MongoDB change event (`mongo-fast.ts`), or undefined for the reference path. */
-  private mongoFast(
-    raw: unknown,
-    keyText: string | null,
-    topic: string,
-    position: RecordPosition,
-  ): ChangeEvent | undefined {
-    if (!isObj(raw)) return undefined;
-    let payload: unknown = raw;
-    if (Object.hasOwn(raw, 'payload')) {
-      const n = Object.keys(raw).length;
-      if (n === 1 || (n === 2 && Object.hasOwn(raw, 'schema'))) payload = raw.payload;
-    }
-    if (!isObj(payload)) return undefined;
-    const source = payload.source;
-    const op = payload.op;
-    if (!isObj(source) || source.connector !== 'mongodb') return undefined;
-    if (op !== 'c' && op !== 'u' && op !== 'd' && op !== 'r') return undefined;
-    if (!withinDepth(payload, 0, this.limits.maxDepth)) return undefined;
-    this.topicConnector.set(topic, 'mongodb');
-    const keyId = keyText === null ? undefined : parseMongoKey(keyText, this.limits.maxDepth);
-    return decodeMongoFast(payload, op, source, keyId, position, this.limits);
-  }
-
-  private relationalKey(keyText: string): BsonDocument | null {
-    const parsed = parseExtendedJson(keyText, { ...this.limits, extended: false });
-    return decodeRelationalKey(unwrapConverterEnvelope(parsed), converterSchema(parsed));
+    return connector.decodeChange({
+      payload,
+      envelopeSchema: converterSchema(parsed),
+      op: op as Op,
+      source: sourceBlock,
+      keyText,
+      record: position,
+      limits: this.limits,
+    });
   }
 
   private tombstone(keyText: string | null, record: RecordPosition): Tombstone {
     if (keyText === null) return { kind: 'tombstone', key: null, keyCanonical: null, record };
     const connector =
-      this.topicConnector.get(record.topic) ?? this.options.connector ?? guessConnector(keyText);
-    if (connector === 'mongodb') {
-      const id = parseMongoKey(keyText, this.limits.maxDepth);
-      return { kind: 'tombstone', key: new Map([['_id', id]]), keyCanonical: canonicalKey(id), record };
-    }
-    const key = this.relationalKey(keyText);
-    return { kind: 'tombstone', key, keyCanonical: key ? canonicalKey(key) : null, record };
+      this.topicConnector.get(record.topic) ??
+      (this.options.connector === undefined
+        ? connectorOfKey(keyText)
+        : connectorNamed(this.options.connector));
+    return { kind: 'tombstone', ...connector.tombstoneKey(keyText, this.limits), record };
   }
 
   private text(v: Uint8Array | string | null, what: string): string | null {
@@ -189,21 +185,6 @@ function ignoredOrFail(payload: BsonDocument, record: RecordPosition): DecodeRes
     return { kind: 'ignored', reason: 'schema_change', record };
   if (payload.size === 1 && payload.has('ts_ms')) return { kind: 'ignored', reason: 'heartbeat', record };
   throw new DecodeError('not_debezium', 'record value has no Debezium "op" field');
-}
-
-/** Without context, a `{"id": "<text>"}` key whose text is Extended JSON of an `_id` reads as MongoDB. */
-function guessConnector(keyText: string): 'mongodb' | 'relational' {
-  if (keyText.trimStart().startsWith('Struct{id=')) return 'mongodb';
-  try {
-    const raw = unwrapConverterEnvelope(parseExtendedJson(keyText, { extended: false }));
-    if (raw instanceof Map && raw.size === 1 && typeof raw.get('id') === 'string') {
-      const t = (raw.get('id') as string).trimStart();
-      if (t.startsWith('{"$') || t.startsWith('"')) return 'mongodb';
-    }
-  } catch {
-    // not JSON: the relational path reports it
-  }
-  return 'relational';
 }
 
 function positionOf(r: KafkaRecord): RecordPosition {

@@ -1,17 +1,17 @@
+/**
+ * The payload of a relational connector (PostgreSQL, MySQL, SQL Server …): `before`/`after` are typed row objects,
+ * decoded with the envelope's Connect schema when the message has one. What differs between these connectors — where
+ * an event stands in the source's order — each connector says itself (`connectors/*.ts`).
+ */
 import type { BsonDocument, BsonValue } from '../bson/values.js';
-import { parseExtendedJson } from '../ejson/parse.js';
 import { DecodeError } from '../errors.js';
 import { decodeStruct } from './connect.js';
-import { big, envelopeMillis, num, str } from './envelope.js';
+import { envelopeMillis, num, str } from './envelope.js';
 import { canonicalKey } from './key.js';
 import { snapshotText } from './mongo.js';
-import { sequenceOf } from './sequence.js';
-import type { ChangeEvent, Op, RecordPosition, SourceInfo } from './types.js';
+import type { ChangeEvent, Op, RecordPosition, SourceInfo, SourceSequence } from './types.js';
 
-/**
- * A relational connector payload (PostgreSQL, MySQL, SQL Server …): `before`/`after` are typed row
- * objects, decoded with the envelope's Connect schema when the message has one.
- */
+/** A relational change event; `order` gives its position from the source time (the connector reads the rest). */
 export function decodeRelationalPayload(
   payload: BsonDocument,
   envelopeSchema: BsonDocument | null,
@@ -19,6 +19,7 @@ export function decodeRelationalPayload(
   source: BsonDocument,
   key: BsonDocument | null,
   record: RecordPosition,
+  order: (sourceTsMs: number | null) => SourceSequence,
 ): ChangeEvent {
   const after = row(payload, envelopeSchema, 'after');
   const before = row(payload, envelopeSchema, 'before');
@@ -36,7 +37,7 @@ export function decodeRelationalPayload(
     unavailable: after?.unavailable ?? [],
     tsMs: envelopeMillis(num(payload, 'ts_ms'), 'ts_ms'),
     sourceTsMs,
-    seq: relationalSequence(source, sourceTsMs),
+    seq: order(sourceTsMs),
     record,
   };
 }
@@ -79,26 +80,4 @@ function relationalSource(s: BsonDocument): SourceInfo {
     version: str(s, 'version'),
     txId: txId === null || txId === undefined ? null : String(txId),
   };
-}
-
-function relationalSequence(s: BsonDocument, sourceTsMs: number | null) {
-  const lsn = big(s, 'lsn');
-  if (lsn !== null) {
-    // PostgreSQL `sequence` = "[\"<lastCommitLsn>\",\"<lsn>\"]" (entries may be null).
-    let lastCommit: bigint | null = null;
-    const text = str(s, 'sequence');
-    if (text) {
-      const parts = parseExtendedJson(text, { extended: false });
-      if (Array.isArray(parts) && typeof parts[0] === 'string' && /^\d+$/.test(parts[0]))
-        lastCommit = BigInt(parts[0]);
-    }
-    return sequenceOf([lastCommit ?? lsn, lsn]);
-  }
-  const file = str(s, 'file');
-  if (file !== null) {
-    // MySQL binlog position: file `mysql-bin.000003` → 3, then pos, then row within the event.
-    const n = /(\d+)$/.exec(file);
-    return sequenceOf([n ? BigInt(n[1] as string) : 0n, big(s, 'pos'), big(s, 'row')]);
-  }
-  return sequenceOf([sourceTsMs]);
 }

@@ -1,8 +1,9 @@
 /**
  * A batch of Kafka records (one partition's, packed in one byte slab) into one Arrow record batch with its Delta
- * statistics: each record goes through the one-pass decoder (`record.ts`) and, when that steps aside, through the
- * reference `Decoder` and `BatchBuilder.append` — per record, into the same columns, so both paths follow one set of
- * schema rules. The reference decoder alone decides failures and their reasons.
+ * statistics: each record goes through the one-pass writer of the topic's connector (MongoDB's: `record.ts`) and,
+ * when that steps aside, through the reference `Decoder` and `BatchBuilder.append` — per record, into the same
+ * columns, so both paths follow one set of schema rules. The reference decoder alone decides failures and their
+ * reasons. A topic whose connector has no one-pass writer goes the reference way only.
  *
  * A record the fast path abandons after it already changed the schema (a widened column, a new column) cannot be
  * taken back; the batch is then built again from its first record with that record on the reference path. Building
@@ -10,10 +11,12 @@
  * goes the reference way: at worst a batch costs what it did before this path existed.
  */
 import { BatchBuilder, type BatchOptions, type BatchResult } from '../arrow/batch.js';
+import type { Connector, OnePassWriter } from '../debezium/connectors/connector.js';
+import { FIRST_ONE_PASS } from '../debezium/connectors/registry.js';
 import { Decoder, type DecoderOptions } from '../debezium/record.js';
 import type { KafkaRecord } from '../debezium/types.js';
 import { DEFAULT_LIMITS, DecodeError, type DecodeLimits, type FailureReason } from '../errors.js';
-import { FastRecordWriter, type RecordBytes } from './record.js';
+import type { RecordBytes } from './record.js';
 
 /** The records of one topic-partition, packed: every key and value in one byte array, with index arrays. */
 export interface RecordSlab {
@@ -59,13 +62,17 @@ export function decodeBatch(
     maxFields: options.maxFields ?? DEFAULT_LIMITS.maxFields,
     maxDocumentFields: options.maxDocumentFields ?? DEFAULT_LIMITS.maxDocumentFields,
   };
-  const writer = new FastRecordWriter(limits);
-  const from = options.from ?? 0;
-  const reference = new Set<number>();
-  let allReference = options.fastPath === false;
-  let restarts = 0;
   // The decoder learns each topic's connector as it goes; a rebuilt batch must meet it as the first pass did.
   const known = decoder.connectorOf(slab.topic);
+  // The one-pass writer: the topic's connector's, or on a topic not seen yet the first connector's that has one.
+  const connector = known ?? FIRST_ONE_PASS;
+  const pass: { connector: Connector; writer: OnePassWriter } | undefined = connector?.onePass
+    ? { connector, writer: connector.onePass(limits) }
+    : undefined;
+  const from = options.from ?? 0;
+  const reference = new Set<number>();
+  let allReference = options.fastPath === false || pass === undefined;
+  let restarts = 0;
   for (;;) {
     decoder.restoreConnector(slab.topic, known);
     const builder = new BatchBuilder(options);
@@ -82,16 +89,16 @@ export function decodeBatch(
       offset: 0n,
     };
     for (let i = 0; i < slab.count; i++) {
-      if (i >= from && !allReference && !reference.has(i)) {
+      if (pass !== undefined && i >= from && !allReference && !reference.has(i)) {
         r.keyStart = slab.bounds[i * 4] as number;
         r.keyEnd = slab.bounds[i * 4 + 1] as number;
         r.valueStart = slab.bounds[i * 4 + 2] as number;
         r.valueEnd = slab.bounds[i * 4 + 3] as number;
         r.offset = slab.offsets[i] as bigint;
-        const outcome = writer.write(builder, slab.topic, slab.partition, r);
+        const outcome = pass.writer.write(builder, slab.topic, slab.partition, r);
         if (outcome === 'row') {
           fast++;
-          decoder.learn(slab.topic, 'mongodb');
+          decoder.learn(slab.topic, pass.connector);
           continue;
         }
         if (outcome === 'skip') {
