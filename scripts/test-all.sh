@@ -12,6 +12,7 @@ pnpm turbo run build --output-logs=errors-only
 step lint
 pnpm biome check .
 bash scripts/check-no-outside-data.sh
+node --import tsx scripts/check-import-cycles.ts
 step typecheck
 pnpm turbo run typecheck --output-logs=errors-only
 

@@ -1,8 +1,9 @@
 export { BatchBuilder, type BatchOptions, type BatchResult, CDC_COLUMNS } from './arrow/batch.js';
+export { META as FIELD_METADATA } from './arrow/fields.js';
 export type { ConvertOptions, Kind } from './arrow/kinds.js';
 export { sanitizeName } from './arrow/names.js';
 export { type ReadOptions, rowsFromTable } from './arrow/read.js';
-export { META as FIELD_METADATA, type SchemaResolution } from './arrow/schema.js';
+export type { SchemaResolution } from './arrow/schema.js';
 export type { LeafStatistics } from './arrow/statistics.js';
 export { decodeBson, encodeBson } from './bson/codec.js';
 export * from './bson/values.js';

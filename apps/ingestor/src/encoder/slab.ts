@@ -3,7 +3,7 @@
  * bytes and views of its index arrays, bson-arrow's `RecordSlab` layout, which the one-pass decoder reads in place.
  * Handing a chunk to a worker copies nothing: shared memory is shared, and the views are a few numbers each.
  */
-import type { SealedRecords } from '../pipeline/records.js';
+import type { SealedRecords } from '../pipeline/types.js';
 
 export interface PackedRecords {
   topic: string;

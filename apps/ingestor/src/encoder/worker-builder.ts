@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { BuiltOutput, FileBuilder, RecordFailure } from '../pipeline/builder.js';
-import type { SealedRecords } from '../pipeline/records.js';
+import type { SealedRecords } from '../pipeline/types.js';
 import { type EncoderPool, isWorkerOutOfMemory } from './pool.js';
 import { chunkOf } from './slab.js';
 

@@ -9,8 +9,7 @@
  * records before it).
  */
 import type { ParquetCompression } from '../config/load.js';
-import type { SealedRecords } from './records.js';
-import type { TableKind } from './types.js';
+import type { SealedRecords, TableKind } from './types.js';
 
 export type PartialUpdatesMode = 'skip' | 'apply';
 

@@ -9,28 +9,10 @@
  * Records are materialized as objects (`record(i)`, Buffer views into the slab) only where one is needed: a record
  * going to the dead-letter topic.
  */
-import type { BufferedRecord, RecordHeaders } from './types.js';
+import type { BufferedRecord, RecordHeaders, SealedRecords } from './types.js';
 
 /** What a record costs beyond its key and value bytes (index entries, bookkeeping), for the memory budget. */
 export const RECORD_OVERHEAD_BYTES = 64;
-
-export interface SealedRecords {
-  readonly count: number;
-  /** The keys and values; `bounds` are positions in it. Shared memory. */
-  readonly bytes: Uint8Array;
-  /** `[keyStart, keyEnd, valueStart, valueEnd]` per record; a start of -1 means null. */
-  readonly bounds: Int32Array;
-  readonly offsets: BigInt64Array;
-  /** Epoch ms. */
-  readonly timestamps: Float64Array;
-  /** The headers of the records that have any, by index (Debezium records usually have none). */
-  readonly headers: ReadonlyMap<number, RecordHeaders>;
-  readonly newestTimestampMs: number;
-  /** Record `i` as an object whose key and value are views into the slab. */
-  record(i: number): BufferedRecord;
-  /** Key and value bytes of record `i` plus the per-record overhead (what the memory budget counts). */
-  sizeOf(i: number): number;
-}
 
 const GROW = 2;
 

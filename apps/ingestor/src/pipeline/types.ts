@@ -1,6 +1,5 @@
 /** The data that flows through the ingest pipeline, from a fetched Kafka record to a committed manifest. */
 import type { TableRoute } from '../routing.js';
-import type { SealedRecords } from './records.js';
 
 /** A changelog table takes every event; a mirror table one row per document key (docs/mirror-tables.md). */
 export type TableKind = 'changelog' | 'mirror';
@@ -24,6 +23,25 @@ export interface BufferedRecord {
   headers: RecordHeaders;
   /** What the record costs in memory, for flush thresholds and the memory budget. */
   bytes: number;
+}
+
+/** A partition's records, sealed for building: a byte slab with index arrays (made and read in `records.ts`). */
+export interface SealedRecords {
+  readonly count: number;
+  /** The keys and values; `bounds` are positions in it. Shared memory. */
+  readonly bytes: Uint8Array;
+  /** `[keyStart, keyEnd, valueStart, valueEnd]` per record; a start of -1 means null. */
+  readonly bounds: Int32Array;
+  readonly offsets: BigInt64Array;
+  /** Epoch ms. */
+  readonly timestamps: Float64Array;
+  /** The headers of the records that have any, by index (Debezium records usually have none). */
+  readonly headers: ReadonlyMap<number, RecordHeaders>;
+  readonly newestTimestampMs: number;
+  /** Record `i` as an object whose key and value are views into the slab. */
+  record(i: number): BufferedRecord;
+  /** Key and value bytes of record `i` plus the per-record overhead (what the memory budget counts). */
+  sizeOf(i: number): number;
 }
 
 /** A contiguous range of one partition: `first` is the position the range starts at, `last` the last record. */

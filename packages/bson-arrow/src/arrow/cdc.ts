@@ -3,7 +3,7 @@ import type { BsonDocument } from '../bson/values.js';
 import type { ChangeEvent, MongoPatch } from '../debezium/types.js';
 import { stringifyExtendedJson } from '../ejson/stringify.js';
 import { BytesBuilder, type ColumnBuilder, Int32Builder, Int64Builder, TEXT } from './builders.js';
-import type { LeafStatistics } from './statistics.js';
+import type { LeafStatistics } from './column-builder.js';
 
 /** CDC metadata columns, in this order after the document's columns (README: "CDC metadata columns"). */
 export const CDC_COLUMNS = [

@@ -8,6 +8,13 @@ export interface Bounds {
   max: number | bigint | string;
 }
 
+/** A leaf column's Delta statistics as its builder kept them: the null count and, when it has them, the bounds. */
+export interface LeafStatistics {
+  nullCount: number;
+  min?: number | bigint | string;
+  max?: number | bigint | string;
+}
+
 /**
  * Column builders that write Arrow buffers directly: typed arrays for fixed-width values, UTF-8 encoded
  * straight into one growing value buffer for strings. No per-row objects, no generic builder dispatch.

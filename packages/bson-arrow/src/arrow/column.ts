@@ -2,10 +2,10 @@ import { type Data, Field, List, makeData, Null, Struct, Utf8 } from 'apache-arr
 import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { noteColumn } from '../limits.js';
 import { BytesBuilder, type ColumnBuilder, TEXT, ValidityBuilder } from './builders.js';
+import { fieldMetadata, leafFor, META } from './fields.js';
 import { type ConvertOptions, type Kind, kindOf, type ValueKind } from './kinds.js';
 import { readValue } from './read.js';
 import { admit, type Shape } from './rule.js';
-import { fieldMetadata, leafFor, META } from './schema.js';
 
 /**
  * One column of the batch being built — its type and Arrow buffers together. Values are written as they arrive

@@ -18,7 +18,7 @@ import {
 } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { CDC_COLUMNS } from './cdc.js';
-import { META } from './schema.js';
+import { META } from './fields.js';
 
 const CDC = new Set<string>(CDC_COLUMNS);
 

@@ -1,20 +1,13 @@
-import { Field as ArrowField, type DataType, type Field, Int64, Type, Utf8 } from 'apache-arrow';
+/**
+ * How a batch's columns become its Arrow schema and meet the table's: what could not be taken as-is is reported
+ * (`SchemaResolution`, nothing is dropped silently), columns are named and ordered, and a table's fields are read
+ * back into the target columns a batch is built against.
+ */
+import { type DataType, type Field, Type } from 'apache-arrow';
 import { DecodeError } from '../errors.js';
-import {
-  BoolBuilder,
-  BytesBuilder,
-  type ColumnBuilder,
-  Date32Builder,
-  DecimalBuilder,
-  Float64Builder,
-  Int32Builder,
-  Int64Builder,
-  PairBuilder,
-  splitRegex,
-  splitTimestamp,
-  TEXT,
-} from './builders.js';
+import { TEXT } from './builders.js';
 import { type Column, tick } from './column.js';
+import { META } from './fields.js';
 import type { ConvertOptions, Kind } from './kinds.js';
 import { ColumnNames, sanitizeName } from './names.js';
 
@@ -27,77 +20,6 @@ export interface SchemaResolution {
   column?: string;
   types?: string[];
   detail: string;
-}
-
-/** Field metadata keys, readable back by `columnFromField` and by users of the Delta table. */
-export const META = {
-  name: 'bson.name',
-  type: 'bson.type',
-  subtype: 'bson.subtype',
-  overflowOf: 'bson.overflow_of',
-};
-
-const TAGGED: Partial<Record<Kind, true>> = {
-  objectId: true,
-  decimal128: true,
-  decimalText: true,
-  symbol: true,
-  code: true,
-  uuid: true,
-  time: true,
-  ejson: true,
-  bsonTimestamp: true,
-  regex: true,
-  binary: true,
-};
-
-export function fieldMetadata(c: Column): Map<string, string> {
-  const meta = new Map<string, string>();
-  if (c.name !== c.source) meta.set(META.name, c.source);
-  if (TAGGED[c.kind]) meta.set(META.type, c.kind === 'ejson' && c.bsonType ? c.bsonType : c.kind);
-  if ((c.kind === 'binary' || c.kind === 'uuid') && c.subtype !== undefined)
-    meta.set(META.subtype, String(c.subtype));
-  return meta;
-}
-
-/** The Arrow builder of a leaf column (every kind but null, struct and list). */
-export function leafFor(c: Column): ColumnBuilder {
-  switch (c.kind) {
-    case 'bool':
-      return new BoolBuilder();
-    case 'int32':
-      return new Int32Builder();
-    case 'int64':
-      return new Int64Builder(false);
-    case 'double':
-      return new Float64Builder();
-    case 'timestamp':
-      return new Int64Builder(true);
-    case 'date':
-      return new Date32Builder();
-    case 'decimal':
-      return new DecimalBuilder(c.precision ?? 38, c.scale ?? 0);
-    case 'binary':
-      return new BytesBuilder(true, TEXT.string);
-    case 'bsonTimestamp': {
-      const fields = [new ArrowField('t', new Int64(), true), new ArrowField('i', new Int64(), true)];
-      return new PairBuilder(new Int64Builder(false), new Int64Builder(false), fields, splitTimestamp);
-    }
-    case 'regex': {
-      const fields = [
-        new ArrowField('pattern', new Utf8(), true),
-        new ArrowField('options', new Utf8(), true),
-      ];
-      return new PairBuilder(
-        new BytesBuilder(false, TEXT.string),
-        new BytesBuilder(false, TEXT.string),
-        fields,
-        splitRegex,
-      );
-    }
-    default:
-      return new BytesBuilder(false, TEXT[c.kind as keyof typeof TEXT] ?? TEXT.ejson);
-  }
 }
 
 /** Reports, children first, the columns that hold only nulls (no column) and the int32 columns widened to int64. */

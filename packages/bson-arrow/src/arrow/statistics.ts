@@ -7,12 +7,9 @@
  */
 import { PairBuilder } from './builders.js';
 import type { Column } from './column.js';
+import type { LeafStatistics } from './column-builder.js';
 
-export interface LeafStatistics {
-  nullCount: number;
-  min?: number | bigint | string;
-  max?: number | bigint | string;
-}
+export type { LeafStatistics };
 
 /** A leaf's key in the statistics map: its path of column names. */
 export function statisticsKey(path: readonly string[]): string {
