@@ -17,6 +17,7 @@ import {
   DecodeError,
   Decoder,
   decodeBatch,
+  kafkaRecord,
   type RecordSlab,
 } from '@delta-writer/bson-arrow';
 import {
@@ -43,11 +44,10 @@ import type {
 import { mirrorBatch } from './mirror-rows.js';
 import { UNIQUE_COLUMNS, writeParquetBytes } from './parquet.js';
 import { splitByPartition } from './partition-split.js';
-import { type PackedRecords, unpackRecord } from './slab.js';
 
 export interface BuildTask {
   kind: 'build';
-  records: PackedRecords;
+  records: RecordSlab;
   partitionBy: string[];
   compression: ParquetCompression;
   outputs: BuildOutputRequest[];
@@ -110,15 +110,7 @@ function recordLimits(task: BuildTask) {
  * reference route then decides which records fail).
  */
 function changelog(task: BuildTask, output: BuildOutputRequest, dec: Decoder): Built | undefined {
-  const slab: RecordSlab = {
-    topic: task.records.topic,
-    partition: task.records.partition,
-    count: task.records.count,
-    bytes: task.records.arena,
-    bounds: task.records.bounds,
-    offsets: task.records.offsets,
-    timestamps: task.records.timestamps,
-  };
+  const slab = task.records;
   const limits = {
     ...recordLimits(task),
     ...(task.maxBatchColumns !== undefined && { maxColumns: task.maxBatchColumns }),
@@ -157,7 +149,7 @@ function withEvents(task: BuildTask, dec: Decoder): Built {
   const failures: RecordFailure[] = [];
   const events: Decoded[] = [];
   for (let index = 0; index < task.records.count; index++) {
-    const r = unpackRecord(task.records, index);
+    const r = kafkaRecord(task.records, index);
     try {
       const decoded = dec.decode(r);
       if (decoded.kind === 'change') events.push({ index, event: decoded });

@@ -1,6 +1,7 @@
+import { kafkaRecord } from '@delta-writer/bson-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunkOf, unpackRecord } from '../../src/encoder/slab.js';
+import { chunkOf } from '../../src/encoder/slab.js';
 import { chunkRecords } from '../../src/encoder/worker-builder.js';
 import { RECORD_OVERHEAD_BYTES, RecordSlabWriter, sealedRecordsOf } from '../../src/pipeline/records.js';
 
@@ -51,7 +52,7 @@ describe('record slabs', () => {
           next = end;
           const task = chunkOf('t', 3, sealed, start, end);
           for (let i = start; i < end; i++) {
-            const u = unpackRecord(task, i - start);
+            const u = kafkaRecord(task, i - start);
             expect([u.topic, u.partition, u.offset, u.timestamp]).toEqual([
               't',
               3,
