@@ -201,7 +201,7 @@ export const EnvSchema = z.object({
     description:
       'Flush a partition buffer this long after its first record. With upload and commit this gives ~5 s end to end.',
   }),
-  FLUSH_BACKLOG_BYTES: meta(bytes().prefault('8MiB'), {
+  FLUSH_BACKLOG_BYTES: meta(bytes({ zeroTurnsOff: true }).prefault('8MiB'), {
     description:
       'While a partition has more records waiting in Kafka (catching up after a restart, a burst), flush it when the next record would take it past this size instead of waiting for FLUSH_MAX_AGE_MS, so encoding, upload and commit overlap. The default matches ENCODER_CHUNK_BYTES: one encoder task, one data file per flush. 0 turns it off.',
     format: 'bytes',

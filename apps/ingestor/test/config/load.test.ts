@@ -65,6 +65,11 @@ describe('loadConfig', () => {
     expect(c.kafka.fromBeginning).toBe(false);
   });
 
+  it('takes 0 where the documentation says 0 turns a size off, and only there', () => {
+    expect(load({ ...minimal, FLUSH_BACKLOG_BYTES: '0' }).flush.backlogBytes).toBe(0);
+    expect(errorOf({ ...minimal, FLUSH_MAX_BYTES: '0' }).message).toContain('must be positive');
+  });
+
   it('names a missing required variable', () => {
     const e = errorOf({ MINIO_BUCKET: 'lake', COMMITTER_ADDRESSES: 'c:1' });
     expect(e.variable).toBe('KAFKA_BOOTSTRAP_SERVERS');

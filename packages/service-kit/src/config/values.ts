@@ -53,8 +53,11 @@ export const bool = () =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
     .transform((s) => s === 'true' || s === '1' || s === 'yes');
 
-/** A byte size, with an optional unit (`64MiB`, `512mb`, `1GB`), because bare byte counts are error-prone. */
-export const bytes = () =>
+/**
+ * A byte size, with an optional unit (`64MiB`, `512mb`, `1GB`), because bare byte counts are error-prone. Positive,
+ * unless `zeroTurnsOff` — for the settings whose documentation says 0 turns them off.
+ */
+export const bytes = ({ zeroTurnsOff = false } = {}) =>
   z
     .string()
     .transform((s, ctx) => {
@@ -65,7 +68,11 @@ export const bytes = () =>
       }
       return n;
     })
-    .pipe(z.number().int().min(1, { error: 'must be positive' }));
+    .pipe(
+      zeroTurnsOff
+        ? z.number().int().min(0, { error: 'must be 0 (off) or positive' })
+        : z.number().int().min(1, { error: 'must be positive' }),
+    );
 
 /** `67108864`, `64MiB`, `64 mb`, `1.5GiB` → bytes; undefined when the text is not a size. */
 export function parseByteSize(text: string): number | undefined {
