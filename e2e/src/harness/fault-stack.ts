@@ -31,7 +31,8 @@ export interface FaultEndpoints {
 }
 
 export class FaultStack {
-  readonly data = join(REPO_ROOT, '.data', 'e2e-stack');
+  /** Its own data folder: `DW_E2E_STACK_DATA` (default `.data/e2e-stack`), so two can run side by side. */
+  readonly data = process.env.DW_E2E_STACK_DATA ?? join(REPO_ROOT, '.data', 'e2e-stack');
   private readonly env: NodeJS.ProcessEnv = {
     ...process.env,
     DW_STACK_DATA: this.data,

@@ -32,6 +32,8 @@ export class Links {
   private readonly fronts = new Map<string, S3Front>();
   /** Toxics set now: proxy → names, so healing removes exactly them. */
   private readonly active = new Map<string, Set<string>>();
+  /** Faults holding each link down now. */
+  private readonly downs = new Map<string, number>();
   private counter = 0;
 
   constructor(
@@ -123,10 +125,17 @@ export class Links {
     };
   }
 
-  /** Takes a link down (connections closed, new ones refused) or up again. */
+  /**
+   * Takes a link down (connections closed, new ones refused) or up again; downs are counted, so of two overlapping
+   * faults on one link the first to end does not bring it up under the other.
+   */
   async setDown(process: string, peer: Peer, down: boolean): Promise<void> {
-    const names = this.proxies.get(`${process}>${peer}`);
+    const key = `${process}>${peer}`;
+    const names = this.proxies.get(key);
     if (!names) throw new Error(`${process} has no link to ${peer}`);
+    const count = Math.max(0, (this.downs.get(key) ?? 0) + (down ? 1 : -1));
+    this.downs.set(key, count);
+    if (down ? count > 1 : count > 0) return;
     for (const proxy of names) await this.toxiproxy.setEnabled(proxy, !down);
   }
 
@@ -134,6 +143,7 @@ export class Links {
   async healAll(): Promise<void> {
     for (const names of this.proxies.values()) for (const proxy of names) await this.toxiproxy.heal(proxy);
     this.active.clear();
+    this.downs.clear();
     for (const f of this.fronts.values()) f.faults = {};
   }
 

@@ -6,7 +6,8 @@
  * ignores them, does; the committer must notice through its put-if-absent probe and refuse to lead. In `pass` mode
  * every request goes through untouched, except for the {@link S3Faults} set on it: throttling and server errors
  * (503 SlowDown, 500 InternalError) answered before S3 sees the request, or after S3 carried it out — the write
- * happened, the client is told it failed — and answers held back for seconds (a slow store).
+ * happened, the client is told it failed — answers held back for seconds (a slow store), and answers that never
+ * come on a connection that stays open.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { once } from 'node:events';
@@ -27,6 +28,11 @@ export interface S3Faults {
   error?: { status: 500 | 503; rate: number; phase: 'before' | 'after'; match?: RegExp };
   /** Hold S3's answer this long (it was carried out on time; the client hears of it late). */
   slow?: { delayMs: number; rate: number; match?: RegExp };
+  /**
+   * Never answer (the request was carried out; the connection stays open and silent, as behind a middlebox that
+   * lost its state): only a timeout of the client's own ends the wait.
+   */
+  hang?: { rate: number; match?: RegExp };
 }
 
 const S3_ERRORS = {
@@ -72,8 +78,9 @@ export class S3Front {
   /** PUTs whose If-None-Match this front dropped. */
   dropped = 0;
   faults: S3Faults = {};
-  /** Requests answered with an injected error, and answers held back. */
-  readonly injected = { errors: 0, slow: 0 };
+  /** Requests answered with an injected error, answers held back, requests never answered. */
+  readonly injected = { errors: 0, slow: 0, hung: 0 };
+  private readonly hung = new Set<ServerResponse>();
   /** Where each request's luck comes from (a seeded source makes the draws repeatable). */
   random: () => number = Math.random;
   private readonly signer: SignatureV4;
@@ -103,7 +110,12 @@ export class S3Front {
     const { port } = server.address() as { port: number };
     const front = new S3Front(server, `http://127.0.0.1:${port}`, new URL(target), credentials, mode);
     server.on('request', (req, res) => {
+      // a client that gives up (its timeout, a killed process) resets the connection: that ends this exchange
+      // and is no error of the front's
+      req.on('error', () => undefined);
+      res.on('error', () => undefined);
       front.forward(req, res).catch((error: unknown) => {
+        if (res.destroyed) return;
         if (!res.headersSent) res.writeHead(502);
         res.end(String(error));
       });
@@ -113,9 +125,11 @@ export class S3Front {
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const line = `${req.method} ${req.url}`;
-    const { error, slow } = this.faults;
+    const { error, slow, hang } = this.faults;
     const fail = error && (error.match?.test(line) ?? true) && this.random() < error.rate ? error : undefined;
     const delayMs = slow && (slow.match?.test(line) ?? true) && this.random() < slow.rate ? slow.delayMs : 0;
+    const silent =
+      !fail && hang !== undefined && (hang.match?.test(line) ?? true) && this.random() < hang.rate;
     if (fail?.phase === 'before') {
       req.resume();
       await once(req, 'end');
@@ -149,11 +163,23 @@ export class S3Front {
       headers,
     });
     req.pipe(upstream);
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy(); // the client went away before its answer
+    });
     const [answer] = (await once(upstream, 'response')) as [IncomingMessage];
+    upstream.on('error', () => res.destroy());
+    answer.on('error', () => res.destroy());
     if (fail) {
       answer.resume();
       await once(answer, 'end');
       this.answerError(res, fail.status);
+      return;
+    }
+    if (silent) {
+      this.injected.hung++;
+      answer.resume();
+      this.hung.add(res);
+      res.once('close', () => this.hung.delete(res));
       return;
     }
     if (delayMs > 0) {
@@ -184,6 +210,7 @@ export class S3Front {
   }
 
   async close(): Promise<void> {
+    for (const res of this.hung) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

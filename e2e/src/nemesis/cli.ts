@@ -112,11 +112,16 @@ async function main(): Promise<number> {
   );
   const stack = new FaultStack();
   const endpoints = await stack.up('redis', 's3', 'kafka', 'toxiproxy');
-  const readers = new Readers(endpoints);
-  readers.startSpark();
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 30_000);
-  const world = { stack, endpoints, fault: stack.faultEndpoints(), readers, s3: s3Client(endpoints) };
+  const world = {
+    stack,
+    endpoints,
+    fault: stack.faultEndpoints(),
+    readers: new Readers(endpoints),
+    s3: s3Client(endpoints),
+  };
+  world.readers.startSpark();
   try {
     for (const [i, seed] of args.seeds.entries()) {
       if (stop) break;
@@ -126,13 +131,19 @@ async function main(): Promise<number> {
       }
       const result = await runNemesis(world, seed, args.options);
       appendResult(log, result);
+      if (result.problems.some((p) => /ReaderError|Spark/.test(p))) {
+        // a Spark session that died would fail every later run: start a new one
+        await world.readers.close().catch(() => undefined);
+        world.readers = new Readers(endpoints);
+        world.readers.startSpark();
+      }
       process.stderr.write(
         `nemesis ${i + 1}/${args.seeds.length} seed ${seed}: ${result.failed ? 'FAILED' : 'ok'} — ${result.events} events, ${result.lost} lost, ${result.duplicated} duplicated, recovery ${result.recoveryMs === undefined ? '—' : `${(result.recoveryMs / 1000).toFixed(1)} s`}, ${(result.durationMs / 1000).toFixed(0)} s\n`,
       );
     }
   } finally {
     clearInterval(sampler);
-    await readers.close().catch(() => undefined);
+    await world.readers.close().catch(() => undefined);
     if (!args.keepStack) await stack.stopAll().catch(() => undefined);
   }
   const results = readResults(log);

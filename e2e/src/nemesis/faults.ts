@@ -87,26 +87,36 @@ export async function runFault(ctx: NemesisContext, fault: Fault, heal: AbortSig
       return `froze ${id}`;
     }
     case 's3-error':
-    case 's3-slow': {
+    case 's3-slow':
+    case 's3-hang': {
       const front = links.front(id);
+      front.random = ctx.random;
+      const before = { ...front.injected };
+      // a later fault of the same kind on the same front replaces this one; its end is then not ours to undo
       if (fault.kind === 's3-error') {
-        front.faults.error = {
+        const mine = {
           status: fault.status,
           phase: fault.phase,
           rate: fault.rate,
           ...(fault.commitsOnly && { match: DELTA_COMMIT_PUT }),
         };
-      } else {
-        front.faults.slow = { delayMs: fault.delayMs, rate: fault.rate };
+        front.faults.error = mine;
+        await pauseFor(fault.forMs, heal);
+        if (front.faults.error === mine) delete front.faults.error;
+        return `${front.injected.errors - before.errors} S3 errors to ${id}`;
       }
-      front.random = ctx.random;
-      const before = { ...front.injected };
+      if (fault.kind === 's3-slow') {
+        const mine = { delayMs: fault.delayMs, rate: fault.rate };
+        front.faults.slow = mine;
+        await pauseFor(fault.forMs, heal);
+        if (front.faults.slow === mine) delete front.faults.slow;
+        return `${front.injected.slow - before.slow} slow S3 answers to ${id}`;
+      }
+      const mine = { rate: fault.rate };
+      front.faults.hang = mine;
       await pauseFor(fault.forMs, heal);
-      if (fault.kind === 's3-error') delete front.faults.error;
-      else delete front.faults.slow;
-      return fault.kind === 's3-error'
-        ? `${front.injected.errors - before.errors} S3 errors to ${id}`
-        : `${front.injected.slow - before.slow} slow S3 answers to ${id}`;
+      if (front.faults.hang === mine) delete front.faults.hang;
+      return `${front.injected.hung - before.hung} S3 requests of ${id} never answered`;
     }
     case 'refused': {
       await links.setDown(id, fault.peer, true);

@@ -1,6 +1,6 @@
 /**
  * The nemesis's schedules: from a seed, a few faults at random moments of a fault window, overlapping or not — links
- * made slow, narrow, reset, cut or one-way by the TCP proxy, S3 answering errors or late, processes killed -9 or
+ * made slow, narrow, reset, cut or one-way by the TCP proxy, S3 answering errors, late or never, processes killed -9 or
  * frozen, Kafka, Redis or S3 restarted. A pure function of its seed and options, so a failing run is reproduced by
  * its seed alone; what each step resolves to at run time (which committer leads) is the one thing left to the run.
  */
@@ -35,6 +35,8 @@ export type Fault =
     }
   /** S3 holds a share of its answers this long. */
   | { kind: 's3-slow'; target: Target; delayMs: number; rate: number; forMs: number }
+  /** S3 carries out a share of the requests and never answers them; the connection stays open. */
+  | { kind: 's3-hang'; target: Target; rate: number; forMs: number }
   | { kind: 'kill'; target: Target; restartAfterMs: number }
   /** SIGSTOP, then SIGCONT: a process frozen past its lease or session timeout. */
   | { kind: 'pause'; target: Target; forMs: number }
@@ -74,6 +76,7 @@ export const FAULT_LABELS = [
   'refused',
   's3-error',
   's3-slow',
+  's3-hang',
   'kill',
   'pause',
   'restart kafka',
@@ -181,6 +184,8 @@ function makeFault(label: FaultLabel, random: Random, o: ScheduleOptions, room: 
         rate: random.pick([0.2, 0.5, 1]),
         forMs: forMs(),
       };
+    case 's3-hang':
+      return { kind: 's3-hang', target: anyProcess(), rate: random.pick([0.1, 0.3, 1]), forMs: forMs() };
     case 'kill':
       return { kind: 'kill', target: anyProcess(), restartAfterMs: random.int(0, 5_000) };
     case 'pause':
@@ -223,6 +228,8 @@ export function describeStep({ at, fault: f }: Step): string {
       return `${when} S3 ${f.status} ${f.phase} ${Math.round(f.rate * 100)}% of ${f.commitsOnly ? 'Delta commits' : 'requests'} of ${targetName(f.target)} for ${s(f.forMs)}`;
     case 's3-slow':
       return `${when} S3 answers ${s(f.delayMs)} late, ${Math.round(f.rate * 100)}% of ${targetName(f.target)}'s, for ${s(f.forMs)}`;
+    case 's3-hang':
+      return `${when} S3 never answers ${Math.round(f.rate * 100)}% of ${targetName(f.target)}'s requests (done, connection left open), for ${s(f.forMs)}`;
     case 'kill':
       return `${when} kill -9 ${targetName(f.target)}, back after ${s(f.restartAfterMs)}`;
     case 'pause':

@@ -104,6 +104,30 @@ describe('S3Front faults', () => {
     expect(outcomes).toEqual([false, true, false, true]);
   });
 
+  it('a hung request was carried out and is never answered: only the client timeout ends it', async () => {
+    const { front } = await fronted();
+    const { s3: creds } = endpoints;
+    const s3 = new S3Client({
+      endpoint: front.endpoint,
+      region: creds.region,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 1_000, throwOnRequestTimeout: true },
+      credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    });
+    front.faults = { hang: { rate: 1 } };
+    const t0 = Date.now();
+    const err = await failure(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/h`, Body: 'h' })),
+    );
+    expect(err?.name).toBe('TimeoutError');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(await exists(`${prefix}/h`)).toBe(true);
+    expect(front.injected.hung).toBe(1);
+    front.faults = {};
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/h2`, Body: 'h' }));
+  });
+
   it('a slow answer arrives late and whole', async () => {
     const { front, s3 } = await fronted();
     await direct.send(
@@ -117,7 +141,8 @@ describe('S3Front faults', () => {
     expect(body).toBe('z'.repeat(100_000));
     expect(front.injected.slow).toBe(1);
     front.faults = {};
-    await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/slow` }));
+    const again = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/slow` }));
+    await again.Body?.transformToString(); // read to the end: closing the front mid-body would abort it
     expect(front.injected.slow).toBe(1);
   });
 });

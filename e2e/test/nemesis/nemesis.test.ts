@@ -1,9 +1,12 @@
 /**
- * The nemesis's short fixed set for CI (`./dw test`): three seeds whose schedules together cut, slow, narrow,
- * reset and refuse links of every kind of process, lose answers one way, freeze the leader, hold S3's answers
- * 10 s and restart Redis — on the private fault stack, each a fresh pipeline writing mirror and changelog tables
- * at a steady rate, healed and then checked (nemesis/run.ts). The volume (hundreds of seeds, every fault kind) is
- * `pnpm --filter @delta-writer/e2e test:nemesis`, recorded in e2e/results/.
+ * The fault network and the nemesis's short fixed set for CI (`./dw test`). First the tools themselves: a client
+ * bootstrapped through a Kafka link stays on it and feels its faults, and a toxic on one process's link reaches
+ * that process only. Then three seeds whose schedules together freeze the leader past its lease, lose the
+ * standby's requests to Redis, kill an ingestor, answer 500 after S3 wrote, narrow a Kafka link to 8 KB/s, reset
+ * an S3 link, restart Redis and slow an ingestor's committer link — on the private fault stack, each a fresh
+ * pipeline writing mirror and changelog tables at a steady rate, healed and then checked (nemesis/run.ts). The
+ * volume (hundreds of seeds, every fault kind) is `pnpm --filter @delta-writer/e2e test:nemesis`, recorded in
+ * e2e/results/.
  */
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,7 +21,7 @@ import { NEMESIS_PROFILES, type NemesisWorld, runNemesis } from '../../src/nemes
 import { recordRun } from '../../src/results/record.js';
 
 /** Chosen (by their schedules, `test:nemesis --dry-run --profile=ci`) to cover the most fault kinds in three runs. */
-const CI_SEEDS = [182, 270, 283];
+const CI_SEEDS = [2, 67, 232];
 
 const stack = new FaultStack();
 const session = inject('e2eSession');

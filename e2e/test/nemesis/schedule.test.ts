@@ -58,6 +58,7 @@ describe('nemesis schedules', () => {
     const s3 = faults.filter((f) => f.kind === 's3-error');
     expect(new Set(s3.map((f) => `${f.status} ${f.phase}`)).size).toBe(4);
     expect(faults.some((f) => f.kind === 's3-slow' && f.delayMs === 10_000)).toBe(true);
+    expect(faults.some((f) => f.kind === 's3-hang' && f.target.app === 'committer')).toBe(true);
     expect(faults.some((f) => f.kind === 'restart' && f.crash)).toBe(true);
     expect(faults.some((f) => f.kind === 'restart' && !f.crash)).toBe(true);
   });
