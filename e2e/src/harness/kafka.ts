@@ -84,10 +84,14 @@ export class KafkaHelper {
       for (let i = 0; i < indexes.length; ) {
         const chunk: number[] = [];
         let bytes = 0;
-        while (i < indexes.length && chunk.length < 500 && bytes < 4 << 20) {
+        // under the broker's default message.max.bytes (1 MiB) per request, whatever the backlog: a producer that
+        // catches up after a broker restart sends many records at once (a single bigger record goes alone)
+        while (i < indexes.length && chunk.length < 500) {
           const r = records[indexes[i] as number] as OutRecord;
+          const size = (r.value?.length ?? 0) + (r.key?.length ?? 0);
+          if (chunk.length > 0 && bytes + size > 768 << 10) break;
           chunk.push(indexes[i++] as number);
-          bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
+          bytes += size;
         }
         const first = await this.sendChunk(
           topic,

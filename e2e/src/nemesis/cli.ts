@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { Readers } from '../checks/readers.js';
 import { FaultStack } from '../harness/fault-stack.js';
 import { s3Client } from '../harness/s3.js';
+import { REGRESSIONS } from './regressions.js';
 import {
   appendResult,
   nemesisLog,
@@ -20,11 +21,12 @@ import {
 import { NEMESIS_PROFILES, type NemesisOptions, runNemesis, scheduleOf } from './run.js';
 import { describeSchedule } from './schedule.js';
 
-const USAGE = `usage: test:nemesis [--runs=N] [--minutes=M] [--seed=S[,S…] | --first-seed=S] [--profile=long|ci]
+const USAGE = `usage: test:nemesis [--runs=N] [--minutes=M] [--seed=S[,S…] | --first-seed=S | --regressions] [--profile=long|ci]
                     [--rate=EVENTS_PER_S] [--window=S] [--max-faults=K] [--record] [--keep-stack] [--dry-run]
   --runs        schedules to run (default 1; with --seed, the seeds given)
   --minutes     start no new schedule after M minutes
   --seed        exactly these seeds (a failing run prints its seed: this reproduces its schedule)
+  --regressions the seeds of every defect found so far (src/nemesis/regressions.ts)
   --first-seed  seeds S, S+1, … (default: a random first seed, printed)
   --profile     defaults for rate, window and faults: long (${JSON.stringify(NEMESIS_PROFILES.long)}) or ci
   --record      append the table to e2e/results/<date>.md
@@ -37,6 +39,7 @@ function parse() {
       runs: { type: 'string' },
       minutes: { type: 'string' },
       seed: { type: 'string' },
+      regressions: { type: 'boolean', default: false },
       'first-seed': { type: 'string' },
       profile: { type: 'string', default: 'long' },
       rate: { type: 'string' },
@@ -69,7 +72,9 @@ function parse() {
     maxFaults: whole('max-faults', values['max-faults'], 1, 12) ?? profile.maxFaults,
   };
   let seeds: number[];
-  if (values.seed !== undefined) {
+  if (values.regressions) {
+    seeds = REGRESSIONS.map((r) => r.seed);
+  } else if (values.seed !== undefined) {
     seeds = values.seed.split(',').map((s) => whole('seed', s.trim(), 0, 2 ** 31 - 1) as number);
   } else {
     const runs = whole('runs', values.runs, 1, 100_000) ?? 1;
@@ -155,7 +160,7 @@ async function main(): Promise<number> {
   const section = [
     `## ${started.toISOString()} — nemesis: ${results.length} schedules (\`test:nemesis\`)`,
     '',
-    `${minutes} min; ${load} (2 cores shared with the other engineers' branches); per run ${args.options.ratePerSec} events/s over a ${args.options.windowMs / 1000} s fault window with up to ${args.options.maxFaults} faults; seeds ${args.seeds[0]}…${args.seeds.at(-1)}. Recovery: from the heal (every link whole, every process and service up) until everything produced was committed. A run counts under each kind of fault it had.`,
+    `${minutes} min; ${load} (2 cores shared with the other engineers' branches); per run ${args.options.ratePerSec} events/s over a ${args.options.windowMs / 1000} s fault window with up to ${args.options.maxFaults} faults; seeds ${args.seeds[0]}…${args.seeds.at(-1)}. Recovery: from the heal (every link whole, every process and service up) until everything produced was committed. A run counts under each kind of fault it had. Lost: events with no row in the changelog after the drain; in a stalled run (not everything committed ${args.options.drainTimeoutMs / 60_000} min after the heal) they are still in Kafka, uncommitted — the pipeline stopped, it did not drop them.`,
     '',
     renderNemesisTable(results),
     '',

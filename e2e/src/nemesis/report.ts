@@ -37,14 +37,15 @@ function row(label: string, runs: NemesisResult[]): string {
     ? `${seconds(rec[Math.floor((rec.length - 1) / 2)] as number)} / ${seconds(rec.at(-1) as number)}`
     : '—';
   const failed = runs.filter((r) => r.failed).map((r) => r.seed);
-  return `| ${label} | ${runs.length} | ${sum((r) => r.events)} | ${sum((r) => r.lost)} | ${sum((r) => r.duplicated)} | ${recovery} | ${failed.length ? `${failed.length}: ${failed.join(', ')}` : '0'} |`;
+  const stalled = runs.filter((r) => r.stalled).length;
+  return `| ${label} | ${runs.length} | ${sum((r) => r.events)} | ${sum((r) => r.lost)} | ${sum((r) => r.duplicated)} | ${stalled} | ${recovery} | ${failed.length ? `${failed.length}: ${failed.join(', ')}` : '0'} |`;
 }
 
 /** The table by fault kind, with a last row over all runs. */
 export function renderNemesisTable(results: NemesisResult[]): string {
   const lines = [
-    '| fault kind | runs | events | lost | duplicated | recovery (median / max) | failed runs: seeds |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| fault kind | runs | events | lost | duplicated | stalled runs | recovery (median / max) | failed runs: seeds |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const label of FAULT_LABELS) {
     const runs = results.filter((r) => r.labels.includes(label));

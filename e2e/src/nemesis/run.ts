@@ -74,6 +74,11 @@ export interface NemesisResult {
   duplicated: number;
   /** Heal → everything produced committed, in ms; undefined when it never was. */
   recoveryMs: number | undefined;
+  /**
+   * Not everything produced was committed within the drain timeout: the pipeline stalled, and the events counted
+   * lost are missing from the tables but still in Kafka, uncommitted.
+   */
+  stalled: boolean;
   problems: string[];
   /** What the steps hit (the leader they resolved to, how many S3 answers were faulted, …). */
   hits: string[];
@@ -164,6 +169,7 @@ export async function runNemesis(
   const watchers = new Map<string, TableWatcher>();
   let poller: NodeJS.Timeout | undefined;
   let recoveryMs: number | undefined;
+  let stalled = false;
   let passed = false;
   let verdicts: Awaited<ReturnType<typeof verifyMongoTables>> = [];
   try {
@@ -226,6 +232,7 @@ export async function runNemesis(
       problems.push(
         `not everything was committed ${o.drainTimeoutMs / 1000} s after the heal: ${err.message}`,
       );
+      stalled = true;
       return undefined;
     });
     if (done !== undefined) recoveryMs = reachedAll(watchers, source) - healedAt;
@@ -254,6 +261,7 @@ export async function runNemesis(
     deadLettered: total.deadLettered,
     duplicated: total.duplicated,
     recoveryMs,
+    stalled,
     problems,
     hits,
     logs: pipeline.logs,
