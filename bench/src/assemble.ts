@@ -19,6 +19,12 @@ export function assembleReport(
         goal: n === 1 ? { kind: 'min' as const, value: 0.5 } : undefined,
       },
       { name: `${append} / raw consumer`, numerator: append, denominator: 'Raw kafkajs consumer' },
+      {
+        name: `${append} / Python peer`,
+        numerator: append,
+        denominator: 'Peer throughput (Python deltalake writer)',
+        goal: n === 1 ? { kind: 'min' as const, value: 1.5 } : undefined,
+      },
     ];
   });
   notes.push(
@@ -42,7 +48,9 @@ export function assembleReport(
           .join(' ') || 'none',
     },
     figures,
-    ratios: ratios.filter((r) => figures.some((f) => f.name === r.numerator)),
+    ratios: ratios.filter(
+      (r) => figures.some((f) => f.name === r.numerator) && figures.some((f) => f.name === r.denominator),
+    ),
     notes,
     durationMs,
   };

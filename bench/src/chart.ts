@@ -1,6 +1,7 @@
 /**
- * The PNG chart of a report, drawn by matplotlib (bench/src/chart.py) in a venv of its own, `.cache/bench-py`,
- * with the exact versions of bench/requirements.txt; created on first use and again when the pins change.
+ * The PNG chart of a report, drawn by matplotlib (bench/src/chart.py) in the bench's venv, `.cache/bench-py`, with
+ * the exact versions of bench/requirements.txt (the Python peer runs there too); created on first use and again
+ * when the pins change.
  * The Python is BENCH_PYTHON, else the readers' DW_PYTHON (.data/readers.env), else python3.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ interface Panel {
 const PANELS: { group: string; title: string }[] = [
   { group: 'append', title: 'Append vs baselines (events/s, log)' },
   { group: 'latency', title: 'Latency, produce → visible (ms)' },
+  { group: 'cpu', title: 'Ingestor CPU per event, steady state (µs)' },
   { group: 'memory', title: 'Peak RSS, append runs (MiB)' },
   { group: 'upsert', title: 'Mirror upsert (events/s)' },
   { group: 'committer', title: 'Committer (per second)' },
@@ -57,19 +59,29 @@ function python(root: string): string {
   return fromReaders && existsSync(fromReaders) ? fromReaders : 'python3';
 }
 
-/** The venv's python, installing the pinned packages when the venv is missing or its pins changed. */
-export function chartPython(root: string): string {
+/** The bench venv's python (chart and peer), installing the pinned packages when it is missing or its pins changed. */
+export function benchPython(root: string): string {
   const venv = join(root, '.cache', 'bench-py');
   const requirements = join(root, 'bench', 'requirements.txt');
   const stamp = join(venv, '.requirements.sha256');
   const want = createHash('sha256').update(readFileSync(requirements)).digest('hex');
   const bin = join(venv, 'bin', 'python');
   if (!existsSync(bin) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
-    process.stderr.write('bench: installing the chart packages (matplotlib) into .cache/bench-py\n');
+    process.stderr.write('bench: installing the Python packages (chart, peer) into .cache/bench-py\n');
     execFileSync(python(root), ['-m', 'venv', venv], { stdio: 'inherit' });
     execFileSync(
       bin,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--only-binary',
+        ':all:',
+        '-r',
+        requirements,
+      ],
       {
         stdio: 'inherit',
       },
@@ -85,7 +97,7 @@ export function drawChart(root: string, report: BenchReport, jsonFile: string, p
     panels: chartPanels(report),
   };
   writeFileSync(jsonFile, JSON.stringify(spec, null, 2));
-  execFileSync(chartPython(root), [join(root, 'bench', 'src', 'chart.py'), jsonFile, pngFile], {
+  execFileSync(benchPython(root), [join(root, 'bench', 'src', 'chart.py'), jsonFile, pngFile], {
     stdio: 'inherit',
   });
 }

@@ -10,7 +10,7 @@ export interface BenchConfig {
   pool: number;
   /** Ingestor counts of the append runs. */
   ingestors: number[];
-  /** Producer rates of the latency runs, events/s: the goal's 10k, and one the pipeline here sustains. */
+  /** Producer rates of the latency runs, events/s: the goals' 10k and 20k, and a light one. */
   latencyRates: number[];
   latencySeconds: number;
   latencyIngestors: number;
@@ -22,7 +22,7 @@ export interface BenchConfig {
   upsertSizes: number[];
   upsertCommits: number;
   committerSeconds: number;
-  /** Steps to leave out: append, latency, upsert-e2e, committer, upsert. */
+  /** Steps to leave out: peer, append, latency, upsert-e2e, committer, upsert. */
   skip: Set<string>;
   /** Extra settings for every ingestor: `KEY=value,KEY=value`. */
   ingestorEnv: Record<string, string>;
@@ -69,11 +69,11 @@ export function loadConfig(env: Record<string, string | undefined>): BenchConfig
     .filter((p) => p.includes('='))
     .map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as [string, string]);
   return {
-    events: int('EVENTS', 40_000),
+    events: int('EVENTS', 300_000),
     partitions: int('PARTITIONS', 4),
     pool: int('POOL', 10_000),
     ingestors: list(env.BENCH_INGESTORS ?? '1,2'),
-    latencyRates: list(env.BENCH_LATENCY_RATES ?? env.BENCH_LATENCY_RATE ?? '10000,1000'),
+    latencyRates: list(env.BENCH_LATENCY_RATES ?? env.BENCH_LATENCY_RATE ?? '10000,20000,1000'),
     latencySeconds: int('LATENCY_SECONDS', 20),
     latencyIngestors: int('LATENCY_INGESTORS', 1),
     latencyDrainSeconds: int('LATENCY_DRAIN_SECONDS', 60),

@@ -15,6 +15,9 @@ import { peakRssMiB } from './machine.js';
 
 /** The services' own defaults (docs/configuration.md) where the e2e harness sets test values. */
 const INGESTOR_DEFAULTS = { LOG_LEVEL: 'info', FLUSH_MAX_AGE_MS: '3000', KAFKA_SESSION_TIMEOUT_MS: '30000' };
+/** How the ingestor image runs node (apps/ingestor/Dockerfile): the harness starts `node main.js` without them. */
+const INGESTOR_IMAGE_NODE_OPTIONS = '--max-semi-space-size=8';
+const INGESTOR_IMAGE_ENV = { MALLOC_ARENA_MAX: '2' };
 const COMMITTER_DEFAULTS = {
   LOG_LEVEL: 'info',
   COMMITTER_CHECKPOINT_INTERVAL: '10',
@@ -33,10 +36,39 @@ export interface DeploymentOptions {
   profileDir?: string;
 }
 
+export interface IngestorCounters {
+  /** CPU seconds of the event loop thread. */
+  mainCpu: number;
+  /** CPU seconds of the encoder threads inside their tasks. */
+  encoderCpu: number;
+  /** CPU seconds of the whole process (every thread, start-up included). */
+  processCpu: number;
+  /** Records the encoder decoded on its fast path and on the reference path. */
+  fastRecords: number;
+  referenceRecords: number;
+}
+
+/** The counters of {@link IngestorCounters} from one ingestor's `/metrics` text (absent series count as 0). */
+export function parseIngestorCounters(text: string): IngestorCounters {
+  const value = (series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  return {
+    mainCpu: value('dw_ingestor_thread_cpu_seconds_total{thread="main"}'),
+    encoderCpu: value('dw_ingestor_thread_cpu_seconds_total{thread="encoder"}'),
+    processCpu: value('dw_ingestor_process_cpu_seconds_total'),
+    fastRecords: value('dw_ingestor_encoded_records_total{path="fast"}'),
+    referenceRecords: value('dw_ingestor_encoded_records_total{path="reference"}'),
+  };
+}
+
 export class Deployment {
   readonly pipeline: E2EPipeline;
   committer: ManagedProcess | undefined;
   private committerMetrics = 0;
+  /** Metrics port of each ingestor, by name. */
+  private readonly ingestorMetrics = new Map<string, number>();
   /** Peak RSS (VmHWM, MiB) of each process, last read while it ran. */
   readonly peakRss = new Map<string, number>();
 
@@ -45,17 +77,24 @@ export class Deployment {
     readonly options: DeploymentOptions,
   ) {
     const run = runName(options.name);
+    const preload = options.profileDir
+      ? `--import ${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`
+      : undefined;
     const profile: Record<string, string> = options.profileDir
-      ? {
-          NODE_OPTIONS: `--import ${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`,
-          BENCH_PROFILE_DIR: options.profileDir,
-        }
+      ? { BENCH_PROFILE_DIR: options.profileDir }
       : {};
+    const nodeOptions = (...parts: (string | undefined)[]) => parts.filter((p) => p).join(' ');
     this.pipeline = Pipeline.create(run, endpoints, {
       topicPattern: options.topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
       basePath: `bench/${run}`,
-      committerEnv: { ...COMMITTER_DEFAULTS, ...profile },
-      ingestorEnv: { ...INGESTOR_DEFAULTS, ...options.ingestorEnv, ...profile },
+      committerEnv: { ...COMMITTER_DEFAULTS, ...profile, ...(preload && { NODE_OPTIONS: preload }) },
+      ingestorEnv: {
+        ...INGESTOR_DEFAULTS,
+        ...INGESTOR_IMAGE_ENV,
+        ...options.ingestorEnv,
+        ...profile,
+        NODE_OPTIONS: nodeOptions(INGESTOR_IMAGE_NODE_OPTIONS, options.ingestorEnv?.NODE_OPTIONS, preload),
+      },
     });
   }
 
@@ -89,10 +128,38 @@ export class Deployment {
   async startIngestors(): Promise<void> {
     await this.pipeline.reserveCommitters(['committer']);
     await Promise.all(
-      Array.from({ length: this.options.ingestors }, (_, i) =>
-        this.pipeline.startIngestor(`ingestor-${i + 1}`),
-      ),
+      Array.from({ length: this.options.ingestors }, async (_, i) => {
+        const name = `ingestor-${i + 1}`;
+        const port = await freePort();
+        this.ingestorMetrics.set(name, port);
+        await this.pipeline.startIngestor(name, { METRICS_PORT: String(port) });
+      }),
     );
+  }
+
+  /**
+   * The ingestors' CPU counters summed over the running ingestors: each thread kind's CPU seconds (the event loop,
+   * the encoder threads while encoding), the whole process's, and the records each decoder path took.
+   */
+  async ingestorCounters(): Promise<IngestorCounters | undefined> {
+    const sum: IngestorCounters = {
+      mainCpu: 0,
+      encoderCpu: 0,
+      processCpu: 0,
+      fastRecords: 0,
+      referenceRecords: 0,
+    };
+    for (const port of this.ingestorMetrics.values()) {
+      let text: string;
+      try {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      } catch {
+        return undefined;
+      }
+      const m = parseIngestorCounters(text);
+      for (const k of Object.keys(sum) as (keyof IngestorCounters)[]) sum[k] += m[k];
+    }
+    return sum;
   }
 
   /** Reads each running process's peak RSS; call often, so the value of a process that dies is kept. */

@@ -14,12 +14,13 @@ import { parseEnvFile, stackEnv } from '@delta-writer/e2e/src/stack.js';
 import { runAppend } from './append.js';
 import { assembleReport } from './assemble.js';
 import { decodeFloor, rawConsumer } from './baselines.js';
-import { drawChart } from './chart.js';
+import { benchPython, drawChart } from './chart.js';
 import { flagsToEnv, loadConfig } from './config.js';
 import { Deployment } from './deployment.js';
 import { generateEvents, topicOf } from './events.js';
 import { runLatency } from './latency.js';
 import { machineFacts } from './machine.js';
+import { runPeer } from './peer.js';
 import { summarize } from './profile-summary.js';
 import { Progress } from './progress.js';
 import { type Figure, renderMarkdown, reportName, summaryTable } from './report.js';
@@ -48,6 +49,7 @@ const date = new Date().toISOString().slice(0, 10);
 const machine = machineFacts(ROOT, date);
 const steps =
   2 +
+  (config.skip.has('peer') ? 0 : 1) +
   (config.skip.has('append') ? 0 : config.ingestors.length) +
   (config.skip.has('latency') ? 0 : config.latencyRates.length) +
   ['upsert-e2e', 'committer', 'upsert'].filter((s) => !config.skip.has(s)).length;
@@ -101,9 +103,60 @@ try {
       group: 'baseline',
     });
     const raw = await rawConsumer(kafka.kafka, topic, lastOffsets, set.events, progress);
-    figures.push({ name: 'Raw kafkajs consumer', value: raw, unit: 'events/s', group: 'baseline' });
-    progress.log(`decode floor ${floor} events/s, raw consumer ${raw} events/s`);
+    figures.push(
+      { name: 'Raw kafkajs consumer', value: raw.eventsPerSecond, unit: 'events/s', group: 'baseline' },
+      { name: 'Raw kafkajs consumer CPU per event', value: raw.cpuMicrosPerEvent, unit: 'us', group: 'cpu' },
+    );
+    progress.log(
+      `decode floor ${floor} events/s, raw consumer ${raw.eventsPerSecond} events/s (${raw.cpuMicrosPerEvent.toFixed(1)} µs of CPU per event)`,
+    );
   });
+
+  // 2b. The peer: the original design in plain Python, reading the same topic into its own table.
+  if (!config.skip.has('peer')) {
+    progress.begin('peer: the Python deltalake writer (confluent-kafka, 10 000 records per commit)');
+    await attempt('the Python peer', async () => {
+      const base = `bench/${prefix}-peer`;
+      try {
+        const r = await runPeer(
+          {
+            python: benchPython(ROOT),
+            root: ROOT,
+            endpoints,
+            topic,
+            lastOffsets,
+            events: set.events,
+            tableUri: `s3://${endpoints.s3.bucket}/${base}/orders`,
+            timeoutMs: config.timeoutSeconds * 1000,
+          },
+          progress,
+        );
+        figures.push(
+          {
+            name: 'Peer throughput (Python deltalake writer)',
+            value: r.steadyEventsPerSecond,
+            unit: 'events/s',
+            group: 'baseline',
+          },
+          {
+            name: 'Peer throughput from process start (Python deltalake writer)',
+            value: r.eventsPerSecond,
+            unit: 'events/s',
+            group: 'info',
+          },
+        );
+        progress.log(
+          `peer ${r.steadyEventsPerSecond} events/s after its first commit (${r.eventsPerSecond} from start, ${(r.ms / 1000).toFixed(1)} s, ${r.commits} commits)`,
+        );
+        notes.push(
+          `Peer: the original design in plain Python (bench/src/peer.py: confluent-kafka consumer, orjson, pyarrow.Table.from_pylist with inferred nested structs, deltalake ${'1.6.6'} write_deltalake appends of 10 000 records, offsets committed after each) read the same topic into its own table in ${(r.ms / 1000).toFixed(1)} s (${r.commits} commits); "Peer throughput" is its steady state after the first commit, as for "Append throughput".`,
+        );
+      } finally {
+        if (!config.keepTables)
+          await deletePrefix(s3, endpoints.s3.bucket, `${base}/`).catch(() => undefined);
+      }
+    });
+  }
 
   // 3. Append throughput, per ingestor count.
   for (const n of config.skip.has('append') ? [] : config.ingestors) {
@@ -132,13 +185,55 @@ try {
         progress,
       );
       const label = `${n} ingestor${n > 1 ? 's' : ''}`;
-      figures.push({
-        name: `Append throughput, ${label}`,
-        value: r.eventsPerSecond,
-        unit: 'events/s',
-        group: 'append',
-        goal: { kind: 'min', value: 100_000 * n },
-      });
+      figures.push(
+        {
+          name: `Append throughput, ${label}`,
+          value: r.steadyEventsPerSecond,
+          unit: 'events/s',
+          group: 'append',
+          // issue 16's goal on the 2-core development machine; more ingestors share the same cores
+          goal: n === 1 ? { kind: 'min', value: 30_000 } : undefined,
+        },
+        {
+          name: `Append throughput from process start, ${label}`,
+          value: r.eventsPerSecond,
+          unit: 'events/s',
+          group: 'info',
+        },
+      );
+      if (r.cpu) {
+        // The issue's names for the one-ingestor run; other counts say theirs.
+        const of = n === 1 ? '' : `, ${label}`;
+        figures.push(
+          {
+            name: `Encoder cost per event${of}`,
+            value: r.cpu.encoder,
+            unit: 'us',
+            group: 'cpu',
+            goal: { kind: 'max', value: 25 },
+          },
+          {
+            name: `Main thread cost per event${of}`,
+            value: r.cpu.main,
+            unit: 'us',
+            group: 'cpu',
+            goal: { kind: 'max', value: 10 },
+          },
+          {
+            name: `Other ingestor threads cost per event${of}`,
+            value: r.cpu.other,
+            unit: 'us',
+            group: 'cpu',
+          },
+        );
+        if (r.cpu.fallbackShare !== undefined)
+          figures.push({
+            name: `Decoder fallback share${of}`,
+            value: 100 * r.cpu.fallbackShare,
+            unit: '%',
+            group: 'info',
+          });
+      }
       for (const [proc, mib] of [...r.peakRssMiB].sort()) {
         const committer = proc.startsWith('committer');
         figures.push({
@@ -168,7 +263,7 @@ try {
         `${label}: ${r.eventsPerSecond} events/s (${seconds.toFixed(1)} s, first commit after ${(r.firstCommitMs / 1000).toFixed(1)} s, ${r.manifests} manifests in ${r.commits} commits); logs ${r.logs}`,
       );
       notes.push(
-        `Append, ${label}: ${seconds.toFixed(1)} s from spawning the ingestors to the last offset committed; the first commit was visible after ${(r.firstCommitMs / 1000).toFixed(1)} s (process start, group join, first flush); ${r.manifests} manifests in ${r.commits} Delta commits. Process logs: ${r.logs}`,
+        `Append, ${label}: ${seconds.toFixed(1)} s from spawning the ingestors to the last offset committed; the first commit was visible after ${(r.firstCommitMs / 1000).toFixed(1)} s (process start, group join, first flush); the steady state — "Append throughput" — is the ${r.steadyEvents} events committed after it, in ${(r.steadyMs / 1000).toFixed(1)} s; ${r.manifests} manifests in ${r.commits} Delta commits. CPU per event of each ingestor thread over the same window (process.threadCpuUsage; the encoder's inside its tasks)${r.cpu ? `: event loop ${r.cpu.main.toFixed(1)} µs, encoder ${r.cpu.encoder.toFixed(1)} µs, other threads (V8 GC/compiler helpers, libuv) ${r.cpu.other.toFixed(1)} µs` : ': not readable'}. Process logs: ${r.logs}`,
       );
     });
   }
@@ -230,10 +325,16 @@ try {
             value: r.p95,
             unit: 'ms',
             group: 'latency',
-            // issue 9's goal is stated at 10k events/s
+            // the goals are stated at 10k (issue 9) and 20k events/s (issue 16)
             goal: latencyRate >= 10_000 ? { kind: 'max', value: 5000 } : undefined,
           },
-          { name: `Latency P99 ${at}`, value: r.p99, unit: 'ms', group: 'latency' },
+          {
+            name: `Latency P99 ${at}`,
+            value: r.p99,
+            unit: 'ms',
+            group: 'latency',
+            goal: latencyRate >= 10_000 ? { kind: 'max', value: 10_000 } : undefined,
+          },
           {
             name: `Latency producer rate achieved (target ${latencyRate})`,
             value: r.achievedRate,

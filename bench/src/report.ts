@@ -20,7 +20,7 @@ export interface MachineFacts {
   uncommitted: readonly string[];
 }
 
-export type Unit = 'events/s' | 'rows/s' | 'manifests/s' | 'commits/s' | 'ms' | 'MiB';
+export type Unit = 'events/s' | 'rows/s' | 'manifests/s' | 'commits/s' | 'ms' | 'MiB' | 'us' | '%';
 
 export interface Goal {
   /** `min`: the figure should be at least `value`; `max`: at most. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { cpuPerEvent } from '../src/append.js';
 import { chartPanels } from '../src/chart.js';
 import { flagsToEnv, loadConfig } from '../src/config.js';
+import { parseIngestorCounters } from '../src/deployment.js';
 import {
   type BenchReport,
   figureLine,
@@ -150,7 +152,8 @@ describe('settings', () => {
     });
     expect(c.ingestors).toEqual([1, 3]);
     expect(c.ingestorEnv).toEqual({ ENCODER_THREADS: '2', NODE_OPTIONS: '--cpu-prof' });
-    expect(c.events).toBe(40_000);
+    expect(c.events).toBe(300_000); // start-up is a small part of an append run at this size
+    expect(c.latencyRates).toEqual([10_000, 20_000, 1000]);
     expect(() => loadConfig({ BENCH_EVENTS: 'many' })).toThrow(/BENCH_EVENTS/);
     expect(() => loadConfig({ BENCH_INGESTORS: '0' })).toThrow(/positive/);
   });
@@ -201,5 +204,46 @@ describe('reportName', () => {
     expect([next(), next(), next()]).toEqual(['2026-11-27', '2026-11-27-2', '2026-11-27-3']);
     taken.delete('2026-11-27-2');
     expect(next()).toBe('2026-11-27-2');
+  });
+});
+
+describe('ingestor CPU per event', () => {
+  const metrics = (main: number, encoder: number, process: number, fast: number, reference: number) =>
+    [
+      '# HELP dw_ingestor_thread_cpu_seconds_total CPU',
+      `dw_ingestor_thread_cpu_seconds_total{thread="main"} ${main}`,
+      `dw_ingestor_thread_cpu_seconds_total{thread="encoder"} ${encoder}`,
+      `dw_ingestor_process_cpu_seconds_total ${process}`,
+      `dw_ingestor_process_cpu_user_seconds_total ${process * 10}`,
+      `dw_ingestor_encoded_records_total{path="fast"} ${fast}`,
+      `dw_ingestor_encoded_records_total{path="reference"} ${reference}`,
+    ].join('\n');
+
+  it('reads the counters of /metrics, absent series as 0', () => {
+    expect(parseIngestorCounters(metrics(1.5, 2.25, 5, 90, 10))).toEqual({
+      mainCpu: 1.5,
+      encoderCpu: 2.25,
+      processCpu: 5,
+      fastRecords: 90,
+      referenceRecords: 10,
+    });
+    expect(parseIngestorCounters('')).toEqual({
+      mainCpu: 0,
+      encoderCpu: 0,
+      processCpu: 0,
+      fastRecords: 0,
+      referenceRecords: 0,
+    });
+  });
+
+  it('divides the CPU spent between two readings by the events, per thread kind', () => {
+    const a = parseIngestorCounters(metrics(1, 2, 4, 100, 0));
+    const b = parseIngestorCounters(metrics(2, 6, 10, 1090, 10));
+    const cpu = cpuPerEvent(a, b, 100_000);
+    expect(cpu.main).toBeCloseTo(10);
+    expect(cpu.encoder).toBeCloseTo(40);
+    expect(cpu.other).toBeCloseTo(10);
+    expect(cpu.fallbackShare).toBeCloseTo(0.01);
+    expect(cpuPerEvent(a, a, 10).fallbackShare).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
  * The Delta TableCommitter with the batch logic on the local stack's S3 server: table creation with the first files
  * and their txns, idempotence, two writers on one table, fencing, partitioning.
  */
-import { Snapshot } from '@delta-writer/delta-log';
+import { DeltaTable, field, Snapshot, struct } from '@delta-writer/delta-log';
 import { RefusalReason } from '@delta-writer/proto';
 import { describe, expect, it } from 'vitest';
 import type { TableCommitter } from '../src/commit/table-committer.js';
@@ -53,6 +53,27 @@ describe('DeltaTableCommitter on S3', () => {
       ]),
     );
     expect(problems).toEqual([]);
+  });
+
+  it("reports the table's data-skipping properties, and only those, for the ingestors' file statistics", async () => {
+    const { storage } = stack();
+    const { tablePath, tableUri } = newTable();
+    await DeltaTable.create(storage, tablePath, {
+      schema: struct(field('a', 'long'), field('b', 'string')),
+      configuration: {
+        'delta.dataSkippingNumIndexedCols': '1',
+        'delta.dataSkippingStatsColumns': 'b',
+        'delta.checkpointInterval': '7',
+      },
+    });
+    const { tables } = deltaCommitter();
+    const snapshot = await tables.load({ routingKey: 'db.coll', tableUri });
+    expect(snapshot.statsConfiguration).toEqual({
+      'delta.dataSkippingNumIndexedCols': '1',
+      'delta.dataSkippingStatsColumns': 'b',
+    });
+    const fresh = await tables.load({ routingKey: 'db.coll', tableUri: `${tableUri}-none` });
+    expect(fresh.statsConfiguration).toBeUndefined();
   });
 
   it('acknowledges a re-sent range as a duplicate and adds nothing', async () => {

@@ -9,8 +9,8 @@
  *   BENCH_MIRROR_STEPS=40000 BENCH_MIRROR_KEYS=20000 BENCH_MIRROR_MODES=append,upsert,both to change the load.
  */
 import { pino } from 'pino';
-import { createWorkerBuilder } from '../src/build/worker-builder.js';
-import { createEncoderPool } from '../src/parquet/pool.js';
+import { createEncoderPool } from '../src/encoder/pool.js';
+import { createWorkerBuilder } from '../src/encoder/worker-builder.js';
 import type { WriteMode } from '../src/pipeline/targets.js';
 import { IngestorService } from '../src/service.js';
 import { mirrorStream } from '../test/support/mirror-stream.js';

@@ -5,10 +5,10 @@
  */
 
 import { BatchBuilder, Decoder } from '@delta-writer/bson-arrow';
+import { arrowLeafStatistics, deltaSchemaOfArrow, statsJson } from '@delta-writer/delta-log/files';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { ParquetCompression } from '../src/config/load.js';
-import { writeParquetBytes } from '../src/parquet/encode.js';
-import { computeDeltaStats, statsToJson } from '../src/parquet/stats.js';
+import { writeParquetBytes } from '../src/encoder/parquet.js';
 import { mongoRecord } from '../test/support/mongo-events.js';
 import { ordersBatch } from './orders.js';
 
@@ -74,7 +74,14 @@ export function runParquetCodecBench(): void {
       );
     }
     const statsMs = median(
-      Array.from({ length: repeats }, () => time(() => statsToJson(computeDeltaStats(tableFromIPC(ipc))))[1]),
+      Array.from(
+        { length: repeats },
+        () =>
+          time(() => {
+            const t = tableFromIPC(ipc);
+            return statsJson(deltaSchemaOfArrow(t.schema), t.numRows, arrowLeafStatistics(t));
+          })[1],
+      ),
     );
     console.log(
       `${name.padEnd(9)} ${String(rows).padEnd(8)} delta stats (decode IPC + min/max/nulls): ${statsMs.toFixed(0)} ms`,

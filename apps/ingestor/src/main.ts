@@ -4,13 +4,13 @@
  * 0 stopped with everything committed, 1 failed or stopped without finishing its commits in time (nothing is lost:
  * the next owner resumes from the table's offsets), 78 invalid configuration (EX_CONFIG).
  */
-import { createWorkerBuilder } from './build/worker-builder.js';
 import { ConfigError, type IngestorConfig, loadConfig, redactedConfig } from './config/load.js';
+import { createEncoderPool } from './encoder/pool.js';
+import { createWorkerBuilder } from './encoder/worker-builder.js';
 import { StartupError } from './kafka/dead-letter-topic.js';
 import { startOpsServer } from './ops/http.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
-import { createEncoderPool } from './parquet/pool.js';
 import { IngestorService } from './service.js';
 
 function configOrExit(): IngestorConfig {
@@ -40,6 +40,11 @@ async function main(): Promise<void> {
     threads: config.encoderThreads,
     maxHeapBytes: config.encoderHeapLimitBytes,
     onWasmHeap: (b) => metrics.wasmHeap.set(b),
+    onTaskDone: (task) => {
+      metrics.threadCpu.inc({ thread: 'encoder' }, task.cpuMicros / 1e6);
+      metrics.encodedRecords.inc({ path: 'fast' }, task.fastRecords);
+      metrics.encodedRecords.inc({ path: 'reference' }, task.referenceRecords);
+    },
     onWorkerError: (err) => logger.error({ err }, 'an encoder thread failed; it is replaced'),
   });
   const builder = createWorkerBuilder({

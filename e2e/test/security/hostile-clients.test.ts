@@ -298,6 +298,7 @@ describe('hostile clients against the real committer', () => {
             tableVersion: 0,
             deltaSchemaJson: '',
             partitionColumns: [],
+            statsConfiguration: {},
             committedOffsets: [],
           },
         }),

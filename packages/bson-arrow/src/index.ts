@@ -3,6 +3,7 @@ export type { ConvertOptions, Kind } from './arrow/kinds.js';
 export { sanitizeName } from './arrow/names.js';
 export { type ReadOptions, rowsFromTable } from './arrow/read.js';
 export { META as FIELD_METADATA, type SchemaResolution } from './arrow/schema.js';
+export type { LeafStatistics } from './arrow/statistics.js';
 export { decodeBson, encodeBson } from './bson/codec.js';
 export * from './bson/values.js';
 export {
@@ -35,6 +36,13 @@ export {
   stringifyExtendedJson,
 } from './ejson/stringify.js';
 export { DEFAULT_LIMITS, DecodeError, type DecodeLimits, type FailureReason } from './errors.js';
+export {
+  type DecodeBatchOptions,
+  type DecodedBatch,
+  decodeBatch,
+  kafkaRecord,
+  type RecordSlab,
+} from './fast/batch.js';
 export {
   type BatchLimits,
   checkDocumentFields,

@@ -64,17 +64,27 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /**
  * Named fields of a document at every level (inside nested documents and documents in arrays), counting stops once
- * past `stopAfter`. Array elements that are not documents add no field.
+ * past `stopAfter`. Array elements that are not documents add no field. A tape counts the same as the document it
+ * holds: its member names, and those of the documents it keeps whole (a `$`-object the lossless parser made).
  */
 export function documentFields(doc: BsonDocument | Tape, stopAfter = Number.POSITIVE_INFINITY): number {
   if (doc instanceof Tape) {
-    const type = doc.chunk.type;
+    const { type, aux, refs } = doc.chunk;
     let n = 0;
-    for (let i = doc.start; i < doc.end && n <= stopAfter; i++) if (type[i] === Tok.Key) n++;
+    for (let i = doc.start; i < doc.end && n <= stopAfter; i++) {
+      if (type[i] === Tok.Key) n++;
+      else if (type[i] === Tok.Value) n += valueFields(refs[aux[i] as number] as BsonValue, stopAfter - n);
+    }
     return n;
   }
+  return valueFields(doc, stopAfter);
+}
+
+/** `documentFields` of any value: a document's or array's named fields at every level, 0 for anything else. */
+export function valueFields(value: BsonValue, stopAfter = Number.POSITIVE_INFINITY): number {
+  if (!(value instanceof Map) && !Array.isArray(value)) return 0;
   let n = 0;
-  const stack: BsonValue[] = [doc];
+  const stack: BsonValue[] = [value];
   while (stack.length > 0 && n <= stopAfter) {
     const v = stack.pop();
     if (v instanceof Map) {
@@ -156,13 +166,10 @@ export class ColumnBudget {
    */
   admit(root: ColumnNode, row: BsonDocument | Tape, fields?: number): void {
     const room = this.max - this.count;
-    // Cheap upper bounds first: the decoder's, a tape's token count (O(1)), a document's named fields (a walk
-    // without column lookups).
+    // Cheap upper bounds first: the decoder's, then the row's named fields (a walk without column lookups; a tape's
+    // token count would not do: a document the tape keeps whole is one token).
     if (fields !== undefined && fields <= room) return;
-    if (
-      row instanceof Tape ? (row.chunk.num[row.start] as number) <= room : documentFields(row, room) <= room
-    )
-      return;
+    if (documentFields(row, room) <= room) return;
     if (newColumns(root, row, room) > room) {
       throw new DecodeError(
         'too_many_columns',
@@ -173,13 +180,14 @@ export class ColumnBudget {
 }
 
 /**
- * The columns a row would create, simulated: new paths get a virtual node the first time they are seen (so a name
- * repeated in several documents of an array counts once), and a node's kind follows the row's values the way the
- * builder's does — a column of nulls takes the first type, a value of another container kind makes it a conflict
- * column of text, below which nothing is a column. Real columns are only read, never changed.
+ * The columns a row may create, as an upper bound that never under-counts: every named field at a path the batch has
+ * no column for yet counts once (a name repeated in several documents of an array counts once). The builder creates
+ * a column only for such a field, and only when the value is written into its column rather than its overflow
+ * column; which of the two happens depends on the conflict rule (`arrow/rule.ts`) and the order of values, which
+ * this walk does not replay — so a row that passes the limit only through fields the rule would send to an overflow
+ * column is refused too. Real columns are only read, never changed.
  */
 interface Sim {
-  kind: string;
   readonly real: ColumnNode | null;
   readonly children: Map<string, Sim>;
   element: Sim | null;
@@ -187,23 +195,13 @@ interface Sim {
 
 type Item = { sim: Sim; value: BsonValue } | { sim: Sim; tape: Tape; at: number };
 
-const LEAF = 'leaf';
-
 function simOf(real: ColumnNode | null): Sim {
-  return { kind: real ? real.kind : 'null', real, children: new Map(), element: null };
-}
-
-/** The node a value of container `kind` (`struct`, `list` or a leaf) meets, after the kind rules. */
-function meet(sim: Sim, kind: string): boolean {
-  if (sim.kind === 'null') sim.kind = kind;
-  else if (sim.kind !== kind) sim.kind = LEAF; // a conflict: the column becomes Extended JSON text
-  return sim.kind === kind && kind !== LEAF;
+  return { real, children: new Map(), element: null };
 }
 
 /**
- * How many columns writing `row` would create under `root` (stops counting past `stopAfter`): named fields whose
- * path has no column yet. Below a leaf column — a value type, or a conflict column of Extended JSON text — whatever
- * the row holds is one value, not columns.
+ * At most how many columns writing `row` would create under `root` (stops counting past `stopAfter`): the named
+ * fields whose path has no column yet.
  */
 export function newColumns(root: ColumnNode, row: BsonDocument | Tape, stopAfter: number): number {
   let n = 0;
@@ -221,9 +219,10 @@ export function newColumns(root: ColumnNode, row: BsonDocument | Tape, stopAfter
     sim.element ??= simOf(sim.real?.element ?? null);
     return sim.element;
   };
-  const top = simOf(root);
   const stack: Item[] =
-    row instanceof Tape ? [{ sim: top, tape: row, at: row.start }] : [{ sim: top, value: row }];
+    row instanceof Tape
+      ? [{ sim: simOf(root), tape: row, at: row.start }]
+      : [{ sim: simOf(root), value: row }];
   while (stack.length > 0 && n <= stopAfter) {
     const item = stack.pop() as Item;
     const { sim } = item;
@@ -231,49 +230,30 @@ export function newColumns(root: ColumnNode, row: BsonDocument | Tape, stopAfter
       const { tape, at } = item;
       const c = tape.chunk;
       const type = c.type[at];
-      if (type === Tok.Null) continue;
-      // Children are pushed last-first, so they are visited in document order (the order the builder writes in,
-      // which decides what a conflict keeps).
-      const mark = stack.length;
-      if (type === Tok.Doc) {
-        if (!meet(sim, 'struct')) continue;
+      if (type === Tok.Value) {
+        // A value the tape keeps whole: a document or array is walked like any other.
+        const v = c.refs[c.aux[at] as number] as BsonValue;
+        if (v instanceof Map || Array.isArray(v)) stack.push({ sim, value: v });
+      } else if (type === Tok.Doc) {
         let j = at + 1;
         for (let k = c.aux[at] as number; k > 0; k--) {
           stack.push({ sim: child(sim, c.refs[c.aux[j] as number] as string), tape, at: j + 1 });
           j = skip(c, j + 1);
         }
       } else if (type === Tok.Arr) {
-        if (!meet(sim, 'list')) continue;
         let j = at + 1;
         for (let k = c.aux[at] as number; k > 0; k--) {
           stack.push({ sim: element(sim), tape, at: j });
           j = skip(c, j);
         }
-      } else meet(sim, LEAF);
-      reverseFrom(stack, mark);
+      }
     } else {
       const v = item.value;
-      if (v === null || v === undefined) continue;
-      const mark = stack.length;
-      if (v instanceof Map) {
-        if (!meet(sim, 'struct')) continue;
-        for (const [name, value] of v) stack.push({ sim: child(sim, name), value });
-      } else if (Array.isArray(v)) {
-        if (!meet(sim, 'list')) continue;
-        for (const value of v) stack.push({ sim: element(sim), value });
-      } else meet(sim, LEAF);
-      reverseFrom(stack, mark);
+      if (v instanceof Map) for (const [name, value] of v) stack.push({ sim: child(sim, name), value });
+      else if (Array.isArray(v)) for (const value of v) stack.push({ sim: element(sim), value });
     }
   }
   return n;
-}
-
-function reverseFrom(items: Item[], from: number): void {
-  for (let i = from, j = items.length - 1; i < j; i++, j--) {
-    const t = items[i] as Item;
-    items[i] = items[j] as Item;
-    items[j] = t;
-  }
 }
 
 function skip(c: Tape['chunk'], i: number): number {

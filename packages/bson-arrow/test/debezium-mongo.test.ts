@@ -280,6 +280,24 @@ describe('failures are values with stable reasons', () => {
     }
   });
 
+  it('invalid_value: a fraction in ts_ms or source.ts_ms (an Int64 column: BatchBuilder threw on it), on both paths', () => {
+    const valid = fixture('mongodb-2.7.0-create-schemaless.json');
+    const poisoned = [
+      valid.replace(/"ts_ms":\s*(\d)(\d+)/, '"ts_ms": $1.$2'),
+      valid.replace(/("source":\s*\{[^}]*"ts_ms":\s*)(\d+)/, '$1$2.5'),
+    ];
+    for (const value of poisoned) {
+      expect(value).not.toBe(valid);
+      for (const fastPath of [true, false]) {
+        const r = new Decoder({ fastPath }).decode(rec(value));
+        expect(r, `${fastPath} ${value.slice(0, 80)}`).toMatchObject({
+          kind: 'failure',
+          reason: 'invalid_value',
+        });
+      }
+    }
+  });
+
   it('too_large and too_many_fields honour configured limits', () => {
     const value = fixture('mongodb-2.7.0-create-schemaless.json');
     expect(decodeRecord(rec(value), { maxBytes: 100 })).toMatchObject({

@@ -3,56 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../src/arrow/batch.js';
 import type { BsonDocument } from '../src/bson/values.js';
-import { encodeMongoEvent, encodeMongoKey } from '../src/debezium/encoder.js';
+import { encodeMongoEvent } from '../src/debezium/encoder.js';
 import { Decoder } from '../src/debezium/record.js';
 import type { ChangeEvent, DecodeResult, KafkaRecord } from '../src/debezium/types.js';
-import { mongoDocument } from './arbitraries.js';
+import { mongoRecord } from './records.js';
 
 /**
  * The fast path (native envelope fields, token tapes read straight into columns, lazy `after`) must be
  * observably identical to the reference path (`fastPath: false`): same decode results, same batches.
  */
-
-const dialect = fc.constantFrom('legacy', 'strict', 'extended', 'relaxed') as fc.Arbitrary<
-  'legacy' | 'strict' | 'extended' | 'relaxed'
->;
-
-/** A Kafka record of a random MongoDB change event, sometimes corrupted or without a key. */
-const mongoRecord: fc.Arbitrary<KafkaRecord> = fc
-  .record({
-    doc: mongoDocument,
-    set: fc.option(mongoDocument, { nil: null }),
-    serialization: dialect,
-    schemas: fc.boolean(),
-    op: fc.constantFrom('c', 'u', 'r', 'd'),
-    withKey: fc.boolean(),
-    edit: fc.option(fc.tuple(fc.nat(), fc.constantFrom('"', '}', '1.0', 'NaN', '\\', ' ')), { freq: 8 }),
-  })
-  .map(({ doc, set, serialization, schemas, op, withKey, edit }) => {
-    let value = encodeMongoEvent(
-      {
-        op: op as 'c',
-        after: op === 'd' ? null : doc,
-        before: op === 'd' || (op === 'u' && set === null) ? doc : null,
-        patch: op === 'u' && set ? { set, unset: ['x.y'], truncatedArrays: [{ field: 'a', size: 1 }] } : null,
-        tsMs: 1_700_000_000_000,
-        source: { name: 'n', db: 'd', collection: 'c', tsMs: 1_700_000_000_000, ord: 3 },
-      },
-      { serialization, schemas },
-    );
-    if (edit) {
-      // Corrupt the document text inside the envelope (still a valid envelope).
-      const envelope = JSON.parse(value) as { payload?: { after?: string }; after?: string };
-      const p = (envelope.payload ?? envelope) as { after?: string | null };
-      if (typeof p.after === 'string') {
-        const at = edit[0] % (p.after.length + 1);
-        p.after = p.after.slice(0, at) + edit[1] + p.after.slice(at);
-        value = JSON.stringify(envelope);
-      }
-    }
-    const key = withKey ? encodeMongoKey(doc.get('_id') ?? null, { schemas }) : null;
-    return { topic: 'n.d.c', partition: 1, offset: 5, key, value };
-  });
 
 function decodeBoth(r: KafkaRecord): [DecodeResult, DecodeResult] {
   return [new Decoder().decode(r), new Decoder({ fastPath: false }).decode(r)];

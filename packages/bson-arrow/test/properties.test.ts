@@ -117,7 +117,7 @@ describe('properties', () => {
     );
   });
 
-  it('a batch built against its own schema needs no new column and makes the same decisions', () => {
+  it('a batch built against its own schema needs no new column and sends no more to overflow columns', () => {
     fc.assert(
       fc.property(fc.array(mongoDocument, { minLength: 1, maxLength: 6 }), (docs) => {
         const events = docs.map((doc, i) => {
@@ -142,8 +142,20 @@ describe('properties', () => {
         for (const e of events) again.append(e);
         const b = again.finish();
         expect(b.resolutions.filter((r) => r.kind === 'new_field' || r.kind === 'promoted')).toEqual([]);
-        const overflows = (x: typeof a) => x.resolutions.filter((r) => r.kind === 'overflow');
-        expect(overflows(b)).toEqual(overflows(a));
+        // Against the finished schema a value can only find more room, never less: an empty array or document
+        // that waited in an overflow column for its field's first typed value (README "Schema inference") fits
+        // the typed column now. Every other value goes where it went.
+        const overflows = (x: typeof a) =>
+          new Map(
+            x.resolutions.flatMap((r) =>
+              r.kind === 'overflow' ? [[r.column, new Set(r.types)] as const] : [],
+            ),
+          );
+        const before = overflows(a);
+        for (const [column, types] of overflows(b)) {
+          expect(before.has(column)).toBe(true);
+          for (const t of types) expect(before.get(column)?.has(t)).toBe(true);
+        }
         expect(b.schema.fields.map((f) => f.name)).toEqual(a.schema.fields.map((f) => f.name));
         const rows = rowsFromTable(b.table, { dataOnly: true });
         for (const [i, row] of rows.entries()) expect(looseEqual(row, docs[i] as BsonDocument)).toBe(true);

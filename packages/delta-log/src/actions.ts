@@ -200,8 +200,10 @@ function wholeAtLeast(
 ): void {
   const v = obj[field];
   if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
-    fail(where, `${kind}.${field} must be a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
+  // Beyond ±2^53 the exact parser gives a bigint, which is whole by construction.
+  const whole = typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v));
+  if (!whole || (v as number | bigint) < min)
+    fail(where, `${kind}.${field} must be a whole number ≥ ${min}, got ${stringifyJson(v)}`);
 }
 
 /**
@@ -223,7 +225,7 @@ function checkPossible(kind: ActionKind, b: Record<string, unknown>, where: Wher
       if (b.partitionValues !== undefined && b.partitionValues !== null) {
         for (const [k, v] of Object.entries(b.partitionValues as Record<string, unknown>)) {
           if (v !== null && typeof v !== 'string')
-            fail(where, `${kind}.partitionValues.${k} must be a string or null, got ${JSON.stringify(v)}`);
+            fail(where, `${kind}.partitionValues.${k} must be a string or null, got ${stringifyJson(v)}`);
         }
       }
       if (b.stats !== undefined && b.stats !== null && typeof b.stats !== 'string')

@@ -60,6 +60,7 @@ export function echoHandlers(id = 'echo'): CommitterHandlers & { calls: number }
           deltaSchemaJson: '',
           partitionColumns: [],
           committedOffsets: [],
+          statsConfiguration: {},
         },
       };
     },

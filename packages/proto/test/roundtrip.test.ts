@@ -100,6 +100,7 @@ const tableStateResponse = fc.record({
         deltaSchemaJson: text,
         partitionColumns: fc.array(text, { maxLength: 3 }),
         committedOffsets: fc.array(committedOffset, { maxLength: 3 }),
+        statsConfiguration: fc.dictionary(text, text, { maxKeys: 3 }),
       }),
     }),
     fc.record({ $case: fc.constant('refusal' as const), value: refusal }),

@@ -22,7 +22,15 @@ export interface TableSnapshot {
   readonly mode?: TableMode;
   /** Mirror tables: how partial updates are treated (`delta-writer.partialUpdates`), fixed at creation. */
   readonly partialUpdates?: string;
+  /** The table properties that decide data files' statistics (`delta.dataSkipping*`), those that are set. */
+  readonly statsConfiguration?: Readonly<Record<string, string>>;
 }
+
+/** The table properties a writer of data files needs for their statistics. */
+export const STATS_PROPERTIES = [
+  'delta.dataSkippingNumIndexedCols',
+  'delta.dataSkippingStatsColumns',
+] as const;
 
 export type TableMode = 'mirror' | 'changelog';
 

@@ -31,6 +31,7 @@ import {
   MODE_PROPERTY,
   PARTIAL_UPDATES_PROPERTY,
   type PreparedCommit,
+  STATS_PROPERTIES,
   type TableCommitter,
   TableLocationError,
   type TableMode,
@@ -80,6 +81,7 @@ class LoadedTable implements TableSnapshot {
   readonly txnVersions: ReadonlyMap<string, number>;
   readonly mode?: TableMode;
   readonly partialUpdates?: string;
+  readonly statsConfiguration?: Readonly<Record<string, string>>;
 
   constructor(
     readonly tablePath: string,
@@ -98,6 +100,12 @@ class LoadedTable implements TableSnapshot {
       this.mode = delta.configuration[MODE_PROPERTY] === 'mirror' ? 'mirror' : 'changelog';
       const partial = delta.configuration[PARTIAL_UPDATES_PROPERTY];
       if (partial !== undefined) this.partialUpdates = partial;
+      const stats: Record<string, string> = {};
+      for (const key of STATS_PROPERTIES) {
+        const value = delta.configuration[key];
+        if (value !== undefined) stats[key] = value;
+      }
+      this.statsConfiguration = stats;
     }
   }
 }

@@ -146,6 +146,7 @@ export function createHandlers(deps: ServiceDeps): CommitterHandlers {
           deltaSchemaJson: snapshot.schemaJson,
           partitionColumns: [...snapshot.partitionColumns],
           committedOffsets,
+          statsConfiguration: { ...snapshot.statsConfiguration },
         },
       };
     } catch (error) {

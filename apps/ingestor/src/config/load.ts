@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
+import { encoderThreadsFor, type MachineFacts, machineFacts } from './encoder-threads.js';
 import { type Env, EnvSchema, secretVariables } from './schema.js';
 
 export type ParquetCompression = Env['PARQUET_COMPRESSION'];
@@ -88,13 +89,15 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** Where to look for `.env` (default: the working directory). `ENV_FILE` in `env` names another file. */
   cwd?: string;
+  /** The CPUs and memory the default encoder thread count is sized to (default: read from this machine). */
+  machine?: MachineFacts;
 }
 
-export function loadConfig({ env, cwd = process.cwd() }: LoadOptions): IngestorConfig {
+export function loadConfig({ env, cwd = process.cwd(), machine }: LoadOptions): IngestorConfig {
   const merged = secretsFromFiles({ ...readDotEnv(env, cwd), ...definedValues(env) });
   const parsed = EnvSchema.safeParse(merged);
   if (!parsed.success) throw toConfigError(parsed.error, merged);
-  return toConfig(parsed.data);
+  return toConfig(parsed.data, machine);
 }
 
 function readDotEnv(env: Record<string, string | undefined>, cwd: string): Record<string, string> {
@@ -152,7 +155,7 @@ function withMore(e: ConfigError, error: z.ZodError): ConfigError {
   return e;
 }
 
-function toConfig(e: Env): IngestorConfig {
+function toConfig(e: Env, machine?: MachineFacts): IngestorConfig {
   if ((e.MINIO_ACCESS_KEY === undefined) !== (e.MINIO_SECRET_KEY === undefined)) {
     const missing = e.MINIO_ACCESS_KEY === undefined ? 'MINIO_ACCESS_KEY' : 'MINIO_SECRET_KEY';
     throw new ConfigError(missing, 'is required when the other MinIO key is set');
@@ -231,7 +234,13 @@ function toConfig(e: Env): IngestorConfig {
       maxDepth: e.MAX_DOCUMENT_DEPTH,
       maxBatchColumns: e.MAX_BATCH_COLUMNS,
     },
-    encoderThreads: e.ENCODER_THREADS,
+    encoderThreads:
+      e.ENCODER_THREADS ??
+      encoderThreadsFor(machine ?? machineFacts(), {
+        memoryBudgetBytes: e.MEMORY_BUDGET_BYTES,
+        encoderHeapLimitBytes: e.ENCODER_HEAP_LIMIT,
+        encoderChunkBytes: e.ENCODER_CHUNK_BYTES,
+      }),
     encoderChunkBytes: e.ENCODER_CHUNK_BYTES,
     encoderHeapLimitBytes: e.ENCODER_HEAP_LIMIT,
     logLevel: e.LOG_LEVEL,

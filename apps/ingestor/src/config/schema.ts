@@ -299,12 +299,14 @@ export const EnvSchema = z.object({
   PARQUET_COMPRESSION: meta(z.enum(['zstd', 'snappy', 'uncompressed']).prefault('zstd'), {
     description: 'Parquet codec (see "Parquet codec" in the README for the measurements behind the default).',
   }),
-  ENCODER_THREADS: meta(int(1, 64).prefault('1'), {
-    description: 'Worker threads that encode Parquet off the event loop.',
+  ENCODER_THREADS: meta(int(1, 64).optional(), {
+    description:
+      'Worker threads that decode records and encode Parquet off the event loop. Default: one per CPU the process may use (os.availableParallelism() bounded by the cgroup CPU quota) less one for the event loop, at most as many as the memory (the cgroup limit, else the machine) fits beside MEMORY_BUDGET_BYTES at ENCODER_HEAP_LIMIT + 4 × ENCODER_CHUNK_BYTES each, and never fewer than one.',
+    format: 'integer (unset: sized to the machine)',
   }),
   ENCODER_CHUNK_BYTES: meta(bytes().prefault('8MiB'), {
     description:
-      'Records converted per encoder task (one data file each). A worker holds ~10× this while decoding, so it bounds memory per encoder thread.',
+      'Records converted per encoder task (one data file each). A worker holds a few times this while encoding (the columns, their Arrow IPC copy, the Parquet file; ~10× in upsert/both mode, which decodes into change events), so it bounds memory per encoder thread.',
     format: 'bytes',
   }),
   ENCODER_HEAP_LIMIT: meta(bytes().prefault('128MiB'), {

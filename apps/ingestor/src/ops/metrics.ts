@@ -1,8 +1,10 @@
 /** Prometheus metrics of one ingestor process (prom-client, own registry), served on `/metrics`. */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { threadCpuMicros } from './cpu.js';
 
 export function createMetrics() {
   const registry = new Registry();
+  let mainCpuAtLastScrape = 0;
   collectDefaultMetrics({ register: registry, prefix: 'dw_ingestor_' });
   const seconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
   return {
@@ -140,6 +142,24 @@ export function createMetrics() {
     partitionResets: new Counter({
       name: 'dw_ingestor_partition_resets_total',
       help: 'Partitions re-positioned from the table after an offset refusal',
+      registers: [registry],
+    }),
+    threadCpu: new Counter({
+      name: 'dw_ingestor_thread_cpu_seconds_total',
+      help: 'CPU time of the event-loop thread (main) and of the encoder threads while running tasks (encoder); the rest of process_cpu is V8 helper threads, libuv and start-up',
+      labelNames: ['thread'] as const,
+      registers: [registry],
+      // The event loop's share is read at scrape time; encoder threads report theirs with each task.
+      collect() {
+        const now = threadCpuMicros();
+        this.inc({ thread: 'main' }, (now - mainCpuAtLastScrape) / 1e6);
+        mainCpuAtLastScrape = now;
+      },
+    }),
+    encodedRecords: new Counter({
+      name: 'dw_ingestor_encoded_records_total',
+      help: 'Kafka records the encoder threads decoded, by path: fast (bytes straight into columns) or reference (the general decoder, for shapes the fast path does not take)',
+      labelNames: ['path'] as const,
       registers: [registry],
     }),
     offsetGaps: new Counter({

@@ -41,7 +41,7 @@ export function applyAck(
       ctx.metrics.rowsWritten.inc({ table }, f.recordCount);
       ctx.metrics.fileBytesWritten.inc({ table }, f.sizeBytes);
     }
-    for (const rec of r.batch.records) newest = Math.max(newest, rec.timestampMs);
+    newest = Math.max(newest, r.batch.records.newestTimestampMs);
     const state = ctx.stateOf(r.batch);
     if (!state) continue; // revoked since: its new owner commits its offsets
     const committed = tableLast.get(state.key) ?? r.range.last;

@@ -9,7 +9,7 @@
  * records before it).
  */
 import type { ParquetCompression } from '../config/load.js';
-import type { BufferedRecord } from './types.js';
+import type { SealedRecords } from './records.js';
 
 export type TableKind = 'changelog' | 'mirror';
 export type PartialUpdatesMode = 'skip' | 'apply';
@@ -20,12 +20,14 @@ export interface BuildOutputRequest {
   fromIndex: number;
   /** The table's current schema (cached from the committer), so a builder can conform to it; may be stale. */
   tableSchemaJson?: string;
+  /** The table's data-skipping properties (`delta.dataSkipping*`), which decide the files' statistics. */
+  statsConfiguration?: Record<string, string>;
 }
 
 export interface BuildRequest {
   topic: string;
   partition: number;
-  records: readonly BufferedRecord[];
+  records: SealedRecords;
   partitionBy: readonly string[];
   compression: ParquetCompression;
   outputs: readonly BuildOutputRequest[];

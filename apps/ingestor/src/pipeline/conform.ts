@@ -29,7 +29,7 @@ export async function conformToTable(
   const state = await readTableState(deps.committer, route, deps.consumerGroup, signal);
   if (!state.exists) return undefined;
   const current = state.deltaSchemaJson;
-  deps.schemas.set(route.tableUri, current);
+  deps.schemas.set(route.tableUri, current, state.statsConfiguration);
   const stale = (r: ReadyBatch) => r.files.length > 0 && r.builtAgainst !== current;
   if (!group.some(stale)) return undefined;
   const flush: FlushDeps = {

@@ -4,10 +4,11 @@
  * inline). Every step retries until it succeeds or the partition is revoked (the signal): giving up on a batch would
  * leave a hole in the partition's ranges.
  */
+import { randomUUID } from 'node:crypto';
+import { dataFileLocation, dataFileName, partitionDirectory } from '@delta-writer/delta-log/files';
 import type { DataFile, MirrorRows } from '@delta-writer/proto';
 import type { ParquetCompression } from '../config/load.js';
 import { retry } from '../retry.js';
-import { dataFileLocation, dataFileName, partitionDirectory } from '../storage/paths.js';
 import type { Uploader } from '../storage/uploader.js';
 import type {
   BuildResult,
@@ -35,6 +36,8 @@ export interface FlushDeps {
   compression: ParquetCompression;
   partialUpdates?: PartialUpdatesMode;
   tableSchema?: (tableUri: string) => string | undefined;
+  /** The table's `delta.dataSkipping*` properties, when known. */
+  statsConfiguration?: (tableUri: string) => Record<string, string> | undefined;
   onBuildRetry?: (error: unknown, attempt: number) => void;
   /** The uploader retries a few times itself; this is the outer loop that never gives up (S3 outages). */
   onUploadRetry?: (error: unknown, attempt: number) => void;
@@ -51,7 +54,7 @@ export async function prepareBatch(
   const now = deps.now ?? Date.now;
   const schemas = batch.targets.map((t) => deps.tableSchema?.(t.target.route.tableUri));
   const built: BuildResult =
-    batch.records.length === 0
+    batch.records.count === 0
       ? {
           outputs: batch.targets.map((t) => ({ kind: t.target.kind, files: [], deltaSchemaJson: '' })),
           failures: [],
@@ -60,7 +63,7 @@ export async function prepareBatch(
   const rejections: Rejection[] = [
     ...batch.rejected,
     ...built.failures.map((f) => ({
-      record: batch.records[f.index] as SealedBatch['records'][number],
+      record: batch.records.record(f.index),
       reason: f.reason,
       message: f.message,
     })),
@@ -112,10 +115,12 @@ function build(
         ...(deps.partialUpdates && { partialUpdates: deps.partialUpdates }),
         outputs: batch.targets.map((t, i) => {
           const schema = schemas[i];
+          const stats = deps.statsConfiguration?.(t.target.route.tableUri);
           return {
             kind: t.target.kind,
             fromIndex: t.fromIndex,
             ...(schema !== undefined && { tableSchemaJson: schema }),
+            ...(stats !== undefined && { statsConfiguration: stats }),
           };
         }),
       }),
@@ -132,25 +137,26 @@ async function upload(
   now: () => number,
 ): Promise<{ file: DataFile; rows?: MirrorRows }> {
   const tablePath = t.target.route.tablePath;
+  // A fresh uuid per file: uploads never overwrite, and a retried flush leaves at worst an orphan that vacuum removes.
   const location = dataFileLocation(
     partitionDirectory(deps.partitionBy, file.partitionValues),
-    dataFileName(batch.partition, deps.compression),
+    dataFileName(batch.partition, deps.compression, randomUUID()),
   );
   await deps.uploader.put(`${tablePath}/${location.relativeKey}`, file.parquet, signal);
   let rows: MirrorRows | undefined;
   if (file.mirrorRows) {
     if (file.mirrorRows.byteLength <= INLINE_ROWS_MAX_BYTES) {
-      rows = { path: location.deltaPath, rows: { $case: 'arrowIpc', value: Buffer.from(file.mirrorRows) } };
+      rows = { path: location.addPath, rows: { $case: 'arrowIpc', value: Buffer.from(file.mirrorRows) } };
     } else {
       // Beside its data file: never referenced by the table, so vacuum removes it after the retention.
       const sidecar = `${location.relativeKey}.mirror-rows.arrows`;
       await deps.uploader.put(`${tablePath}/${sidecar}`, file.mirrorRows, signal);
-      rows = { path: location.deltaPath, rows: { $case: 'sidecarPath', value: sidecar } };
+      rows = { path: location.addPath, rows: { $case: 'sidecarPath', value: sidecar } };
     }
   }
   return {
     file: {
-      path: location.deltaPath,
+      path: location.addPath,
       sizeBytes: file.parquet.byteLength,
       recordCount: file.numRecords,
       partitionValues: deps.partitionBy.map((column) => {

@@ -16,14 +16,16 @@ import { applyAck } from './acks.js';
 import { CommitQueues } from './commit-queues.js';
 import { conformToTable } from './conform.js';
 import { DeadLetterUnavailableError } from './dead-letter.js';
-import { type FetchedBatch, toBufferedRecord } from './fetched.js';
+import type { FetchedBatch } from './fetched.js';
 import { type FlushDeps, prepareBatch } from './flush.js';
 import type { IngestorDeps } from './ingestor-deps.js';
 import { KafkaOffsets } from './kafka-offsets.js';
 import type { ReadyBatch } from './manifest.js';
 import { checkMemory, usedMemory } from './memory-budget.js';
+import { recordBytes } from './partition-buffer.js';
 import type { PartitionState } from './partition-state.js';
 import { positionPartitions } from './positioning.js';
+import { headerBytes } from './records.js';
 import { SchemaCache } from './schema-cache.js';
 import { splitForTargets, targetsFor } from './targets.js';
 import { type SealedBatch, type Target, type TopicPartition, tpKey } from './types.js';
@@ -201,6 +203,13 @@ export class Ingestor {
     const { settings, committer, offsets, consumer, metrics, logger } = this.deps;
     return positionPartitions(states, {
       consumerGroup: settings.consumerGroup,
+      slab: {
+        // A buffer is sealed once it reaches the thresholds, checked after each poll chunk: the slab reserves that
+        // plus a chunk's worth (a fetch is at most 4 MiB per partition) and the largest record. Beyond it the
+        // buffer is sealed before the record (PartitionBuffer.fullBeforeAppend).
+        maxBytes: settings.flush.maxBytes + settings.maxRecordBytes + 8 * 2 ** 20,
+        maxRecords: settings.flush.maxRows + settings.maxPollRecords,
+      },
       fromBeginning: settings.fromBeginning,
       committer,
       offsets,
@@ -226,19 +235,26 @@ export class Ingestor {
     const { buffer } = state;
     state.highWatermark = BigInt(batch.highWatermark);
     const { maxPollRecords, maxRecordBytes, flush } = this.deps.settings;
-    for (let i = 0; i < batch.messages.length; i += maxPollRecords) {
+    const messages = batch.messages;
+    for (let i = 0; i < messages.length; i += maxPollRecords) {
       if (i > 0) await heartbeat();
       if (this.states.get(state.key) !== state) return; // revoked during the heartbeat's rebalance
       let bytes = 0;
       let taken = 0;
       const now = this.now();
-      for (const m of batch.messages.slice(i, i + maxPollRecords)) {
-        const record = toBufferedRecord(m);
-        if (buffer.fullBeforeAppend(record.bytes, record.offset, flush, state.highWatermark))
+      const end = Math.min(messages.length, i + maxPollRecords);
+      for (let j = i; j < end; j++) {
+        const m = messages[j] as FetchedBatch['messages'][number];
+        const offset = BigInt(m.offset);
+        const size = recordBytes(m, m.headers ? headerBytes(m.headers) : 0);
+        if (buffer.fullBeforeAppend(size, offset, flush, state.highWatermark, m))
           this.flush(state, 'backlog');
         const oversized = (m.value?.length ?? 0) > maxRecordBytes;
         const result = buffer.append(
-          record,
+          m,
+          offset,
+          Number(m.timestamp),
+          size,
           now,
           oversized
             ? {
@@ -248,7 +264,7 @@ export class Ingestor {
             : undefined,
         );
         if (result === 'appended') {
-          bytes += record.bytes;
+          bytes += size;
           taken++;
         }
       }
@@ -285,7 +301,7 @@ export class Ingestor {
     const started = this.now();
     const { metrics, logger } = this.deps;
     const where = { topic: batch.topic, partition: batch.partition };
-    logger.debug({ ...where, reason, records: batch.records.length, bytes: batch.bytes }, 'sealed a batch');
+    logger.debug({ ...where, reason, records: batch.records.count, bytes: batch.bytes }, 'sealed a batch');
     const ready = prepareBatch(batch, this.flushDeps(state.key), state.abort.signal).then((r) => {
       const seconds = (this.now() - started) / 1000;
       metrics.flushSeconds.observe({ reason }, seconds);
@@ -311,6 +327,7 @@ export class Ingestor {
       compression: settings.compression,
       partialUpdates: settings.partialUpdates ?? 'skip',
       tableSchema: (uri) => this.schemas.get(uri),
+      statsConfiguration: (uri) => this.schemas.statsConfiguration(uri),
       onBuildRetry: (err, attempt) =>
         logger.error({ err, attempt, partition }, 'building data files failed; retrying'),
       onUploadRetry: (err, attempt) =>

@@ -11,6 +11,7 @@ import { retry } from '../retry.js';
 import { PartitionBuffer } from './partition-buffer.js';
 import type { PartitionState } from './partition-state.js';
 import { choosePosition, type Position } from './position.js';
+import type { RecordSlabLimits } from './records.js';
 import type { SchemaCache } from './schema-cache.js';
 import { readTableState } from './table-state.js';
 import type { TargetStart } from './targets.js';
@@ -24,6 +25,8 @@ export interface OffsetLookup {
 
 export interface PositionerDeps {
   consumerGroup: string;
+  /** How large a partition's record slab may grow (partition-buffer.ts). */
+  slab?: RecordSlabLimits;
   fromBeginning: boolean;
   committer: Pick<CommitterClient, 'getTableState'>;
   offsets: OffsetLookup;
@@ -87,7 +90,7 @@ async function positionTopic(topic: string, list: PartitionState[], deps: Positi
         s.starts.set(t.key, { floor: p.offset - 1n, gapAcknowledged: p.gapAcknowledged === true });
         s.acked.set(t.key, p.offset - 1n);
       });
-      s.buffer = new PartitionBuffer(s.topic, s.partition, s.route, s.epoch, { offset: start });
+      s.buffer = new PartitionBuffer(s.topic, s.partition, s.route, s.epoch, { offset: start }, deps.slab);
       deps.consumer.seek(s, start);
       if (!s.memoryPaused) deps.consumer.resume([s]);
       deps.logger.info(
@@ -118,7 +121,7 @@ async function committedOffsets(
 ): Promise<Map<string, bigint>> {
   const route = target.route;
   const state = await readTableState(deps.committer, route, deps.consumerGroup, signal);
-  if (state.exists) deps.schemas.set(route.tableUri, state.deltaSchemaJson);
+  if (state.exists) deps.schemas.set(route.tableUri, state.deltaSchemaJson, state.statsConfiguration);
   const offsets = new Map<string, bigint>();
   for (const c of state.committedOffsets) {
     if (c.consumerGroup === deps.consumerGroup)

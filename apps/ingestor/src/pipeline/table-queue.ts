@@ -229,13 +229,17 @@ export class TableQueue {
         try {
           for (const r of group) {
             if (r.files.length === 0) continue;
-            await deps.deadLetter(
-              r.batch,
-              r.batch.records
-                .filter((record) => record.offset >= r.range.first)
-                .map((record) => ({ record, reason: 'schema_incompatible', message: reason })),
-              deps.signal,
-            );
+            const records = r.batch.records;
+            const rejections = [];
+            for (let i = 0; i < records.count; i++) {
+              if ((records.offsets[i] as bigint) >= r.range.first)
+                rejections.push({
+                  record: records.record(i),
+                  reason: 'schema_incompatible',
+                  message: reason,
+                });
+            }
+            await deps.deadLetter(r.batch, rejections, deps.signal);
           }
         } catch (error) {
           if (!(error instanceof DeadLetterUnavailableError) || !deps.onDeadLetterFailed) throw error;

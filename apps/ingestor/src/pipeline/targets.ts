@@ -61,8 +61,10 @@ export function splitForTargets(
         gapAcknowledged: true,
       }),
     };
-    const at = batch.records.findIndex((r) => r.offset >= first);
-    out.push({ target, range, fromIndex: at < 0 ? batch.records.length : at });
+    const offsets = batch.records.offsets;
+    let at = 0;
+    while (at < offsets.length && (offsets[at] as bigint) < first) at++;
+    out.push({ target, range, fromIndex: at });
     starts.delete(target.key);
   }
   return out;

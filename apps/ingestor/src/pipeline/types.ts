@@ -1,6 +1,7 @@
 /** The data that flows through the ingest pipeline, from a fetched Kafka record to a committed manifest. */
 import type { TableRoute } from '../routing.js';
 import type { TableKind } from './builder.js';
+import type { SealedRecords } from './records.js';
 
 export interface TopicPartition {
   topic: string;
@@ -12,7 +13,7 @@ export const tpKey = (topic: string, partition: number): string => `${topic}:${p
 
 export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
-/** A Kafka record as buffered: the bytes as fetched, nothing decoded yet. */
+/** A Kafka record as an object: one kept out of the slab (rejected), or one read back from it (`records.ts`). */
 export interface BufferedRecord {
   offset: bigint;
   timestampMs: number;
@@ -62,7 +63,7 @@ export interface SealedBatch extends TopicPartition {
   epoch: number;
   range: OffsetRange;
   /** Records to decode and write. */
-  records: BufferedRecord[];
+  records: SealedRecords;
   /** Records already known to be poison (over the size limit). */
   rejected: Rejection[];
   bytes: number;

@@ -22,9 +22,9 @@ import {
 import type { Admin, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createWorkerBuilder } from '../../src/build/worker-builder.js';
 import type { IngestorConfig } from '../../src/config/load.js';
-import { createEncoderPool } from '../../src/parquet/pool.js';
+import { createEncoderPool } from '../../src/encoder/pool.js';
+import { createWorkerBuilder } from '../../src/encoder/worker-builder.js';
 import { IngestorService } from '../../src/service.js';
 import { readWithDeltaRs } from '../support/delta-rs.js';
 import { type RealCommitter, startRealCommitter } from '../support/real-committer.js';
@@ -126,6 +126,7 @@ describe('int64 statistics and schemas through the whole pipeline', { timeout: 2
       pattern: new RegExp(`^${topic.replace(/[.]/g, '\\.')}$`),
       basePath,
       committer: committer.address,
+      token: committer.token,
       dlqTopic: `${prefix}-dlq`,
     });
     const config: IngestorConfig = {

@@ -11,9 +11,9 @@
 import type { Admin, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createWorkerBuilder } from '../../src/build/worker-builder.js';
 import type { IngestorConfig } from '../../src/config/load.js';
-import { createEncoderPool } from '../../src/parquet/pool.js';
+import { createEncoderPool } from '../../src/encoder/pool.js';
+import { createWorkerBuilder } from '../../src/encoder/worker-builder.js';
 import { IngestorService } from '../../src/service.js';
 import { readWithDeltaRs } from '../support/delta-rs.js';
 import { type ModelRow, mirrorStream, type StreamRecord } from '../support/mirror-stream.js';

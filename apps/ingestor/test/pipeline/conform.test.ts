@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BuildRequest, FileBuilder } from '../../src/pipeline/builder.js';
 import { conformToTable } from '../../src/pipeline/conform.js';
 import type { ReadyBatch } from '../../src/pipeline/manifest.js';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import { SchemaCache } from '../../src/pipeline/schema-cache.js';
 import type { SealedBatch, Target } from '../../src/pipeline/types.js';
 
@@ -22,14 +23,16 @@ function sealed(): SealedBatch {
     route,
     epoch: 1,
     range,
-    records: [0n, 1n].map((offset) => ({
-      offset,
-      timestampMs: 0,
-      key: null,
-      value: Buffer.from('{}'),
-      headers: {},
-      bytes: 2,
-    })),
+    records: sealedRecordsOf(
+      [0n, 1n].map((offset) => ({
+        offset,
+        timestampMs: 0,
+        key: null,
+        value: Buffer.from('{}'),
+        headers: {},
+        bytes: 2,
+      })),
+    ),
     rejected: [
       {
         record: { offset: 9n, timestampMs: 0, key: null, value: null, headers: {}, bytes: 0 },
@@ -99,6 +102,7 @@ const exists = (schema: string): TableStateOutcome => ({
     deltaSchemaJson: schema,
     partitionColumns: [],
     committedOffsets: [],
+    statsConfiguration: {},
   },
 });
 
@@ -133,6 +137,7 @@ describe('conformToTable', () => {
         deltaSchemaJson: '',
         partitionColumns: [],
         committedOffsets: [],
+        statsConfiguration: {},
       },
     });
     expect(

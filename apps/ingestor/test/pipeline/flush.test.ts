@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileBuilder } from '../../src/pipeline/builder.js';
 import { prepareBatch } from '../../src/pipeline/flush.js';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import type { SealedBatch, Target } from '../../src/pipeline/types.js';
 
 const route = { routingKey: 'db.c', tablePath: 'delta/db/c', tableUri: 's3://b/delta/db/c' };
@@ -28,7 +29,9 @@ function sealed(): SealedBatch {
     route,
     epoch: 1,
     range,
-    records: [{ offset: 0n, timestampMs: 0, key: null, value: Buffer.from('{}'), headers: {}, bytes: 2 }],
+    records: sealedRecordsOf([
+      { offset: 0n, timestampMs: 0, key: null, value: Buffer.from('{}'), headers: {}, bytes: 2 },
+    ]),
     rejected: [],
     bytes: 2,
     sealedAt: 0,

@@ -175,6 +175,23 @@ describe('Ingestor', () => {
     });
   });
 
+  it("computes the files' statistics as the table's data-skipping properties say (from GetTableState)", async () => {
+    const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 2, maxAgeMs: 1000 } });
+    h.committer.setCommitted(TABLE, 'g', TOPIC, 1, 0); // the table exists (another partition wrote to it)
+    (h.table() as NonNullable<ReturnType<typeof h.table>>).statsConfiguration = {
+      'delta.dataSkippingNumIndexedCols': '1',
+    };
+    await h.assign(0);
+    await h.ingestor.handleBatch(h.fetched(0, 0, [doc(0), doc(1)]), heartbeat);
+    await h.commits(1);
+    expect(JSON.parse(h.table()?.files[0]?.statsJson ?? '{}')).toEqual({
+      numRecords: 2,
+      minValues: { n: 0 },
+      maxValues: { n: 1 },
+      nullCount: { n: 0 },
+    });
+  });
+
   it('dead-letters poison records before the commit, and the range still covers them', async () => {
     const h = harness({ flush: { maxBytes: 1 << 30, maxRows: 4, maxAgeMs: 1000 } });
     await h.assign(0);

@@ -8,6 +8,7 @@ import {
 } from '@delta-writer/proto';
 import { describe, expect, it } from 'vitest';
 import type { ReadyBatch } from '../../src/pipeline/manifest.js';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import {
   MAX_OFFSETS_WITHOUT_ROWS_PER_REQUEST,
   TableQueue,
@@ -25,9 +26,9 @@ function batch(partition: number, first: number, last: number, epoch = 1): Seale
     route,
     epoch,
     range: { first: BigInt(first), last: BigInt(last) },
-    records: [
+    records: sealedRecordsOf([
       { offset: BigInt(last), timestampMs: 0, key: null, value: Buffer.from('v'), headers: {}, bytes: 1 },
-    ],
+    ]),
     rejected: [],
     bytes: 1,
     sealedAt: 0,

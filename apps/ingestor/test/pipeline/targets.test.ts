@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sealedRecordsOf } from '../../src/pipeline/records.js';
 import { splitForTargets, type TargetStart, targetsFor } from '../../src/pipeline/targets.js';
 import type { OffsetRange } from '../../src/pipeline/types.js';
 
@@ -7,9 +8,10 @@ const route = { routingKey: 'shop.orders', tablePath: 'shop/orders', tableUri: '
 /** A batch of the offsets first..last, one record each. */
 function batch(first: bigint, last: bigint, gapAcknowledged = false) {
   const records = [];
-  for (let o = first; o <= last; o++) records.push({ offset: o });
+  for (let o = first; o <= last; o++)
+    records.push({ offset: o, timestampMs: 0, key: null, value: null, headers: {}, bytes: 0 });
   const range: OffsetRange = { first, last, ...(gapAcknowledged && { gapAcknowledged: true }) };
-  return { range, records: records as never[] };
+  return { range, records: sealedRecordsOf(records) };
 }
 
 describe('targetsFor', () => {

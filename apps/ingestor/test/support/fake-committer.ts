@@ -23,6 +23,8 @@ export interface FakeTable {
   files: DataFile[];
   offsets: Map<string, number>;
   commits: CommitRequest[];
+  /** The table's `delta.dataSkipping*` properties, as GetTableState reports them. */
+  statsConfiguration?: Record<string, string>;
 }
 
 const key = (group: string, topic: string, partition: number) => `${group}|${topic}|${partition}`;
@@ -101,6 +103,7 @@ export class FakeCommitter {
           deltaSchemaJson: '',
           partitionColumns: [],
           committedOffsets: [],
+          statsConfiguration: {},
         },
       };
     }
@@ -118,6 +121,7 @@ export class FakeCommitter {
         deltaSchemaJson: table.schema,
         partitionColumns: [],
         committedOffsets,
+        statsConfiguration: table.statsConfiguration ?? {},
       },
     };
   }

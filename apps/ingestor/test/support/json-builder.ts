@@ -3,6 +3,8 @@
  * long, other numbers → double, strings, booleans; anything else as JSON text) plus `_kafka_offset`, then encoded by
  * the real encoder pool. Invalid JSON is a failure (`invalid_json`), a null value (tombstone) is skipped.
  */
+
+import { deltaSchemaOfArrow, serializeSchema } from '@delta-writer/delta-log/files';
 import {
   Bool,
   type DataType,
@@ -14,9 +16,8 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
-import { deltaSchemaOf } from '../../src/parquet/delta-schema.js';
-import { splitByPartition } from '../../src/parquet/partition-split.js';
-import { createEncoderPool, type EncoderPool } from '../../src/parquet/pool.js';
+import { splitByPartition } from '../../src/encoder/partition-split.js';
+import { createEncoderPool, type EncoderPool } from '../../src/encoder/pool.js';
 import type { BuildRequest, BuildResult, FileBuilder } from '../../src/pipeline/builder.js';
 
 type Row = Record<string, unknown>;
@@ -56,7 +57,8 @@ export function createJsonBuilder(
       self.builds++;
       const rows: (Row & { index: number })[] = [];
       const failures: BuildResult['failures'] = [];
-      request.records.forEach((record, index) => {
+      const all = Array.from({ length: request.records.count }, (_, i) => request.records.record(i));
+      all.forEach((record, index) => {
         if (record.value === null) return;
         try {
           const parsed = JSON.parse(record.value.toString('utf8')) as unknown;
@@ -78,6 +80,7 @@ export function createJsonBuilder(
               const encoded = await pool.encode({
                 ipc: tableToIPC(group.table, 'stream'),
                 compression: request.compression,
+                ...(output.statsConfiguration && { statsConfiguration: output.statsConfiguration }),
               });
               return {
                 parquet: encoded.parquet,
@@ -90,7 +93,9 @@ export function createJsonBuilder(
           return {
             kind: output.kind,
             files,
-            deltaSchemaJson: deltaSchemaOf(table.schema, { ensureColumns: request.partitionBy }),
+            deltaSchemaJson: serializeSchema(
+              deltaSchemaOfArrow(table.schema, { ensureColumns: request.partitionBy }),
+            ),
           };
         }),
       );

@@ -7,7 +7,9 @@ import { attachBudget, type BatchLimits, ColumnBudget, DEFAULT_BATCH_LIMITS, fie
 import { CDC_COLUMNS, CdcColumns } from './cdc.js';
 import { Column } from './column.js';
 import type { ConvertOptions } from './kinds.js';
+import { truncateColumn } from './rollback.js';
 import { addTargetChildren, nameChildren, type SchemaResolution, settle } from './schema.js';
+import { collectStatistics, type LeafStatistics, statisticsKey } from './statistics.js';
 import { putDocument } from './tokens.js';
 
 export { CDC_COLUMNS };
@@ -28,6 +30,11 @@ export interface BatchResult {
   schema: Schema;
   resolutions: SchemaResolution[];
   rows: number;
+  /**
+   * The Delta statistics of each leaf column (by its path of column names), kept while the rows were appended:
+   * `LeafStatisticsOf` of `@delta-writer/delta-log/files`. Undefined for a path the batch has no column at.
+   */
+  statistics: (path: readonly string[]) => LeafStatistics | undefined;
 }
 
 /**
@@ -90,6 +97,29 @@ export class BatchBuilder {
     this.rows++;
   }
 
+  /**
+   * The one-pass decoder's access to the columns (`fast/record.ts`): it writes a row straight into `root` and the CDC
+   * columns, then `commitRow`s it — or `rollbackRow`s what it wrote when the record turns out to be the reference
+   * path's.
+   */
+  get tree(): { root: Column; cdc: CdcColumns | null } {
+    return { root: this.root, cdc: this.cdc };
+  }
+
+  /** How many more columns the batch may get (`maxColumns` less the columns it has). */
+  get columnRoom(): number {
+    return this.budget.max - this.budget.columns;
+  }
+
+  commitRow(): void {
+    this.rows++;
+  }
+
+  rollbackRow(): void {
+    truncateColumn(this.root, this.rows);
+    if (this.root.length > this.rows) this.root.length = this.rows;
+  }
+
   finish(): BatchResult {
     const resolutions: SchemaResolution[] = [];
     settle(this.root, '', resolutions);
@@ -101,7 +131,17 @@ export class BatchBuilder {
     const schema = new Schema(fields);
     const struct = makeData({ type: new Struct(fields), length: this.rows, nullCount: 0, children: columns });
     const batch = new RecordBatch(schema, struct);
-    return { table: new Table(batch), batch, schema, resolutions, rows: this.rows };
+    const stats = new Map<string, LeafStatistics>();
+    collectStatistics(this.root, stats);
+    this.cdc?.statistics(stats, (name) => statisticsKey([name]));
+    return {
+      table: new Table(batch),
+      batch,
+      schema,
+      resolutions,
+      rows: this.rows,
+      statistics: (path) => stats.get(statisticsKey(path)),
+    };
   }
 }
 

@@ -1,5 +1,8 @@
+/**
+ * The fixed-width Arrow builders (booleans, integers, doubles, µs timestamps, dates, decimals, the two-field structs
+ * of BSON Timestamps and regexes) on the `ColumnBuilder` base; variable-length values are in `bytes.ts`.
+ */
 import {
-  Binary as ArrowBinary,
   Bool,
   type Data,
   DateDay,
@@ -11,78 +14,46 @@ import {
   makeData,
   Struct,
   TimestampMicrosecond,
-  Utf8,
 } from 'apache-arrow';
 import {
-  type Binary,
   type BsonRegExp,
   type BsonValue,
   DateTime,
   type Decimal128,
-  type ObjectId,
   type SqlDecimal,
   SqlTimestamp,
   type Timestamp,
 } from '../bson/values.js';
-import { stringifyExtendedJson } from '../ejson/stringify.js';
+import { type Bounds, ColumnBuilder, grow } from './column-builder.js';
 import { decimalToUnscaled, numberOf } from './kinds.js';
 
-/**
- * Column builders that write Arrow buffers directly: typed arrays for fixed-width values, UTF-8 encoded
- * straight into one growing value buffer for strings. No per-row objects, no generic builder dispatch.
- */
-export abstract class ColumnBuilder {
-  length = 0;
-  nullCount = 0;
-  protected validity = new Uint8Array(64);
+export { BytesBuilder, TEXT } from './bytes.js';
+export { type Bounds, ColumnBuilder } from './column-builder.js';
 
-  append(v: BsonValue | undefined): void {
-    if (v === null || v === undefined) this.appendNull();
-    else {
-      this.setValid();
-      this.write(v);
+/** Min/max of plain numbers (NaN is never a bound), with the values of the current row undoable. */
+abstract class NumberBounds extends ColumnBuilder {
+  protected lo = Number.POSITIVE_INFINITY;
+  protected hi = Number.NEGATIVE_INFINITY;
+  private savedLo = this.lo;
+  private savedHi = this.hi;
+  protected bound(v: number): void {
+    if (v < this.lo || v > this.hi) {
+      this.touch();
+      if (v < this.lo) this.lo = v;
+      if (v > this.hi) this.hi = v;
     }
   }
-
-  appendNull(): void {
-    this.ensureValidity();
-    this.nullCount++;
-    this.length++;
-    this.writeNull();
+  override bounds(): Bounds | undefined {
+    return this.lo <= this.hi ? { min: this.lo, max: this.hi } : undefined;
   }
-
-  private ensureValidity(): void {
-    if (this.length >> 3 >= this.validity.length) {
-      const next = new Uint8Array(this.validity.length * 2);
-      next.set(this.validity);
-      this.validity = next;
-    }
+  protected override saveBounds(): void {
+    this.savedLo = this.lo;
+    this.savedHi = this.hi;
   }
-
-  /** Marks the next slot valid (`length` grows by one); the caller writes its value at `length - 1`. */
-  protected setValid(): void {
-    this.ensureValidity();
-    const i = this.length >> 3;
-    this.validity[i] = (this.validity[i] as number) | (1 << (this.length & 7));
-    this.length++;
+  protected override restoreBounds(): void {
+    this.lo = this.savedLo;
+    this.hi = this.savedHi;
   }
-
-  bitmap(): Uint8Array | undefined {
-    return this.nullCount === 0 ? undefined : this.validity.subarray(0, (this.length + 7) >> 3);
-  }
-
-  /** Writes a non-null value at index `length - 1`. */
-  protected abstract write(v: BsonValue): void;
-  protected abstract writeNull(): void;
-  abstract finish(): Data;
-}
-
-function grow<T extends Int32Array | Float64Array | BigInt64Array | Uint32Array>(a: T, need: number): T {
-  if (need <= a.length) return a;
-  const C = a.constructor as new (n: number) => T;
-  const next = new C(Math.max(need, a.length * 2));
-  next.set(a as never);
-  return next;
 }
 
 export class BoolBuilder extends ColumnBuilder {
@@ -103,6 +74,9 @@ export class BoolBuilder extends ColumnBuilder {
   protected writeNull(): void {
     this.write(false);
   }
+  protected override truncateValues(n: number, old: number): void {
+    for (let i = n; i < old; i++) this.values[i >> 3] = (this.values[i >> 3] as number) & ~(1 << (i & 7));
+  }
   finish(): Data {
     const data = this.values.subarray(0, (this.length + 7) >> 3);
     return makeData({
@@ -115,19 +89,22 @@ export class BoolBuilder extends ColumnBuilder {
   }
 }
 
-export class Int32Builder extends ColumnBuilder {
+export class Int32Builder extends NumberBounds {
   private values = new Int32Array(64);
   appendInt(v: number): void {
     this.setValid();
     this.values = grow(this.values, this.length);
     this.values[this.length - 1] = v;
+    this.bound(v);
   }
   protected write(v: BsonValue): void {
     this.values = grow(this.values, this.length);
     this.values[this.length - 1] = v as number;
+    this.bound(this.values[this.length - 1] as number);
   }
   protected writeNull(): void {
     this.values = grow(this.values, this.length);
+    this.values[this.length - 1] = 0;
   }
   finish(): Data {
     const data = this.values.subarray(0, this.length);
@@ -141,19 +118,23 @@ export class Int32Builder extends ColumnBuilder {
   }
 }
 
-export class Float64Builder extends ColumnBuilder {
+export class Float64Builder extends NumberBounds {
   private values = new Float64Array(64);
   appendDouble(v: number): void {
     this.setValid();
     this.values = grow(this.values, this.length);
     this.values[this.length - 1] = v;
+    this.bound(v);
   }
   protected write(v: BsonValue): void {
     this.values = grow(this.values, this.length);
-    this.values[this.length - 1] = typeof v === 'number' ? v : numberOf(v);
+    const d = typeof v === 'number' ? v : numberOf(v);
+    this.values[this.length - 1] = d;
+    this.bound(d);
   }
   protected writeNull(): void {
     this.values = grow(this.values, this.length);
+    this.values[this.length - 1] = 0;
   }
   finish(): Data {
     const data = this.values.subarray(0, this.length);
@@ -167,11 +148,18 @@ export class Float64Builder extends ColumnBuilder {
   }
 }
 
-/** int64 columns and µs timestamps (BSON dates ×1000, relational instants as they are). */
-export class Int64Builder extends ColumnBuilder {
+/**
+ * int64 columns and µs timestamps (BSON dates ×1000, relational instants as they are). Bounds are kept as plain
+ * numbers while values are safe integers (no BigInt per value) and as bigints beyond.
+ */
+export class Int64Builder extends NumberBounds {
   private values = new BigInt64Array(64);
   /** The same buffer as 32-bit words: safe integers are written without a BigInt (little-endian, as Arrow). */
   private words = new Uint32Array(this.values.buffer);
+  private bigLo: bigint | undefined;
+  private bigHi: bigint | undefined;
+  private savedBigLo: bigint | undefined;
+  private savedBigHi: bigint | undefined;
   constructor(private readonly timestamp: boolean) {
     super();
   }
@@ -187,6 +175,7 @@ export class Int64Builder extends ColumnBuilder {
     const i = (this.length - 1) * 2;
     this.words[i] = v - hi * 4294967296;
     this.words[i + 1] = hi; // two's complement of a negative high word, by Uint32 conversion
+    this.bound(v === 0 ? 0 : v);
   }
   /** A BSON date (ms within ±2^53) as µs. */
   appendMillis(ms: number): void {
@@ -209,9 +198,36 @@ export class Int64Builder extends ColumnBuilder {
     else if (v instanceof SqlTimestamp) n = v.micros;
     else n = 0n;
     this.values[this.length - 1] = n;
+    n = this.values[this.length - 1] as bigint; // as stored (wrapped to 64 bits)
+    if (n <= SAFE && n >= -SAFE) this.bound(Number(n));
+    else if (this.bigLo === undefined || this.bigHi === undefined || n < this.bigLo || n > this.bigHi) {
+      this.touch();
+      if (this.bigLo === undefined || n < this.bigLo) this.bigLo = n;
+      if (this.bigHi === undefined || n > this.bigHi) this.bigHi = n;
+    }
   }
   protected writeNull(): void {
     this.reserve();
+    this.values[this.length - 1] = 0n;
+  }
+  override bounds(): Bounds | undefined {
+    const small = super.bounds();
+    if (this.bigLo === undefined || this.bigHi === undefined) return small;
+    if (small === undefined) return { min: this.bigLo, max: this.bigHi };
+    return {
+      min: this.bigLo < BigInt(small.min) ? this.bigLo : small.min,
+      max: this.bigHi > BigInt(small.max) ? this.bigHi : small.max,
+    };
+  }
+  protected override saveBounds(): void {
+    super.saveBounds();
+    this.savedBigLo = this.bigLo;
+    this.savedBigHi = this.bigHi;
+  }
+  protected override restoreBounds(): void {
+    super.restoreBounds();
+    this.bigLo = this.savedBigLo;
+    this.bigHi = this.savedBigHi;
   }
   finish(): Data {
     const type = this.timestamp ? new TimestampMicrosecond('UTC') : new Int64();
@@ -227,16 +243,20 @@ export class Int64Builder extends ColumnBuilder {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const SAFE = 2n ** 53n - 1n;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export class Date32Builder extends ColumnBuilder {
+export class Date32Builder extends NumberBounds {
   private values = new Int32Array(64);
   protected write(v: BsonValue): void {
     this.values = grow(this.values, this.length);
-    this.values[this.length - 1] = (v as { days: number }).days;
+    const days = (v as { days: number }).days;
+    this.values[this.length - 1] = days;
+    this.bound(this.values[this.length - 1] as number);
   }
   protected writeNull(): void {
     this.values = grow(this.values, this.length);
+    this.values[this.length - 1] = 0;
   }
   finish(): Data {
     const data = this.values.subarray(0, this.length);
@@ -250,107 +270,12 @@ export class Date32Builder extends ColumnBuilder {
   }
 }
 
-/** Variable-length UTF-8 or binary values: one offsets array and one byte buffer. */
-export class BytesBuilder extends ColumnBuilder {
-  private offsets = new Int32Array(65);
-  private bytes = Buffer.allocUnsafe(1024);
-  private end = 0;
-
-  constructor(
-    private readonly binary: boolean,
-    private readonly text: (v: BsonValue) => string,
-  ) {
-    super();
-  }
-
-  protected write(v: BsonValue): void {
-    if (this.binary) {
-      const b = (v as Binary).bytes;
-      this.reserve(b.length);
-      this.bytes.set(b, this.end);
-      this.end += b.length;
-      this.endValue();
-    } else this.writeText(this.text(v), 0, -1);
-  }
-
-  /** A string value, or the part `[from, to)` of a text (`to` -1: to its end). */
-  appendText(s: string, from = 0, to = -1): void {
-    this.setValid();
-    this.writeText(s, from, to);
-  }
-
-  private writeText(s: string, from: number, to: number): void {
-    const n = (to < 0 ? s.length : to) - from;
-    this.reserve(n * 3);
-    const bytes = this.bytes;
-    let end = this.end;
-    // ASCII is copied in JS: cheaper than a call into the native UTF-8 encoder for short strings.
-    let i = from;
-    const stop = from + n;
-    if (n < 64) {
-      for (; i < stop; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        bytes[end++] = c;
-      }
-    }
-    // Unpaired UTF-16 surrogates have no UTF-8 form: they become U+FFFD (README: declared lossy).
-    if (i < stop) end += bytes.write(i === 0 && stop === s.length ? s : s.slice(i, stop), end, 'utf8');
-    this.end = end;
-    this.endValue();
-  }
-
-  private endValue(): void {
-    this.offsets = grow(this.offsets, this.length + 1);
-    this.offsets[this.length] = this.end;
-  }
-
-  protected writeNull(): void {
-    this.offsets = grow(this.offsets, this.length + 1);
-    this.offsets[this.length] = this.end;
-  }
-
-  private reserve(n: number): void {
-    if (this.end + n <= this.bytes.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.end + n));
-    this.bytes.copy(next, 0, 0, this.end);
-    this.bytes = next;
-  }
-
-  finish(): Data {
-    const valueOffsets = this.offsets.subarray(0, this.length + 1);
-    const data = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, this.end);
-    const props = {
-      length: this.length,
-      nullCount: this.nullCount,
-      nullBitmap: this.bitmap(),
-      valueOffsets,
-      data,
-    };
-    return this.binary
-      ? makeData({ type: new ArrowBinary(), ...props })
-      : makeData({ type: new Utf8(), ...props });
-  }
-}
-
-/** Text forms of the string-backed kinds. */
-export const TEXT = {
-  string: (v: BsonValue) => v as string,
-  objectId: (v: BsonValue) => (v as ObjectId).hex,
-  decimal128: (v: BsonValue) => (v as Decimal128).text,
-  decimalText: (v: BsonValue) => String(v as SqlDecimal),
-  symbol: (v: BsonValue) => (v as { value: string }).value,
-  code: (v: BsonValue) => (v as { code: string }).code,
-  time: (v: BsonValue) => String(v),
-  uuid: (v: BsonValue) => {
-    const h = Buffer.from((v as Binary).bytes).toString('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  },
-  ejson: (v: BsonValue) => stringifyExtendedJson(v, { mode: 'canonical', style: 'compact' }),
-} as const;
-
 export class DecimalBuilder extends ColumnBuilder {
   private words = new Uint32Array(256);
+  private lo: bigint | undefined;
+  private hi: bigint | undefined;
+  private savedLo: bigint | undefined;
+  private savedHi: bigint | undefined;
   constructor(
     private readonly precision: number,
     private readonly scale: number,
@@ -369,9 +294,27 @@ export class DecimalBuilder extends ColumnBuilder {
       this.words[base + i] = Number(x & 0xffffffffn);
       x >>= 32n;
     }
+    n = BigInt.asIntN(128, n); // as stored
+    if (this.lo === undefined || this.hi === undefined || n < this.lo || n > this.hi) {
+      this.touch();
+      if (this.lo === undefined || n < this.lo) this.lo = n;
+      if (this.hi === undefined || n > this.hi) this.hi = n;
+    }
   }
   protected writeNull(): void {
     this.words = grow(this.words, this.length * 4);
+    this.words.fill(0, (this.length - 1) * 4, this.length * 4);
+  }
+  override bounds(): Bounds | undefined {
+    return this.lo === undefined || this.hi === undefined ? undefined : { min: this.lo, max: this.hi };
+  }
+  protected override saveBounds(): void {
+    this.savedLo = this.lo;
+    this.savedHi = this.hi;
+  }
+  protected override restoreBounds(): void {
+    this.lo = this.savedLo;
+    this.hi = this.savedHi;
   }
   finish(): Data {
     const data = this.words.subarray(0, this.length * 4);
@@ -389,9 +332,9 @@ export class DecimalBuilder extends ColumnBuilder {
 /** BSON Timestamp → struct<t: int64, i: int64>; regex → struct<pattern, options>. */
 export class PairBuilder extends ColumnBuilder {
   constructor(
-    private readonly a: ColumnBuilder,
-    private readonly b: ColumnBuilder,
-    private readonly fields: Field[],
+    readonly a: ColumnBuilder,
+    readonly b: ColumnBuilder,
+    readonly fields: Field[],
     private readonly split: (v: BsonValue) => [BsonValue, BsonValue],
   ) {
     super();
@@ -404,6 +347,13 @@ export class PairBuilder extends ColumnBuilder {
   protected writeNull(): void {
     this.a.appendNull();
     this.b.appendNull();
+  }
+  protected override truncateValues(n: number): void {
+    this.a.truncate(n);
+    this.b.truncate(n);
+  }
+  override bounds(): Bounds | undefined {
+    return undefined; // a struct: its two children have theirs
   }
   finish(): Data {
     const children = [this.a.finish(), this.b.finish()];

@@ -35,6 +35,16 @@ export function num(doc: BsonDocument, key: string): number | null {
 }
 
 /**
+ * An envelope time (`ts_ms`, `source.ts_ms`): Debezium writes an integer (it becomes an Int64 column); a fraction means
+ * the record is not what a connector wrote.
+ */
+export function envelopeMillis(v: number | null, key: string): number | null {
+  if (v !== null && !Number.isInteger(v))
+    throw new DecodeError('invalid_value', `envelope field ${key} is ${v}, not an integer`);
+  return v;
+}
+
+/**
  * The parser takes bare NaN/Infinity because Debezium writes them inside document strings; in the envelope's own
  * numbers (ts_ms, ord, lsn, …) they mean the record is not what a connector wrote.
  */

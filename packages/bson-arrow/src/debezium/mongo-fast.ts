@@ -3,7 +3,7 @@ import { parseExtendedJson } from '../ejson/parse.js';
 import { readToken, Tape, Tok } from '../ejson/tape.js';
 import { parseTape } from '../ejson/tape-parser.js';
 import { DecodeError, type DecodeLimits } from '../errors.js';
-import { finiteEnvelopeNumber } from './envelope.js';
+import { envelopeMillis, finiteEnvelopeNumber } from './envelope.js';
 import { canonicalKey } from './key.js';
 import { legacyPatch, mongoSequence, snapshotText } from './mongo.js';
 import type { ChangeEvent, MongoPatch, Op, RecordPosition, SourceInfo } from './types.js';
@@ -42,7 +42,7 @@ export function decodeMongoFast(
     throw new DecodeError('not_debezium', `MongoDB ${op} event without a key or a document _id`);
   }
   const key: BsonDocument = new Map([['_id', id]]);
-  const sourceTsMs = num(source.ts_ms, 'source.ts_ms');
+  const sourceTsMs = envelopeMillis(num(source.ts_ms, 'source.ts_ms'), 'source.ts_ms');
   const lsid = str(source.lsid);
   const info: SourceInfo = {
     connector: 'mongodb',
@@ -54,7 +54,7 @@ export function decodeMongoFast(
     txId: lsid !== null && txn !== null && txn !== undefined ? `${lsid}:${txn}` : null,
   };
   const keyCanonical = canonicalKey(id);
-  const tsMs = num(payload.ts_ms, 'ts_ms');
+  const tsMs = envelopeMillis(num(payload.ts_ms, 'ts_ms'), 'ts_ms');
   const seq = mongoSequence(
     sourceTsMs,
     num(source.ord, 'source.ord'),
@@ -179,7 +179,7 @@ function member(doc: Tape | BsonDocument | null, name: string): BsonValue | unde
 }
 
 /** `decodePatch` of the reference path, on the native envelope. */
-function decodePatch(payload: Obj, limits: DecodeLimits): MongoPatch | null {
+export function decodePatch(payload: Obj, limits: DecodeLimits): MongoPatch | null {
   const ud = payload.updateDescription;
   if (isObj(ud)) {
     const updated = ud.updatedFields;

@@ -1,7 +1,7 @@
 import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { DecodeError, type DecodeLimits } from '../errors.js';
-import { doc, num, str } from './envelope.js';
+import { doc, envelopeMillis, num, str } from './envelope.js';
 import { canonicalKey } from './key.js';
 import { sequenceOf } from './sequence.js';
 import type { ChangeEvent, MongoPatch, Op, RecordPosition, SourceInfo } from './types.js';
@@ -28,7 +28,7 @@ export function decodeMongoPayload(
   }
   const key: BsonDocument = new Map([['_id', id]]);
   const ord = num(source, 'ord');
-  const sourceTsMs = num(source, 'ts_ms');
+  const sourceTsMs = envelopeMillis(num(source, 'ts_ms'), 'source.ts_ms');
   return {
     kind: 'change',
     op,
@@ -40,7 +40,7 @@ export function decodeMongoPayload(
     before,
     patch,
     unavailable: [],
-    tsMs: num(payload, 'ts_ms'),
+    tsMs: envelopeMillis(num(payload, 'ts_ms'), 'ts_ms'),
     sourceTsMs,
     seq: mongoSequence(sourceTsMs, ord, totalOrder(payload)),
     record,

@@ -53,6 +53,22 @@ export class Decoder {
     };
   }
 
+  /** Records that `topic` carries `connector` events (the one-pass decoder read one): later tombstones need it. */
+  learn(topic: string, connector: 'mongodb' | 'relational'): void {
+    if (this.topicConnector.get(topic) !== connector) this.topicConnector.set(topic, connector);
+  }
+
+  /** What this decoder has learnt of `topic`'s connector so far. */
+  connectorOf(topic: string): 'mongodb' | 'relational' | undefined {
+    return this.topicConnector.get(topic);
+  }
+
+  /** Puts back what `connectorOf` said (a batch decoded again must meet the decoder as it was the first time). */
+  restoreConnector(topic: string, connector: 'mongodb' | 'relational' | undefined): void {
+    if (connector === undefined) this.topicConnector.delete(topic);
+    else this.topicConnector.set(topic, connector);
+  }
+
   decode(record: KafkaRecord): DecodeResult {
     const position = positionOf(record);
     try {

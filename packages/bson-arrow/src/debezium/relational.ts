@@ -2,7 +2,7 @@ import type { BsonDocument, BsonValue } from '../bson/values.js';
 import { parseExtendedJson } from '../ejson/parse.js';
 import { DecodeError } from '../errors.js';
 import { decodeStruct } from './connect.js';
-import { big, num, str } from './envelope.js';
+import { big, envelopeMillis, num, str } from './envelope.js';
 import { canonicalKey } from './key.js';
 import { snapshotText } from './mongo.js';
 import { sequenceOf } from './sequence.js';
@@ -22,7 +22,7 @@ export function decodeRelationalPayload(
 ): ChangeEvent {
   const after = row(payload, envelopeSchema, 'after');
   const before = row(payload, envelopeSchema, 'before');
-  const sourceTsMs = num(source, 'ts_ms');
+  const sourceTsMs = envelopeMillis(num(source, 'ts_ms'), 'source.ts_ms');
   return {
     kind: 'change',
     op,
@@ -34,7 +34,7 @@ export function decodeRelationalPayload(
     before: before?.doc ?? null,
     patch: null,
     unavailable: after?.unavailable ?? [],
-    tsMs: num(payload, 'ts_ms'),
+    tsMs: envelopeMillis(num(payload, 'ts_ms'), 'ts_ms'),
     sourceTsMs,
     seq: relationalSequence(source, sourceTsMs),
     record,

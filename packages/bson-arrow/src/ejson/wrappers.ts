@@ -157,7 +157,8 @@ function regex(pattern: string, options: string): BsonRegExp {
   return new BsonRegExp(pattern, [...options].sort().join(''));
 }
 
-function binary(b64: string, subType: string, doc: BsonDocument | null): Binary {
+/** `$binary` with its base64 text and subtype, as both Extended JSON forms give them (errors as for the wrapper). */
+export function binary(b64: string, subType: string, doc: BsonDocument | null): Binary {
   if (!/^[0-9a-fA-F]{1,2}$/.test(subType) || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
     fail('$binary', doc);
   }
@@ -205,7 +206,7 @@ const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.(\d+))?$/;
  * (digits of the coefficient − 1 + exponent) is ≥ −6; a coefficient of more than 34 digits needs rounding. Money
  * columns are almost always such texts, and parsing them through `bson` was ~14 % of an encoder thread's time.
  */
-function isCanonicalPlainDecimal(text: string): boolean {
+export function isCanonicalPlainDecimal(text: string): boolean {
   if (text.length > 40) return false;
   const m = PLAIN_DECIMAL.exec(text);
   if (!m) return false;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as A from 'apache-arrow';
 import type { AddFile } from '../actions.js';
 import { InvalidCommitError } from '../errors.js';
+import { encodeAddPath, partitionDirectory } from '../files/paths.js';
 import { joinPath } from '../log/paths.js';
 import { writeParquet } from '../parquet.js';
 import { type Scalar, serializePartitionValue } from '../scan/partition-values.js';
@@ -16,28 +17,7 @@ import { findField } from '../schema/types.js';
 import type { Snapshot } from '../snapshot.js';
 import { collectStats } from './stats.js';
 
-/** Hive's partition-path escaping (what Spark writes): control characters and the characters below become %XX. */
-export function escapePartitionPathSegment(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    out +=
-      c < 0x20 || c === 0x7f || '"#%\'*/:=?\\{[]^'.includes(ch)
-        ? `%${c.toString(16).toUpperCase().padStart(2, '0')}`
-        : ch;
-  }
-  return out;
-}
-
-/** URI-encodes a relative path for `add.path` the way Hadoop's Path does: RFC 2396 path characters stay. */
-export function encodeAddPath(rel: string): string {
-  return rel
-    .split('/')
-    .map((seg) =>
-      encodeURIComponent(seg).replace(/%(3B|3A|40|26|3D|2B|24|2C)/g, (m) => decodeURIComponent(m)),
-    )
-    .join('/');
-}
+export { encodeAddPath, escapePartitionPathSegment } from '../files/paths.js';
 
 export interface WriteDataFileOptions {
   /** Typed partition values by column name (see `parsePartitionValue` for the scalar of each type). */
@@ -64,7 +44,6 @@ export async function writeDataFile(
     fields: snapshot.schema.fields.filter((f) => !parts.includes(f.name)),
   };
   const partitionValues: Record<string, string | null> = {};
-  const dirs: string[] = [];
   for (const c of parts) {
     const f = findField(snapshot.schema, c);
     if (!f) throw new InvalidCommitError(`partition column ${c} is not in the schema`);
@@ -73,10 +52,8 @@ export async function writeDataFile(
     }
     const v = serializePartitionValue(options.partitionValues[c] ?? null, f.type);
     partitionValues[c] = v;
-    dirs.push(
-      `${escapePartitionPathSegment(c)}=${v === null || v === '' ? '__HIVE_DEFAULT_PARTITION__' : escapePartitionPathSegment(v)}`,
-    );
   }
+  const directory = partitionDirectory(parts, partitionValues);
   // Conform the batches to the table schema (column order, types, nulls for absent columns).
   const schema = new A.Schema(
     dataSchema.fields.map((f) => new A.Field(f.name, arrowType(f.type), f.nullable)),
@@ -87,7 +64,7 @@ export async function writeDataFile(
   const table = new A.Table(schema, batches);
   const bytes = writeParquet(table);
   const name = options.fileName ?? `part-00000-${randomUUID()}-c000.snappy.parquet`;
-  const rel = [...dirs, name].join('/');
+  const rel = directory === '' ? name : `${directory}/${name}`;
   await snapshot.storage.put(joinPath(snapshot.tablePath, rel), bytes);
   return {
     path: encodeAddPath(rel),

@@ -507,6 +507,16 @@ export interface TableState {
    * A topic-partition that is missing has never been committed: start from the consumer's reset policy.
    */
   committedOffsets: CommittedOffset[];
+  /**
+   * The table properties that decide a data file's statistics (`delta.dataSkippingNumIndexedCols`,
+   * `delta.dataSkippingStatsColumns`), when set: writers compute `stats_json` as the table expects. Empty: defaults.
+   */
+  statsConfiguration: { [key: string]: string };
+}
+
+export interface TableState_StatsConfigurationEntry {
+  key: string;
+  value: string;
 }
 
 export interface GetServerInfoRequest {
@@ -2423,7 +2433,14 @@ export const GetTableStateResponse: MessageFns<GetTableStateResponse> = {
 };
 
 function createBaseTableState(): TableState {
-  return { exists: false, tableVersion: 0, deltaSchemaJson: "", partitionColumns: [], committedOffsets: [] };
+  return {
+    exists: false,
+    tableVersion: 0,
+    deltaSchemaJson: "",
+    partitionColumns: [],
+    committedOffsets: [],
+    statsConfiguration: {},
+  };
 }
 
 export const TableState: MessageFns<TableState> = {
@@ -2443,6 +2460,9 @@ export const TableState: MessageFns<TableState> = {
     for (const v of message.committedOffsets) {
       CommittedOffset.encode(v!, writer.uint32(42).fork()).join();
     }
+    globalThis.Object.entries(message.statsConfiguration).forEach(([key, value]: [string, string]) => {
+      TableState_StatsConfigurationEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
     return writer;
   },
 
@@ -2499,6 +2519,17 @@ export const TableState: MessageFns<TableState> = {
             message.committedOffsets.push(CommittedOffset.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = TableState_StatsConfigurationEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.statsConfiguration[entry6.key] = entry6.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2534,6 +2565,33 @@ export const TableState: MessageFns<TableState> = {
         : globalThis.Array.isArray(object?.committed_offsets)
         ? object.committed_offsets.map((e: any) => CommittedOffset.fromJSON(e))
         : [],
+      statsConfiguration: isObject(object.statsConfiguration)
+        ? (globalThis.Object.entries(object.statsConfiguration) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.stats_configuration)
+        ? (globalThis.Object.entries(object.stats_configuration) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -2554,6 +2612,15 @@ export const TableState: MessageFns<TableState> = {
     if (message.committedOffsets?.length) {
       obj.committedOffsets = message.committedOffsets.map((e) => CommittedOffset.toJSON(e));
     }
+    if (message.statsConfiguration) {
+      const entries = globalThis.Object.entries(message.statsConfiguration) as [string, string][];
+      if (entries.length > 0) {
+        obj.statsConfiguration = {};
+        entries.forEach(([k, v]) => {
+          obj.statsConfiguration[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -2567,6 +2634,98 @@ export const TableState: MessageFns<TableState> = {
     message.deltaSchemaJson = object.deltaSchemaJson ?? "";
     message.partitionColumns = object.partitionColumns?.map((e) => e) || [];
     message.committedOffsets = object.committedOffsets?.map((e) => CommittedOffset.fromPartial(e)) || [];
+    message.statsConfiguration = (globalThis.Object.entries(object.statsConfiguration ?? {}) as [string, string][])
+      .reduce((acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      }, {});
+    return message;
+  },
+};
+
+function createBaseTableState_StatsConfigurationEntry(): TableState_StatsConfigurationEntry {
+  return { key: "", value: "" };
+}
+
+export const TableState_StatsConfigurationEntry: MessageFns<TableState_StatsConfigurationEntry> = {
+  encode(message: TableState_StatsConfigurationEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TableState_StatsConfigurationEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTableState_StatsConfigurationEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TableState_StatsConfigurationEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: TableState_StatsConfigurationEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TableState_StatsConfigurationEntry>): TableState_StatsConfigurationEntry {
+    return TableState_StatsConfigurationEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TableState_StatsConfigurationEntry>): TableState_StatsConfigurationEntry {
+    const message = createBaseTableState_StatsConfigurationEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -3086,6 +3245,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
