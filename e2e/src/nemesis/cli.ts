@@ -3,26 +3,23 @@
  * fault stack, one fresh pipeline per seed, each run's figures appended as it ends, the table by fault kind printed
  * at the end (and with --record added to e2e/results/<date>.md). `--seed=S` re-runs one seed's schedule; the exit
  * code is 1 when any run failed. SIGTERM/SIGINT stop after the run in progress (a second one stops at once).
+ * `--from-log=a.jsonl[,b.jsonl…]` makes the table from sessions' logs instead of running anything: a session that
+ * was stopped, or several run side by side on their own stacks (`DW_E2E_STACK_DATA`, `DW_E2E_STACK_PORT_BASE`).
  */
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Readers } from '../checks/readers.js';
 import { FaultStack } from '../harness/fault-stack.js';
 import { s3Client } from '../harness/s3.js';
 import { REGRESSIONS } from './regressions.js';
-import {
-  appendResult,
-  nemesisLog,
-  readResults,
-  renderFailures,
-  renderNemesisTable,
-  saveSection,
-} from './report.js';
-import { NEMESIS_PROFILES, type NemesisOptions, runNemesis, scheduleOf } from './run.js';
+import { appendResult, nemesisLog, readResults, renderSection, saveSection } from './report.js';
+import { NEMESIS_PROFILES, type NemesisOptions, type NemesisResult, playNemesis, scheduleOf } from './run.js';
 import { describeSchedule } from './schedule.js';
 
 const USAGE = `usage: test:nemesis [--runs=N] [--minutes=M] [--seed=S[,S…] | --first-seed=S | --regressions] [--profile=long|ci]
                     [--rate=EVENTS_PER_S] [--window=S] [--max-faults=K] [--record] [--keep-stack] [--dry-run]
+                    [--from-log=FILE[,FILE…]]
   --runs        schedules to run (default 1; with --seed, the seeds given)
   --minutes     start no new schedule after M minutes
   --seed        exactly these seeds (a failing run prints its seed: this reproduces its schedule)
@@ -31,7 +28,8 @@ const USAGE = `usage: test:nemesis [--runs=N] [--minutes=M] [--seed=S[,S…] | -
   --profile     defaults for rate, window and faults: long (${JSON.stringify(NEMESIS_PROFILES.long)}) or ci
   --record      append the table to e2e/results/<date>.md
   --keep-stack  leave the private fault stack running afterwards
-  --dry-run     print the schedules only`;
+  --dry-run     print the schedules only
+  --from-log    no runs: the table of these sessions' logs (.data/e2e/nemesis/*.jsonl, comma-separated)`;
 
 function parse() {
   const { values } = parseArgs({
@@ -48,6 +46,7 @@ function parse() {
       record: { type: 'boolean', default: false },
       'keep-stack': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      'from-log': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -90,6 +89,7 @@ function parse() {
     record: values.record,
     keepStack: values['keep-stack'],
     dryRun: values['dry-run'],
+    fromLog: values['from-log']?.split(',').map((f) => resolve(f.trim())),
   };
 }
 
@@ -99,6 +99,18 @@ async function main(): Promise<number> {
     for (const seed of args.seeds)
       process.stdout.write(`${seed}: ${describeSchedule(scheduleOf(seed, args.options))}\n`);
     return 0;
+  }
+  if (args.fromLog) {
+    const results = args.fromLog.flatMap(readResults);
+    if (results.length === 0) throw new Error(`no results in ${args.fromLog.join(', ')}`);
+    const first = Math.min(...results.map((r) => r.startedAt ?? Date.now()));
+    const last = Math.max(...results.map((r) => (r.startedAt ?? 0) + r.durationMs));
+    return report(results, args, {
+      startedAt: new Date(first),
+      minutes: (last - first) / 60_000,
+      loads: results.flatMap((r) => (r.load === undefined ? [] : [r.load])),
+      sessions: args.fromLog.length,
+    });
   }
   let stop = false;
   const onSignal = (signal: string) => {
@@ -127,6 +139,22 @@ async function main(): Promise<number> {
     s3: s3Client(endpoints),
   };
   world.readers.startSpark();
+  // One run's check overlaps the next run's play (its tables no longer change), except before a run that
+  // restarts Kafka, Redis or S3: the checks read those.
+  let checking: Promise<void> = Promise.resolve();
+  const check = async (n: number, finish: () => Promise<NemesisResult>) => {
+    const result = await finish();
+    appendResult(log, { ...result, load: loadavg()[0] });
+    if (result.problems.some((p) => /ReaderError|Spark/.test(p))) {
+      // a Spark session that died would fail every later run: start a new one
+      await world.readers.close().catch(() => undefined);
+      world.readers = new Readers(endpoints);
+      world.readers.startSpark();
+    }
+    process.stderr.write(
+      `nemesis ${n}/${args.seeds.length} seed ${result.seed}: ${result.failed ? 'FAILED' : 'ok'} — ${result.events} events, ${result.lost} lost, ${result.duplicated} duplicated, recovery ${result.recoveryMs === undefined ? '—' : `${(result.recoveryMs / 1000).toFixed(1)} s`}, ${(result.durationMs / 1000).toFixed(0)} s\n`,
+    );
+  };
   try {
     for (const [i, seed] of args.seeds.entries()) {
       if (stop) break;
@@ -134,42 +162,35 @@ async function main(): Promise<number> {
         process.stderr.write(`nemesis: ${args.minutes} min are up after ${i} run(s)\n`);
         break;
       }
-      const result = await runNemesis(world, seed, args.options);
-      appendResult(log, result);
-      if (result.problems.some((p) => /ReaderError|Spark/.test(p))) {
-        // a Spark session that died would fail every later run: start a new one
-        await world.readers.close().catch(() => undefined);
-        world.readers = new Readers(endpoints);
-        world.readers.startSpark();
-      }
-      process.stderr.write(
-        `nemesis ${i + 1}/${args.seeds.length} seed ${seed}: ${result.failed ? 'FAILED' : 'ok'} — ${result.events} events, ${result.lost} lost, ${result.duplicated} duplicated, recovery ${result.recoveryMs === undefined ? '—' : `${(result.recoveryMs / 1000).toFixed(1)} s`}, ${(result.durationMs / 1000).toFixed(0)} s\n`,
-      );
+      if (scheduleOf(seed, args.options).steps.some((s) => s.fault.kind === 'restart')) await checking;
+      const finish = await playNemesis(world, seed, args.options);
+      await checking;
+      checking = check(i + 1, finish);
     }
+    await checking;
   } finally {
     clearInterval(sampler);
     await world.readers.close().catch(() => undefined);
     if (!args.keepStack) await stack.stopAll().catch(() => undefined);
   }
-  const results = readResults(log);
-  const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
-  const sorted = [...loads].sort((a, b) => a - b);
-  const load = sorted.length
-    ? `load average median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)}, max ${sorted.at(-1)?.toFixed(1)}`
-    : `load average ${loadavg()[0]?.toFixed(1)}`;
-  const section = [
-    `## ${started.toISOString()} — nemesis: ${results.length} schedules (\`test:nemesis\`)`,
-    '',
-    `${minutes} min; ${load} (2 cores shared with the other engineers' branches); per run ${args.options.ratePerSec} events/s over a ${args.options.windowMs / 1000} s fault window with up to ${args.options.maxFaults} faults; seeds ${args.seeds[0]}…${args.seeds.at(-1)}. Recovery: from the heal (every link whole, every process and service up) until everything produced was committed. A run counts under each kind of fault it had. Lost: events with no row in the changelog after the drain; in a stalled run (not everything committed ${args.options.drainTimeoutMs / 60_000} min after the heal) they are still in Kafka, uncommitted — the pipeline stopped, it did not drop them.`,
-    '',
-    renderNemesisTable(results),
-    '',
-    renderFailures(results),
-    '',
-  ].join('\n');
+  return report(readResults(log), args, {
+    startedAt: started,
+    minutes: (Date.now() - started.getTime()) / 60_000,
+    loads,
+    sessions: 1,
+  });
+}
+
+/** Prints the section of these results (and with --record saves it); exit code 1 when a run failed. */
+function report(
+  results: ReturnType<typeof readResults>,
+  args: ReturnType<typeof parse>,
+  meta: Omit<Parameters<typeof renderSection>[1], 'options'>,
+): number {
+  const section = renderSection(results, { ...meta, options: args.options });
   process.stdout.write(`\n${section}\n`);
   if (args.record)
-    process.stdout.write(`saved to ${saveSection(started.toISOString().slice(0, 10), section)}\n`);
+    process.stdout.write(`saved to ${saveSection(meta.startedAt.toISOString().slice(0, 10), section)}\n`);
   return results.some((r) => r.failed) ? 1 : 0;
 }
 

@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/paths.js';
-import type { NemesisResult } from './run.js';
+import type { NemesisOptions, NemesisResult } from './run.js';
 import { FAULT_LABELS } from './schedule.js';
 
 export function nemesisLog(session: string): string {
@@ -20,12 +20,19 @@ export function appendResult(file: string, result: NemesisResult): void {
   appendFileSync(file, `${JSON.stringify(result)}\n`);
 }
 
+/** The runs of a session's log; a line cut short (the process killed while writing it) is skipped, and said. */
 export function readResults(file: string): NemesisResult[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as NemesisResult);
+  const results: NemesisResult[] = [];
+  for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+    if (!line.trim()) continue;
+    try {
+      results.push(JSON.parse(line) as NemesisResult);
+    } catch {
+      process.stderr.write(`nemesis: ${file}:${i + 1} is not a whole result (cut short?): skipped\n`);
+    }
+  }
+  return results;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -78,4 +85,36 @@ export function saveSection(date: string, section: string): string {
   if (existsSync(file)) appendFileSync(file, `\n${section}`);
   else writeFileSync(file, `# e2e results ${date}\n\n${section}`);
   return file;
+}
+
+/** A results section: when, how long, the machine's load, the settings, the table and the failures. */
+export function renderSection(
+  results: NemesisResult[],
+  meta: { startedAt: Date; minutes: number; loads: number[]; options: NemesisOptions; sessions: number },
+): string {
+  const loads = [...meta.loads].sort((a, b) => a - b);
+  const load = loads.length
+    ? `load average median ${loads[Math.floor(loads.length / 2)]?.toFixed(1)}, max ${loads.at(-1)?.toFixed(1)}`
+    : 'load average not sampled';
+  const seeds = results.map((r) => r.seed).sort((a, b) => a - b);
+  const o = meta.options;
+  const phases = ['start', 'window', 'heal', 'drain', 'check', 'stop']
+    .map((p) => {
+      const ms = results.flatMap((r) => (r.phases?.[p] === undefined ? [] : [r.phases[p] as number]));
+      return ms.length
+        ? `${p} ${seconds(ms.sort((a, b) => a - b)[Math.floor((ms.length - 1) / 2)] as number)}`
+        : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+  return [
+    `## ${meta.startedAt.toISOString()} — nemesis: ${results.length} schedules (\`test:nemesis\`${meta.sessions > 1 ? `, ${meta.sessions} sessions side by side on their own stacks` : ''})`,
+    '',
+    `${meta.minutes.toFixed(1)} min; ${load} (2 cores shared with the other engineers' branches); per run ${o.ratePerSec} events/s over a ${o.windowMs / 1000} s fault window with up to ${o.maxFaults} faults; seeds ${seeds[0]}…${seeds.at(-1)}. ${phases ? `A run's time, median by phase: ${phases}. ` : ''}Recovery: from the heal (every link whole, every process and service up) until everything produced was committed. A run counts under each kind of fault it had. Lost: events with no row in the changelog after the drain; in a stalled run (not everything committed ${o.drainTimeoutMs / 60_000} min after the heal) they are still in Kafka, uncommitted — the pipeline stopped, it did not drop them.`,
+    '',
+    renderNemesisTable(results),
+    '',
+    renderFailures(results),
+    '',
+  ].join('\n');
 }

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readers } from '../checks/readers.js';
-import { problemsOf, summarize, verifyMongoTables } from '../checks/verify.js';
+import { problemsOf, summarize, type TableVerdict, verifyMongoTables } from '../checks/verify.js';
 import { customers, orders } from '../generator/documents.js';
 import { Random } from '../generator/random.js';
 import { type CollectionPlan, Workload } from '../generator/workload.js';
@@ -84,6 +84,17 @@ export interface NemesisResult {
   hits: string[];
   logs: string;
   durationMs: number;
+  /**
+   * Where the run's time went, in ms: `start` (links, topics, pipeline up), `window` (steady state and the
+   * faults), `heal`, `drain` (until everything produced was committed, or the timeout), `check` (the Delta logs and
+   * both readers; `deltaRs` and `spark`: the time spent waiting on each, summed over tables), `stop` (the pipeline
+   * stopped), `cleanup` (a passed run's topics and tables removed).
+   */
+  phases: Record<string, number>;
+  /** When the run started (ms since the epoch). */
+  startedAt: number;
+  /** The machine's 1-minute load average when the run ended (set by the CLI). */
+  load?: number;
   failed: boolean;
 }
 
@@ -132,6 +143,20 @@ export async function runNemesis(
   seed: number,
   o: NemesisOptions,
 ): Promise<NemesisResult> {
+  return (await playNemesis(world, seed, o))();
+}
+
+/**
+ * The run in two parts: this plays the schedule, heals, waits for everything to be committed and stops the
+ * pipeline; the function it returns checks the tables and cleans up. The tables no longer change by then, so a
+ * caller may check one run while the next one plays (the CLI does, unless the next one restarts a service the
+ * checks read from).
+ */
+export async function playNemesis(
+  world: NemesisWorld,
+  seed: number,
+  o: NemesisOptions,
+): Promise<() => Promise<NemesisResult>> {
   const started = Date.now();
   const schedule = scheduleOf(seed, o);
   const run = runName(`nemesis-${seed}`);
@@ -171,7 +196,14 @@ export async function runNemesis(
   let recoveryMs: number | undefined;
   let stalled = false;
   let passed = false;
-  let verdicts: Awaited<ReturnType<typeof verifyMongoTables>> = [];
+  let verdicts: TableVerdict[] = [];
+  const phases: Record<string, number> = {};
+  let phaseStart = Date.now();
+  const phase = (name: string) => {
+    const now = Date.now();
+    phases[name] = now - phaseStart;
+    phaseStart = now;
+  };
   try {
     await links.wire(COMMITTERS, INGESTORS);
     await kafka.connect();
@@ -179,6 +211,7 @@ export async function runNemesis(
     await source.produce(workload.snapshot(10));
     await pipeline.start({ committers: COMMITTERS.length, ingestors: INGESTORS.length });
     watchExits();
+    phase('start');
     for (const path of source.tablePaths()) {
       watchers.set(path, new TableWatcher(world.s3, world.endpoints.s3.bucket, path));
     }
@@ -212,6 +245,7 @@ export async function runNemesis(
     await sleep(Math.max(0, windowStart + schedule.windowMs - Date.now()));
 
     // heal: every link whole, every process running, every service up
+    phase('window');
     heal.abort();
     await producer.stop();
     await links.healAll();
@@ -224,6 +258,7 @@ export async function runNemesis(
     }
     watchExits();
     const healedAt = Date.now();
+    phase('heal');
 
     const done = await waitForOffsets(watchers, source.targets(), {
       timeoutMs: o.drainTimeoutMs,
@@ -236,9 +271,7 @@ export async function runNemesis(
       return undefined;
     });
     if (done !== undefined) recoveryMs = reachedAll(watchers, source) - healedAt;
-    verdicts = await verifyMongoTables(source, world.readers, world.s3);
-    problems.push(...problemsOf(verdicts));
-    passed = problems.length === 0;
+    phase('drain');
   } catch (err) {
     problems.push(`run failed: ${(err as Error).stack ?? String(err)}`);
   } finally {
@@ -247,34 +280,63 @@ export async function runNemesis(
     await producer.stop().catch(() => undefined);
     await pipeline.stop().catch(() => pipeline.kill());
     await links.close();
+    phase('stop');
+  }
+  const played = problems.length === 0;
+
+  return async () => {
+    phaseStart = Date.now();
+    try {
+      if (played) {
+        const spent = { ...world.readers.spentMs };
+        verdicts = await verifyMongoTables(source, world.readers, world.s3);
+        problems.push(...problemsOf(verdicts));
+        // of which waiting on each engine (summed over the tables read side by side)
+        phases.deltaRs = world.readers.spentMs.deltaRs - spent.deltaRs;
+        phases.spark = world.readers.spentMs.spark - spent.spark;
+      }
+    } catch (err) {
+      problems.push(`check failed: ${(err as Error).stack ?? String(err)}`);
+    }
+    phase('check');
+    passed = problems.length === 0;
     await kafka.close({ deleteTopics: passed }).catch(() => undefined);
     if (passed) await deletePrefix(world.s3, world.endpoints.s3.bucket, `${pipeline.config.basePath}/`);
-  }
-  const total = summarize(verdicts);
-  const result: NemesisResult = {
-    seed,
-    run,
-    labels: [...new Set(schedule.steps.map((s) => labelOf(s.fault)))],
-    schedule: describeSchedule(schedule),
-    events: total.events,
-    lost: total.lost,
-    deadLettered: total.deadLettered,
-    duplicated: total.duplicated,
-    recoveryMs,
-    stalled,
-    problems,
-    hits,
-    logs: pipeline.logs,
-    durationMs: Date.now() - started,
-    failed: problems.length > 0,
+    phase('cleanup');
+    return finish();
   };
-  writeFileSync(join(pipeline.logs, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  if (result.failed) {
-    process.stderr.write(
-      `nemesis seed ${seed} FAILED (re-run: pnpm --filter @delta-writer/e2e test:nemesis --seed=${seed}); logs and tables kept: ${pipeline.logs}\n  ${problems.slice(0, 10).join('\n  ')}\n`,
-    );
+
+  function finish(): NemesisResult {
+    const total = summarize(verdicts);
+    const result: NemesisResult = {
+      seed,
+      run,
+      labels: [...new Set(schedule.steps.map((s) => labelOf(s.fault)))],
+      schedule: describeSchedule(schedule),
+      events: total.events,
+      lost: total.lost,
+      deadLettered: total.deadLettered,
+      duplicated: total.duplicated,
+      recoveryMs,
+      stalled,
+      problems,
+      hits,
+      logs: pipeline.logs,
+      // the phases' sum (deltaRs and spark are parts of check); the time between play and check is not counted
+      durationMs:
+        Object.values(phases).reduce((a, b) => a + b, 0) - (phases.deltaRs ?? 0) - (phases.spark ?? 0),
+      phases,
+      startedAt: started,
+      failed: problems.length > 0,
+    };
+    writeFileSync(join(pipeline.logs, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    if (result.failed) {
+      process.stderr.write(
+        `nemesis seed ${seed} FAILED (re-run: pnpm --filter @delta-writer/e2e test:nemesis --seed=${seed}); logs and tables kept: ${pipeline.logs}\n  ${problems.slice(0, 10).join('\n  ')}\n`,
+      );
+    }
+    return result;
   }
-  return result;
 }
 
 /** When the watchers saw the last produced offset of every partition committed in every table. */
