@@ -270,7 +270,8 @@ export async function playNemesis(
       stalled = true;
       return undefined;
     });
-    if (done !== undefined) recoveryMs = reachedAll(watchers, source) - healedAt;
+    // everything may have been in before the heal was over: that is a recovery of 0
+    if (done !== undefined) recoveryMs = Math.max(0, reachedAll(watchers, source) - healedAt);
     phase('drain');
   } catch (err) {
     problems.push(`run failed: ${(err as Error).stack ?? String(err)}`);
