@@ -39,7 +39,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function row(label: string, runs: NemesisResult[]): string {
   const sum = (f: (r: NemesisResult) => number) => runs.reduce((n, r) => n + f(r), 0);
-  const rec = runs.flatMap((r) => (r.recoveryMs === undefined ? [] : [r.recoveryMs])).sort((a, b) => a - b);
+  // runs recorded before recoveries were clamped at 0 (run.ts) may hold a few hundred negative milliseconds
+  const rec = runs
+    .flatMap((r) => (r.recoveryMs === undefined ? [] : [Math.max(0, r.recoveryMs)]))
+    .sort((a, b) => a - b);
   const recovery = rec.length
     ? `${seconds(rec[Math.floor((rec.length - 1) / 2)] as number)} / ${seconds(rec.at(-1) as number)}`
     : '—';
