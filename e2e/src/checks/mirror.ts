@@ -48,7 +48,7 @@ export async function readMirror(
     problems.push('the mirror table does not exist');
     return out;
   }
-  const read = await readers.read(`s3://${where.bucket}/${where.path}`);
+  const read = await readers.read(`s3://${where.bucket}/${where.path}`, { version: log.version });
   if (read.disagreement) problems.push(`readers disagree: ${read.disagreement}`);
   let twice = 0;
   for (const row of read.rows) {

@@ -2,7 +2,8 @@
  * The independent readers every content assertion goes through: delta-rs (Python `deltalake`) and Spark + Delta
  * (tools/readers). A table is read by delta-rs, then by Spark at the same version; both must return the same rows,
  * which are then what the checks look at. One Spark session per test file, started early because it takes
- * 30–60 s on two busy cores, and awaited only when the first table is read.
+ * 30–60 s on two busy cores, and awaited only when the first table is read. A caller that knows the version to
+ * read (it checked the log) has both engines read at once; the time each engine took is summed in `spentMs`.
  */
 import {
   type EncodedRow,
@@ -42,12 +43,40 @@ export class Readers {
     this.spark.catch(() => undefined); // surfaced by the read that awaits it
   }
 
-  async read(uri: string): Promise<TableRead> {
-    const rs = await readWithDeltaRs(uri, { env: this.env, timeoutMs: 300_000 });
+  /** Milliseconds spent waiting on each engine (a Spark read includes its wait in the session's queue). */
+  readonly spentMs = { deltaRs: 0, spark: 0 };
+
+  /**
+   * The table at `version` (default: the latest delta-rs sees, which Spark then reads too), by both engines —
+   * at the same time when the version is given.
+   */
+  async read(uri: string, { version }: { version?: number } = {}): Promise<TableRead> {
     this.startSpark();
-    const spark = await (this.spark as Promise<SparkSession>);
-    const sp = await spark.read(uri, { version: rs.version });
-    return { version: rs.version, rows: rs.rows, disagreement: disagreement(rs, sp) };
+    const byDeltaRs = this.timed('deltaRs', () =>
+      readWithDeltaRs(uri, { env: this.env, timeoutMs: 300_000, ...(version !== undefined && { version }) }),
+    );
+    const bySpark = (at: number) =>
+      this.timed('spark', async () =>
+        (await (this.spark as Promise<SparkSession>)).read(uri, { version: at }),
+      );
+    if (version === undefined) {
+      const rs = await byDeltaRs;
+      const sp = await bySpark(rs.version);
+      return { version: rs.version, rows: rs.rows, disagreement: disagreement(rs, sp) };
+    }
+    const sp = bySpark(version);
+    sp.catch(() => undefined); // awaited below, after delta-rs; a failure surfaces there
+    const rs = await byDeltaRs;
+    return { version: rs.version, rows: rs.rows, disagreement: disagreement(rs, await sp) };
+  }
+
+  private async timed<T>(engine: keyof Readers['spentMs'], read: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await read();
+    } finally {
+      this.spentMs[engine] += Date.now() - t0;
+    }
   }
 
   async close(): Promise<void> {

@@ -135,6 +135,12 @@ export class Pipeline {
     return [...this.committerPorts.values()].map((p) => `127.0.0.1:${p.grpc}`);
   }
 
+  /** Where one committer replica listens for gRPC (its port is reserved first if need be). */
+  async committerAddress(id: string): Promise<string> {
+    await this.reserveCommitters([id]);
+    return `127.0.0.1:${(this.committerPorts.get(id) as CommitterPorts).grpc}`;
+  }
+
   async startCommitter(id: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
     await this.reserveCommitters([id]);
     const ports = this.committerPorts.get(id) as CommitterPorts;

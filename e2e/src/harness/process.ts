@@ -126,10 +126,21 @@ export class ManagedProcess {
     return this.exited;
   }
 
+  /** SIGSTOP: the process freezes (a long GC pause, a throttled container) until {@link cont}. */
+  freeze(): void {
+    if (this.running) this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link freeze}; harmless on a process that runs. */
+  cont(): void {
+    if (this.running) this.child.kill('SIGCONT');
+  }
+
   /** SIGTERM (graceful stop), then SIGKILL if the process has not exited after `graceMs`. */
   async stop(graceMs = 40_000): Promise<Exit> {
     if (!this.running) return this.exited;
     this.child.kill('SIGTERM');
+    this.child.kill('SIGCONT'); // a frozen process would hold the SIGTERM until SIGKILL
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     const exit = await this.exited;
     clearTimeout(timer);

@@ -14,7 +14,23 @@ export function storageSettings(storage: CommitterConfig['storage']): StorageSet
   return settings;
 }
 
-export function createS3Storage(settings: StorageSettings): S3Storage {
+/**
+ * How long one S3 request may take. The SDK has no timeout by default and only *warns* when `requestTimeout` passes
+ * unless `throwOnRequestTimeout` is set: a request whose answer never came (a connection a middlebox dropped, a
+ * server that lost it) then hung forever, and with it every later commit of its table (e2e nemesis, seed 1007). Now
+ * 30 s without a byte either way ends it (`socketTimeout`; a slow transfer that still moves is not cut), and so does
+ * an answer not begun 120 s after the request started; delta-log retries, and resolves a conditional PUT whose
+ * answer was lost by reading the object back.
+ */
+export interface S3Timeouts {
+  readonly connectionMs: number;
+  readonly requestMs: number;
+  readonly silenceMs: number;
+}
+
+export const S3_TIMEOUTS: S3Timeouts = { connectionMs: 5_000, requestMs: 120_000, silenceMs: 30_000 };
+
+export function createS3Storage(settings: StorageSettings, timeouts: S3Timeouts = S3_TIMEOUTS): S3Storage {
   return new S3Storage({
     bucket: settings.bucket,
     clientConfig: {
@@ -23,7 +39,12 @@ export function createS3Storage(settings: StorageSettings): S3Storage {
       // S3-compatible servers (MinIO, s3proxy) expect path-style addressing.
       ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
       ...(settings.credentials ? { credentials: { ...settings.credentials } } : {}),
-      requestHandler: { requestTimeout: 30_000, connectionTimeout: 5_000 },
+      requestHandler: {
+        connectionTimeout: timeouts.connectionMs,
+        requestTimeout: timeouts.requestMs,
+        socketTimeout: timeouts.silenceMs,
+        throwOnRequestTimeout: true,
+      },
     },
   });
 }

@@ -19,6 +19,8 @@ export interface UploaderOptions {
   partConcurrency?: number;
   retry?: Partial<RetryPolicy>;
   onRetry?: (error: unknown, attempt: number, key: string) => void;
+  /** Defaults: {@link S3_TIMEOUTS}. */
+  timeouts?: Partial<S3Timeouts>;
 }
 
 export interface Uploader {
@@ -27,14 +29,36 @@ export interface Uploader {
   close(): void;
 }
 
+/**
+ * How long one S3 request may take. The SDK has no timeout by default (and without `throwOnRequestTimeout` only
+ * warns when `requestTimeout` passes): an upload whose answer never came hung forever, and its partition with it
+ * (the e2e nemesis's `s3-hang`). Now 30 s without a byte either way ends a request (a slow upload that still moves is
+ * not cut), and so does an answer not begun 120 s after the request started; the SDK and the whole-upload retry
+ * try again, under new names that can never overwrite anything.
+ */
+export interface S3Timeouts {
+  connectionMs: number;
+  requestMs: number;
+  silenceMs: number;
+}
+
+export const S3_TIMEOUTS: S3Timeouts = { connectionMs: 5_000, requestMs: 120_000, silenceMs: 30_000 };
+
 export function s3ClientConfig(
-  o: Pick<UploaderOptions, 'endpoint' | 'region' | 'credentials'>,
+  o: Pick<UploaderOptions, 'endpoint' | 'region' | 'credentials' | 'timeouts'>,
 ): S3ClientConfig {
+  const t = { ...S3_TIMEOUTS, ...o.timeouts };
   return {
     region: o.region,
     ...(o.endpoint && { endpoint: o.endpoint, forcePathStyle: true }),
     ...(o.credentials && { credentials: o.credentials }),
     maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: t.connectionMs,
+      requestTimeout: t.requestMs,
+      socketTimeout: t.silenceMs,
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

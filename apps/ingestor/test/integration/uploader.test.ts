@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createUploader } from '../../src/storage/uploader.js';
+import { MuteLink } from '../support/mute-link.js';
 import { getObject, stackEnv, testS3, uniqueName } from '../support/stack.js';
 
 // Real Kafka, S3 and child processes on a shared 2-core machine: waits inside the tests bound each step.
@@ -43,6 +44,35 @@ describe('S3 uploader', { timeout: 300_000 }, () => {
     await expect(uploader.put(`${prefix}/never.parquet`, randomBytes(10))).rejects.toThrow();
     expect(retries).toEqual([1, 2]);
     uploader.close();
+  });
+
+  it('an upload whose answer never comes times out and is tried again (the nemesis: S3 that never answers)', async () => {
+    const link = await MuteLink.start(env.DW_S3_ENDPOINT);
+    const uploader = createUploader({
+      ...options,
+      endpoint: link.url,
+      timeouts: { connectionMs: 2_000, requestMs: 10_000, silenceMs: 1_500 },
+    });
+    const body = randomBytes(2_000);
+    link.muted = true;
+    const started = Date.now();
+    // answers flow again (on new connections) once the first attempt has lost its answer
+    const unmute = setInterval(() => {
+      if (link.dropped > 0) link.muted = false;
+    }, 20);
+    try {
+      await uploader.put(`${prefix}/unanswered.parquet`, body);
+    } finally {
+      clearInterval(unmute);
+      uploader.close();
+      await link.close();
+    }
+    expect(link.dropped).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    const s3 = testS3(env);
+    expect(
+      Buffer.from(await getObject(s3, env.DW_S3_BUCKET, `${prefix}/unanswered.parquet`)).equals(body),
+    ).toBe(true);
   });
 
   it('stops retrying when its partition is revoked', async () => {

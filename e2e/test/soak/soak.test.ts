@@ -1,0 +1,72 @@
+/**
+ * The soak's two pure parts: the rule that calls a process's memory flat or not (a leak of a few MiB a minute must
+ * not pass, warm-up growth and noise must not fail), and the pool's rounds (each round's events newer than the
+ * last's, nothing else in the event changed).
+ */
+import { describe, expect, it } from 'vitest';
+import { Workload } from '../../src/generator/workload.js';
+import { nemesisCollections } from '../../src/nemesis/run.js';
+import { memoryVerdict, type Sample } from '../../src/soak/memory.js';
+import { inRound, makePool, ROUND_SHIFT_MS } from '../../src/soak/pool.js';
+
+const MiB = 2 ** 20;
+/** 30 min of samples every 10 s: `f(minutes)` MiB plus ±`noise` MiB of deterministic wobble. */
+const series = (f: (min: number) => number, noise = 4): Sample[] =>
+  Array.from({ length: 181 }, (_, i) => ({
+    t: i * 10_000,
+    bytes: (f(i / 6) + noise * Math.sin(i * 1.7)) * MiB,
+  }));
+
+describe('memoryVerdict', () => {
+  it('flat: steady after a warm-up that doubled the memory, with noise', () => {
+    const v = memoryVerdict(series((m) => (m < 4 ? 150 + 40 * m : 310)));
+    expect(v.flat).toBe(true);
+    expect(v.startBytes / MiB).toBeCloseTo(310, -1);
+    expect(Math.abs(v.slopePerHour / MiB)).toBeLessThan(10);
+  });
+
+  it('not flat: a leak of 1 MiB a minute after the warm-up', () => {
+    const v = memoryVerdict(series((m) => 300 + m));
+    expect(v.flat).toBe(false);
+    expect(v.slopePerHour / MiB).toBeCloseTo(60, -1);
+    expect(v.why).toMatch(/^grew/);
+  });
+
+  it('not flat: a step up late in the run', () => {
+    expect(memoryVerdict(series((m) => (m < 26 ? 300 : 360))).flat).toBe(false);
+  });
+
+  it('no verdict from too few samples', () => {
+    const v = memoryVerdict(series(() => 300).slice(0, 32));
+    expect(v.flat).toBe(false);
+    expect(v.why).toMatch(/too few samples/);
+  });
+});
+
+describe('the soak pool', () => {
+  const workload = new Workload({
+    prefix: 'p',
+    collections: nemesisCollections(),
+    seed: 3,
+    plannedEvents: 500,
+  });
+  workload.snapshot(5);
+  const pool = makePool(workload, 400);
+
+  it('holds the events asked for (tombstones on top), each topic in order', () => {
+    expect(pool.filter((r) => r.value !== null)).toHaveLength(400);
+    expect(pool.some((r) => r.value === null)).toBe(true);
+    expect(new Set(pool.map((r) => r.topic))).toEqual(new Set(workload.topics));
+  });
+
+  it('moves every ts_ms of an event forward by the round, and nothing else', () => {
+    const event = pool.find((r) => r.value !== null)?.value as string;
+    const times = (v: string) => [...v.matchAll(/"ts_ms":(\d+)/g)].map((m) => BigInt(m[1] as string));
+    expect(times(event).length).toBeGreaterThanOrEqual(2);
+    const moved = inRound(event, 3) as string;
+    expect(times(moved)).toEqual(times(event).map((t) => t + 3n * BigInt(ROUND_SHIFT_MS)));
+    expect(moved.replace(/"ts_ms":\d+/g, '')).toBe(event.replace(/"ts_ms":\d+/g, ''));
+    expect(inRound(event, 0)).toBe(event);
+    expect(inRound(null, 2)).toBeNull();
+  });
+});
