@@ -47,9 +47,13 @@ def start_session(extra_conf: dict[str, str] | None = None):
         .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
         # Test tables are tiny and the machine has 2 busy cores: compiling is what costs. C1 only and no
         # whole-stage codegen roughly halved session start and first-query time here (measured under load).
+        # C1 only also shrinks the JIT's code cache to 48 MB (JDK 17, one unsegmented heap), which a session
+        # serving a whole e2e suite filled ("Out of space in CodeCache for adapters", then every read failed):
+        # 256 MB is reserved address space, used only as code is compiled.
         .config(
             "spark.driver.extraJavaOptions",
-            f"-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -Dderby.system.home={scratch}",
+            f"-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m -XX:+UseParallelGC "
+            f"-Dderby.system.home={scratch}",
         )
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.shuffle.partitions", "1")
