@@ -10,6 +10,7 @@ import type {
   DeletionVectorDescriptor,
   Metadata,
   Protocol,
+  RemoveFile,
   Txn,
 } from './actions.js';
 import { parseActions } from './actions.js';
@@ -44,6 +45,12 @@ export interface SnapshotLoadOptions {
    * commits). Default: `process.emitWarning` (printed to stderr by Node) with the warning's code.
    */
   onWarning?: (warning: LoadWarning) => void;
+  /**
+   * Track tombstones (default true). A long-running writer that neither checkpoints nor vacuums from this snapshot
+   * can say false: removes then only take files out, and memory follows the live files, not a week of removes (as
+   * delta-rs's `require_tombstones`). `buildCheckpoint` and `vacuum` refuse such a snapshot.
+   */
+  tombstones?: boolean;
 }
 
 /** A problem the load worked around; the snapshot is still exact. */
@@ -195,7 +202,10 @@ export class Snapshot {
     segment ??= buildLogSegment(files, opts);
     for (;;) {
       try {
-        return await Snapshot.fromSegment(storage, tablePath, segment, options.concurrency ?? 32);
+        return await Snapshot.fromSegment(storage, tablePath, segment, {
+          concurrency: options.concurrency ?? 32,
+          tombstones: options.tombstones ?? true,
+        });
       } catch (err) {
         // An unreadable checkpoint is skipped in favour of an older one or the commits (as Spark does); anything
         // else is fatal. The listing started at the hint's checkpoint, so the fallback lists the whole log: the
@@ -231,8 +241,9 @@ export class Snapshot {
     storage: Storage,
     tablePath: string,
     segment: LogSegment,
-    concurrency = 32,
+    options: { concurrency?: number; tombstones?: boolean } = {},
   ): Promise<Snapshot> {
+    const concurrency = options.concurrency ?? 32;
     // The checkpoint and the commits after it are fetched at the same time; replay waits for both.
     const checkpoint = segment.checkpoint
       ? readCheckpointContents(storage, tablePath, segment.checkpoint).catch((err: unknown) => {
@@ -245,9 +256,12 @@ export class Snapshot {
     let builder: StateBuilder;
     if (cp && segment.checkpoint) {
       const files = new CheckpointFiles(cp.adds);
-      builder = new StateBuilder({ files, tombstones: new CheckpointTombstones(cp.removes, files) });
+      builder = new StateBuilder(
+        { files, tombstones: new CheckpointTombstones(cp.removes, files) },
+        { tombstones: options.tombstones ?? true },
+      );
       builder.apply(cp.actions, segment.checkpoint.version);
-    } else builder = new StateBuilder();
+    } else builder = new StateBuilder({}, { tombstones: options.tombstones ?? true });
     segment.commits.forEach((c, i) => {
       builder.apply(actions[i] as Action[], c.version);
     });
@@ -308,6 +322,22 @@ export class Snapshot {
    */
   isLive(file: { readonly path: string; readonly deletionVector?: DeletionVectorDescriptor }): boolean {
     return this.state.files.has(fileKey(file.path, file.deletionVector));
+  }
+
+  /** Whether this snapshot tracks tombstones (see `SnapshotLoadOptions.tombstones`); kept by `update`. */
+  get tracksTombstones(): boolean {
+    return this.state.tombstones !== null;
+  }
+
+  /** @internal The tombstones, for a checkpoint or vacuum: refused when this snapshot does not track them. */
+  tombstonesFor(use: 'a checkpoint' | 'vacuum'): IterableIterator<RemoveFile> {
+    if (this.state.tombstones === null) {
+      throw new DeltaError(
+        'DELTA_TOMBSTONES_NOT_TRACKED',
+        `${use} of ${joinPath(this.storage.location, this.tablePath)} needs its tombstones, and this snapshot was loaded with { tombstones: false }: load one with them`,
+      );
+    }
+    return this.state.tombstones.values();
   }
 
   get numFiles(): number {

@@ -125,7 +125,7 @@ describe('replay', () => {
     expect(
       s.files.has(fileKey('f1', { storageType: 'i', pathOrInlineDv: 'dv1', sizeInBytes: 1, cardinality: 1 })),
     ).toBe(true);
-    expect(s.tombstones.has(fileKey('f1', undefined))).toBe(true);
+    expect(s.tombstones?.has(fileKey('f1', undefined))).toBe(true);
   });
 
   it('canonicalizes encoded and file: paths', () => {

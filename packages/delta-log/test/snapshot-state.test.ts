@@ -7,8 +7,9 @@ import { rmSync } from 'node:fs';
 import * as A from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { AddFile } from '../src/actions.js';
-import { writeCheckpoint } from '../src/checkpoint/write.js';
-import { ConcurrentModificationError, TableNotFoundError } from '../src/errors.js';
+import { buildCheckpoint, writeCheckpoint } from '../src/checkpoint/write.js';
+import { ConcurrentModificationError, DeltaError, TableNotFoundError } from '../src/errors.js';
+import { vacuum } from '../src/maintenance/vacuum.js';
 import { field, struct } from '../src/schema/types.js';
 import { Snapshot } from '../src/snapshot.js';
 import { DeltaTable } from '../src/table.js';
@@ -40,7 +41,7 @@ describe('snapshots after commits', () => {
       operation: 'WRITE',
     });
     expect(loaded.files().map((f) => `${f.path}:${f.size}`)).toEqual(['a:1', 'b:1', 'c%20d:1']);
-    expect(loaded.state.tombstones.size).toBe(0);
+    expect(loaded.state.tombstones?.size).toBe(0);
     expect(
       r.snapshot
         .files()
@@ -48,7 +49,7 @@ describe('snapshots after commits', () => {
         .sort(),
     ).toEqual(['a:7', 'c%20d:1', 'e:1']);
     expect(r.snapshot.numFiles).toBe(3);
-    expect([...r.snapshot.state.tombstones.keys()]).toEqual(['b']);
+    expect([...(r.snapshot.state.tombstones?.keys() ?? [])]).toEqual(['b']);
     // The post-commit snapshot equals a fresh load of the same version.
     const fresh = await Snapshot.load(storage);
     expect(fresh.files().sort((x, y) => x.path.localeCompare(y.path))).toEqual(
@@ -65,6 +66,92 @@ describe('snapshots after commits', () => {
     expect(s.liveFile('x y')?.path).toBe('x%20y');
     expect(s.liveFile('x%20y')?.path).toBe('x%20y');
     expect(s.liveFile('nope')).toBeUndefined();
+  });
+});
+
+describe('tombstones', () => {
+  it('keep what a checkpoint and vacuum read, not the stats and tags of the removed file', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', { schema, adds: [file('a'), file('b')] });
+    const stats = JSON.stringify({ numRecords: 3, minValues: { id: 1 }, maxValues: { id: 9 } });
+    const r = await commit(storage, t.snapshot, {
+      actions: [
+        { remove: { path: 'a', dataChange: true, size: 1, stats, tags: { k: 'v' }, deletionTimestamp: 5 } },
+      ],
+      operation: 'DELETE',
+    });
+    expect(r.snapshot.state.tombstones?.get('a')).toEqual({
+      path: 'a',
+      dataChange: true,
+      size: 1,
+      deletionTimestamp: 5,
+    });
+    const loaded = await Snapshot.load(storage);
+    expect(loaded.state.tombstones?.get('a')).toEqual({
+      path: 'a',
+      dataChange: true,
+      size: 1,
+      deletionTimestamp: 5,
+    });
+  });
+
+  it('are not tracked when loaded with tombstones: false, which a checkpoint and vacuum refuse', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', { schema, adds: [file('a'), file('b')] });
+    await commit(storage, t.snapshot, {
+      actions: [{ remove: { path: 'a', dataChange: true, deletionTimestamp: Date.now() } }],
+      operation: 'DELETE',
+    });
+    await writeCheckpoint(await Snapshot.load(storage));
+    const light = await Snapshot.load(storage, '', { tombstones: false });
+    const full = await Snapshot.load(storage);
+    expect(full.tracksTombstones).toBe(true);
+    expect([...(full.state.tombstones?.keys() ?? [])]).toEqual(['a']);
+    expect(light.tracksTombstones).toBe(false);
+    expect(light.state.tombstones).toBeNull();
+    expect(light.files()).toEqual(full.files());
+    const next = await commit(storage, light, {
+      actions: [{ remove: { path: 'b', dataChange: true } }, { add: file('c') }],
+      operation: 'WRITE',
+    });
+    expect(next.snapshot.tracksTombstones).toBe(false);
+    expect(next.snapshot.files().map((f) => f.path)).toEqual(['c']);
+    expect(() => buildCheckpoint(next.snapshot)).toThrow(DeltaError);
+    expect(() => buildCheckpoint(next.snapshot)).toThrow(/tombstones: false/);
+    await expect(vacuum(next.snapshot)).rejects.toThrow(/vacuum of .* needs its tombstones/);
+    // a snapshot that tracks them still checkpoints both removes
+    const tracked = await Snapshot.load(storage);
+    expect([...(tracked.state.tombstones?.keys() ?? [])].sort()).toEqual(['a', 'b']);
+    expect(() => buildCheckpoint(tracked)).not.toThrow();
+  });
+
+  it('still get into the checkpoints commit writes on its own (autoCheckpoint) from a snapshot without them', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema,
+      adds: [file('a')],
+      configuration: { 'delta.checkpointInterval': '2' },
+    });
+    const light = await Snapshot.load(storage, '', { tombstones: false });
+    const r = await commit(
+      storage,
+      light,
+      {
+        actions: [
+          { remove: { path: 'a', dataChange: true, deletionTimestamp: Date.now() } },
+          { add: file('b') },
+        ],
+      },
+      { autoCheckpoint: true },
+    );
+    expect(r.version).toBe(1);
+    const r2 = await commit(storage, r.snapshot, { actions: [{ add: file('c') }] }, { autoCheckpoint: true });
+    expect(r2.checkpointError).toBeUndefined();
+    expect(r2.checkpointed).toBe(true);
+    const reloaded = await Snapshot.load(storage);
+    expect(reloaded.checkpointVersion).toBe(2);
+    expect([...(reloaded.state.tombstones?.keys() ?? [])]).toEqual(['a']);
+    expect(t.snapshot.version).toBe(0);
   });
 });
 

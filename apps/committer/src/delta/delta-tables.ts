@@ -149,7 +149,12 @@ export class DeltaTables implements Tables {
       }
     }
     try {
-      return this.remember(tablePath, await Snapshot.load(this.options.storage, tablePath));
+      // Without tombstones: this process keeps its snapshots for as long as it leads, and a busy mirror table's
+      // removes (dozens a commit, kept a week) are needed only by checkpoints and vacuum, which load their own.
+      return this.remember(
+        tablePath,
+        await Snapshot.load(this.options.storage, tablePath, { tombstones: false }),
+      );
     } catch (error) {
       if (error instanceof TableNotFoundError) return undefined;
       throw error;

@@ -8,7 +8,15 @@
  * onto it); an ingest commit that loses the race to a compaction rebases the same way. Only a commit that removed
  * one of the same files makes the compaction give up that bin (its output file is deleted).
  */
-import { cleanupLog, decodePath, putCheckpoint, vacuum } from '@delta-writer/delta-log';
+import {
+  cleanupLog,
+  decodePath,
+  putCheckpoint,
+  Snapshot,
+  type Storage,
+  TableNotFoundError,
+  vacuum,
+} from '@delta-writer/delta-log';
 import { MODE_PROPERTY } from '../commit/table-mode.js';
 import { commitBin } from './commit-bin.js';
 import { planCompaction } from './compaction-plan.js';
@@ -88,7 +96,8 @@ export async function runCleanup(ctx: JobContext, tablePath: string): Promise<Jo
 }
 
 export async function runVacuum(ctx: JobContext, tablePath: string): Promise<JobReport> {
-  const snapshot = await ctx.snapshot(tablePath, true);
+  // Its own snapshot, with the tombstones the cached ones leave out (delta-tables.ts); read, then let go.
+  const snapshot = await loadWithTombstones(ctx.storage, tablePath);
   if (!snapshot) return { skipped: 'no table' };
   // Listing first (delta-log's dry run), then deleting here in chunks: fenced, abortable, with progress.
   const doomed = await vacuum(snapshot, {
@@ -112,4 +121,13 @@ export async function runVacuum(ctx: JobContext, tablePath: string): Promise<Job
   }
   ctx.metrics.vacuumBytes.inc(doomed.bytes);
   return { deleted, bytes: doomed.bytes };
+}
+
+async function loadWithTombstones(storage: Storage, tablePath: string): Promise<Snapshot | undefined> {
+  try {
+    return await Snapshot.load(storage, tablePath);
+  } catch (error) {
+    if (error instanceof TableNotFoundError) return undefined;
+    throw error;
+  }
 }

@@ -139,7 +139,7 @@ export function checkpointActions(snapshot: Snapshot, now = Date.now()): Action[
   for (const txn of snapshot.state.txns.values()) out.push({ txn });
   for (const d of snapshot.state.domains.values()) if (!d.removed) out.push({ domainMetadata: d });
   for (const add of snapshot.state.files.values()) out.push({ add });
-  for (const remove of snapshot.state.tombstones.values()) {
+  for (const remove of snapshot.tombstonesFor('a checkpoint')) {
     if ((remove.deletionTimestamp ?? 0) > now - retention) out.push({ remove });
   }
   return out;

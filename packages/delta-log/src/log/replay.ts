@@ -33,7 +33,8 @@ interface Scalars {
 
 interface Editors {
   files: FileEditor;
-  tombstones: MapEditor<RemoveFile>;
+  /** Null when the state does not track tombstones. */
+  tombstones: MapEditor<RemoveFile> | null;
   txns: MapEditor<Txn>;
   domains: MapEditor<DomainMetadata>;
 }
@@ -50,7 +51,7 @@ function reconcile(s: Scalars, ed: Editors, actions: readonly Action[], version:
     else if ('remove' in a) {
       const key = fileKey(a.remove.path, a.remove.deletionVector);
       ed.files.remove(key);
-      ed.tombstones.set(key, a.remove);
+      ed.tombstones?.set(key, tombstoneOf(a.remove));
     } else if ('metaData' in a) s.metadata = a.metaData;
     else if ('protocol' in a) s.protocol = a.protocol;
     else if ('txn' in a) ed.txns.set(a.txn.appId, a.txn);
@@ -59,12 +60,24 @@ function reconcile(s: Scalars, ed: Editors, actions: readonly Action[], version:
       ed.domains.set(a.domainMetadata.domain, a.domainMetadata);
     } else if ('commitInfo' in a) s.commitInfo = a.commitInfo;
   }
-  const hasTombstones = ed.tombstones.size > 0;
+  const tombstones = ed.tombstones && ed.tombstones.size > 0 ? ed.tombstones : null;
   for (const add of adds) {
     const key = ed.files.add(add);
-    if (hasTombstones) ed.tombstones.delete(key);
+    tombstones?.delete(key);
   }
   s.version = version;
+}
+
+/**
+ * A remove as a tombstone keeps what its later readers use — a checkpoint's `remove` columns and vacuum's
+ * references — and drops its `stats` and `tags`. A mirror table re-vectors dozens of files in each commit, every one
+ * a remove carrying the file's statistics (~2.5 KB of JSON): kept whole, they grew a busy leader's heap by ~60 MiB a
+ * minute for the tombstones' week of retention (e2e/results/2026-12-06.md, the soak).
+ */
+function tombstoneOf(remove: RemoveFile): RemoveFile {
+  if (remove.stats === undefined && remove.tags === undefined) return remove;
+  const { stats: _stats, tags: _tags, ...kept } = remove;
+  return kept;
 }
 
 /** @internal The reconciled state of a table at one version. */
@@ -78,8 +91,11 @@ export class TableState implements Scalars {
   constructor(
     /** Live files by `fileKey` (also by path: `files.byPathOf`). */
     public files: FileSet = FileSet.empty(),
-    /** Removes still inside the retention window must be carried into checkpoints (for VACUUM safety). */
-    public tombstones: LayeredMap<RemoveFile> = LayeredMap.empty(),
+    /**
+     * Removes still inside the retention window must be carried into checkpoints (for VACUUM safety). Null: not
+     * tracked (a snapshot loaded with `tombstones: false`, which can neither checkpoint nor vacuum).
+     */
+    public tombstones: LayeredMap<RemoveFile> | null = LayeredMap.empty(),
     /** Last txn per appId. */
     public txns: LayeredMap<Txn> = LayeredMap.empty(),
     /** Last domain metadata per domain (removed ones kept as tombstones). */
@@ -100,13 +116,13 @@ export class TableState implements Scalars {
   apply(actions: readonly Action[], version: number): void {
     const ed: Editors = {
       files: this.files.edit(),
-      tombstones: this.tombstones.edit(),
+      tombstones: this.tombstones?.edit() ?? null,
       txns: this.txns.edit(),
       domains: this.domains.edit(),
     };
     reconcile(this, ed, actions, version);
     this.files = ed.files.done();
-    this.tombstones = ed.tombstones.done();
+    this.tombstones = ed.tombstones?.done() ?? null;
     this.txns = ed.txns.done();
     this.domains = ed.domains.done();
   }
@@ -127,10 +143,14 @@ export class StateBuilder implements Scalars {
   commitInfo: CommitInfo | undefined;
   private readonly ed: Editors;
 
-  constructor(base: { files?: CheckpointFiles; tombstones?: CheckpointTombstones } = {}) {
+  /** `tombstones: false` replays removes only as files leaving (the checkpoint's tombstones are not read either). */
+  constructor(
+    base: { files?: CheckpointFiles; tombstones?: CheckpointTombstones } = {},
+    options: { tombstones?: boolean } = {},
+  ) {
     this.ed = {
       files: FileSet.build(base.files),
-      tombstones: LayeredMap.build(base.tombstones),
+      tombstones: (options.tombstones ?? true) ? LayeredMap.build(base.tombstones) : null,
       txns: LayeredMap.build(),
       domains: LayeredMap.build(),
     };
@@ -145,7 +165,7 @@ export class StateBuilder implements Scalars {
   finish(): TableState {
     const s = new TableState(
       this.ed.files.done(),
-      this.ed.tombstones.done(),
+      this.ed.tombstones?.done() ?? null,
       this.ed.txns.done(),
       this.ed.domains.done(),
     );

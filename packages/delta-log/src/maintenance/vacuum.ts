@@ -70,6 +70,7 @@ function insideAny(rel: string, roots: readonly string[]): boolean {
  */
 export async function vacuum(snapshot: Snapshot, options: VacuumOptions = {}): Promise<VacuumResult> {
   assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
+  const tombstones = snapshot.tombstonesFor('vacuum');
   const configured =
     parseInterval(snapshot.configuration['delta.deletedFileRetentionDuration']) ?? 7 * 86_400_000;
   const retention = options.retentionHours !== undefined ? options.retentionHours * 3_600_000 : configured;
@@ -91,7 +92,7 @@ export async function vacuum(snapshot: Snapshot, options: VacuumOptions = {}): P
     }
   };
   for (const add of snapshot.state.files.values()) reference(add.path, add.deletionVector);
-  for (const rm of snapshot.state.tombstones.values()) {
+  for (const rm of tombstones) {
     if ((rm.deletionTimestamp ?? 0) > cutoff) reference(rm.path, rm.deletionVector);
   }
   const prefix = snapshot.tablePath ? `${snapshot.tablePath}/` : '';

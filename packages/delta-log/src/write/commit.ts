@@ -12,7 +12,7 @@ import { commitFileName, joinPath, LOG_DIR } from '../log/paths.js';
 import { fileKey } from '../log/replay.js';
 import { fileMayMatch, type Predicate } from '../scan/predicate.js';
 import { Scan } from '../scan/scan.js';
-import { listLogFiles, readCommit, type Snapshot } from '../snapshot.js';
+import { listLogFiles, readCommit, Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { mapLimit } from '../util/concurrency.js';
 import { type CommitIntent, checkConflicts } from './conflict.js';
@@ -135,7 +135,11 @@ async function maybeCheckpoint(result: CommitResult): Promise<CommitResult> {
   const interval = Number(result.snapshot.configuration['delta.checkpointInterval'] ?? 10);
   if (!(interval > 0) || result.version % interval !== 0) return result;
   try {
-    await writeCheckpoint(result.snapshot);
+    // A snapshot without tombstones cannot make a checkpoint: read this version whole for it.
+    const whole = result.snapshot.tracksTombstones
+      ? result.snapshot
+      : await Snapshot.load(result.snapshot.storage, result.snapshot.tablePath, { version: result.version });
+    await writeCheckpoint(whole);
     return { ...result, checkpointed: true };
   } catch (err) {
     return { ...result, checkpointError: err };
