@@ -25,4 +25,11 @@ export const REGRESSIONS: readonly Regression[] = [
     fix: 'e2e KafkaHelper.produce: requests of at most 768 KiB',
     test: 'e2e/test/harness/kafka-helper.test.ts',
   },
+  {
+    seed: 3003,
+    found:
+      "harness: a committer failed to start (EADDRINUSE): its port, probed free by binding port 0, came from the kernel's ephemeral range, and another connection took it before the committer bound it",
+    fix: "e2e harness/ports.ts: the processes' ports come from DW_E2E_STACK_PORT_BASE + 1000 … + 1999, below the ephemeral range",
+    test: 'e2e/test/harness/ports.test.ts',
+  },
 ];

@@ -5,6 +5,7 @@
  * and max, and the seeds of the failed runs.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../harness/paths.js';
 import type { NemesisOptions, NemesisResult } from './run.js';
@@ -113,7 +114,7 @@ export function renderSection(
   return [
     `## ${meta.startedAt.toISOString()} — nemesis: ${results.length} schedules (\`test:nemesis\`${meta.sessions > 1 ? `, ${meta.sessions} sessions side by side on their own stacks` : ''})`,
     '',
-    `${meta.minutes.toFixed(1)} min; ${load} (2 cores shared with the other engineers' branches); per run ${o.ratePerSec} events/s over a ${o.windowMs / 1000} s fault window with up to ${o.maxFaults} faults; seeds ${seeds[0]}…${seeds.at(-1)}. ${phases ? `A run's time, median by phase: ${phases}. ` : ''}Recovery: from the heal (every link whole, every process and service up) until everything produced was committed. A run counts under each kind of fault it had. Lost: events with no row in the changelog after the drain; in a stalled run (not everything committed ${o.drainTimeoutMs / 60_000} min after the heal) they are still in Kafka, uncommitted — the pipeline stopped, it did not drop them.`,
+    `${meta.minutes.toFixed(1)} min; ${load} on ${availableParallelism()} CPUs; per run ${o.ratePerSec} events/s over a ${o.windowMs / 1000} s fault window with up to ${o.maxFaults} faults; seeds ${seeds[0]}…${seeds.at(-1)}. ${phases ? `A run's time, median by phase: ${phases}. ` : ''}Recovery: from the heal (every link whole, every process and service up) until everything produced was committed. A run counts under each kind of fault it had. Lost: events with no row in the changelog after the drain; in a stalled run (not everything committed ${o.drainTimeoutMs / 60_000} min after the heal) they are still in Kafka, uncommitted — the pipeline stopped, it did not drop them.`,
     '',
     renderNemesisTable(results),
     '',

@@ -7,7 +7,7 @@
  * The report says per process whether memory stayed flat after the warm-up (soak/memory.ts).
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSpark } from '@delta-writer/test-readers';
@@ -287,7 +287,7 @@ async function main(): Promise<number> {
   const section = [
     `## ${started.toISOString()} — soak: ${a.minutes} min at ${a.rate} events/s, no faults (\`test:soak\`)`,
     '',
-    `Two committers and two ingestors (\`DELTA_WRITE_MODE=${a.mode}\`), two collections of three partitions, on the private stack; a pool of ${poolEvents} generated events played in rounds (soak/pool.ts). Produced ${produced} events in ${producedFor.toFixed(0)} s = **${(produced / producedFor).toFixed(0)} events/s**${missed > 0 ? ` (${missed} events due were let go when the load generator fell more than 2 s behind)` : ''}; commit lag (records produced but not yet in the changelogs) median ${sortedLags[Math.floor(sortedLags.length / 2)] ?? '—'}, max ${sortedLags.at(-1) ?? '—'}; drained ${drained === undefined ? 'never' : `${((drained - stopAt) / 1000).toFixed(1)} s`} after the load stopped. Load average ${loadavg()[0]?.toFixed(1)} at the end (2 cores shared with the other engineers' branches). Samples every 10 s: \`${csv.replace(`${REPO_ROOT}/`, '')}\`.`,
+    `Two committers and two ingestors (\`DELTA_WRITE_MODE=${a.mode}\`), two collections of three partitions, on the private stack; a pool of ${poolEvents} generated events played in rounds (soak/pool.ts). Produced ${produced} events in ${producedFor.toFixed(0)} s = **${(produced / producedFor).toFixed(0)} events/s**${missed > 0 ? ` (${missed} events due were let go when the load generator fell more than 2 s behind)` : ''}; commit lag (records produced but not yet in the changelogs) median ${sortedLags[Math.floor(sortedLags.length / 2)] ?? '—'}, max ${sortedLags.at(-1) ?? '—'}; drained ${drained === undefined ? 'never' : `${((drained - stopAt) / 1000).toFixed(1)} s`} after the load stopped. Load average ${loadavg()[0]?.toFixed(1)} at the end on ${availableParallelism()} CPUs. Samples every 10 s: \`${csv.replace(`${REPO_ROOT}/`, '')}\`.`,
     '',
     `RSS in MiB at each mark; flat = after a ${DEFAULT_RULE.warmupMs / 60_000} min warm-up the median of the last ${DEFAULT_RULE.stretchMs / 60_000} min is within max(${DEFAULT_RULE.toleranceBytes / 2 ** 20} MiB, ${DEFAULT_RULE.toleranceShare * 100} %) of the first ${DEFAULT_RULE.stretchMs / 60_000} min and so is the least-squares trend:`,
     '',

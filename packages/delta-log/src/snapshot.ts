@@ -329,6 +329,14 @@ export class Snapshot {
     return this.state.tombstones !== null;
   }
 
+  /** This snapshot without its tombstones, as if loaded with `tombstones: false` (O(1); this one is unchanged). */
+  withoutTombstones(): Snapshot {
+    if (this.state.tombstones === null) return this;
+    const state = this.state.clone();
+    state.tombstones = null;
+    return new Snapshot(this.storage, this.tablePath, state, this.segment, this.timestamp, this);
+  }
+
   /** @internal The tombstones, for a checkpoint or vacuum: refused when this snapshot does not track them. */
   tombstonesFor(use: 'a checkpoint' | 'vacuum'): IterableIterator<RemoveFile> {
     if (this.state.tombstones === null) {

@@ -110,6 +110,12 @@ describe('tombstones', () => {
     expect(light.tracksTombstones).toBe(false);
     expect(light.state.tombstones).toBeNull();
     expect(light.files()).toEqual(full.files());
+    const dropped = full.withoutTombstones();
+    expect(dropped.tracksTombstones).toBe(false);
+    expect(dropped.files()).toEqual(full.files());
+    expect(dropped.version).toBe(full.version);
+    expect(full.tracksTombstones).toBe(true);
+    expect(dropped.withoutTombstones()).toBe(dropped);
     const next = await commit(storage, light, {
       actions: [{ remove: { path: 'b', dataChange: true } }, { add: file('c') }],
       operation: 'WRITE',

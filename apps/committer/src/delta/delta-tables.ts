@@ -307,7 +307,9 @@ export class DeltaTables implements Tables {
     });
   }
 
-  private remember(tablePath: string, snapshot: Snapshot): Snapshot {
+  /** Keeps the snapshot without tombstones: a table this process created (or loaded whole) would pile them up. */
+  private remember(tablePath: string, loaded: Snapshot): Snapshot {
+    const snapshot = loaded.withoutTombstones();
     this.cache.delete(tablePath);
     this.cache.set(tablePath, snapshot);
     while (this.cache.size > this.options.cacheSize) {
