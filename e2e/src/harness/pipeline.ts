@@ -67,6 +67,7 @@ export class Pipeline {
   readonly ingestors = new Map<string, ManagedProcess>();
   readonly logs: string;
   private readonly committerPorts = new Map<string, CommitterPorts>();
+  private readonly ingestorMetricsPorts = new Map<string, number>();
   private readonly gates = new Map<string, S3Gate>();
   /** Settings of one process (by id), kept for its restarts. */
   readonly processEnv = new Map<string, Record<string, string>>();
@@ -185,10 +186,12 @@ export class Pipeline {
     };
     // the metrics port was free a moment ago; if another process took it since, try another one
     for (let attempt = 1; ; attempt++) {
+      const metricsPort = await freePort();
+      this.ingestorMetricsPorts.set(id, metricsPort);
       const proc = new ManagedProcess(
         id,
         entryPoint('ingestor'),
-        ingestorEnv(this.config, id, this.committerAddresses(), await freePort(), {
+        ingestorEnv(this.config, id, this.committerAddresses(), metricsPort, {
           ...settings,
           ...gate,
           ...this.processEnv.get(id),
@@ -242,6 +245,12 @@ export class Pipeline {
         Array.from({ length: g.replicas }, (_, i) => this.startIngestor(`${g.name}-${i + 1}`, {}, g)),
       ),
     ]);
+  }
+
+  /** Where a committer's or an ingestor's Prometheus metrics are served. */
+  metricsUrl(id: string): string | undefined {
+    const port = this.committerPorts.get(id)?.metrics ?? this.ingestorMetricsPorts.get(id);
+    return port === undefined ? undefined : `http://127.0.0.1:${port}/metrics`;
   }
 
   /** The committer that holds the lease now: the one whose /readyz answers 200. */

@@ -22,6 +22,7 @@ import { sleep } from '../harness/wait.js';
 import { TableWatcher, txnAppId, waitForOffsets } from '../harness/watcher.js';
 import { saveSection } from '../nemesis/report.js';
 import { nemesisCollections } from '../nemesis/run.js';
+import { type HeapSeries, heapRow, readHeap } from './heap.js';
 import { DEFAULT_RULE, memoryVerdict, type Sample } from './memory.js';
 import { inRound, makePool, type PooledRecord } from './pool.js';
 
@@ -129,9 +130,13 @@ async function main(): Promise<number> {
     ['load generator', process.pid],
   ];
   const names = processes().map(([n]) => n);
+  const services = [...pipeline.committers.keys(), ...pipeline.ingestors.keys()];
+  const heaps = new Map<string, HeapSeries>(services.map((n) => [n, []]));
+  const heapCsv = join(dir, 'heap.csv');
   const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
   const lags: number[] = [];
   mkdirSync(dir, { recursive: true });
+  appendFileSync(heapCsv, 't_ms,process,heap_used,external,wasm_heap\n');
   appendFileSync(
     csv,
     `t_ms,produced,missed,lag,load1,${names.map((n) => `rss_${n.replace(/ /g, '_')}`).join(',')}\n`,
@@ -150,6 +155,15 @@ async function main(): Promise<number> {
     }
     lags.push(row[3] as number);
     appendFileSync(csv, `${row.join(',')}\n`);
+    for (const name of services) {
+      const url = pipeline.metricsUrl(name);
+      if (!url) continue;
+      void readHeap(url).then((h) => {
+        if (!h) return;
+        heaps.get(name)?.push({ t, ...h });
+        appendFileSync(heapCsv, `${t},${name},${h.heapUsed ?? ''},${h.external ?? ''},${h.wasm ?? ''}\n`);
+      });
+    }
   }, 10_000);
 
   // the steady producer: every 100 ms whatever the rate says is due, from the pool in order. More than 2 s
@@ -294,6 +308,12 @@ async function main(): Promise<number> {
     `| process | ${minutesMarks.map((m) => `${m} min`).join(' | ')} | max | slope MiB/h | verdict |`,
     `| --- | ${minutesMarks.map(() => '---').join(' | ')} | --- | --- | --- |`,
     ...rows,
+    '',
+    `JavaScript memory of the services, from their metrics (\`${heapCsv.replace(`${REPO_ROOT}/`, '')}\`): the main thread's heap in use, its external memory and the encoder's WebAssembly heap, MiB, median of the first → the last ${DEFAULT_RULE.stretchMs / 60_000} min after the warm-up (RSS that grows while these stay flat is native memory: the allocator, worker threads):`,
+    '',
+    '| process | heap used | external | wasm heap |',
+    '| --- | --- | --- | --- |',
+    ...services.map((name) => heapRow(name, heaps.get(name) ?? [])),
     '',
     `Checks: ${problems.length === 0 ? 'passed' : `**failed**: ${problems.join('; ')}`} — ${counts.join('; ')}.`,
     '',

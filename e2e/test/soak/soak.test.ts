@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Workload } from '../../src/generator/workload.js';
 import { nemesisCollections } from '../../src/nemesis/run.js';
+import { heapRow, parseHeap } from '../../src/soak/heap.js';
 import { memoryVerdict, type Sample } from '../../src/soak/memory.js';
 import { inRound, makePool, ROUND_SHIFT_MS } from '../../src/soak/pool.js';
 
@@ -40,6 +41,33 @@ describe('memoryVerdict', () => {
     const v = memoryVerdict(series(() => 300).slice(0, 32));
     expect(v.flat).toBe(false);
     expect(v.why).toMatch(/too few samples/);
+  });
+});
+
+describe("the services' JavaScript memory", () => {
+  it("is read from either service's metrics page, whatever their prefix, and missing values stay missing", () => {
+    const page = [
+      '# HELP dw_ingestor_nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.',
+      'dw_ingestor_nodejs_heap_size_used_bytes 36300512',
+      'dw_ingestor_nodejs_heap_size_total_bytes 104136704',
+      'dw_ingestor_nodejs_external_memory_bytes 10666342',
+      'dw_ingestor_encoder_wasm_heap_bytes 7077888',
+    ].join('\n');
+    expect(parseHeap(page)).toEqual({ heapUsed: 36300512, external: 10666342, wasm: 7077888 });
+    expect(parseHeap('deltawriter_committer_nodejs_heap_size_used_bytes 5e8\nfoo 1')).toEqual({
+      heapUsed: 5e8,
+    });
+    expect(parseHeap('nodejs_heap_size_used_bytes NaN')).toEqual({});
+  });
+
+  it('says which reading grew after the warm-up: a heap growing 10 MiB a minute, external memory flat', () => {
+    const series = Array.from({ length: 181 }, (_, i) => ({
+      t: i * 10_000,
+      heapUsed: 100 * 2 ** 20 + (i * 10_000 * 10 * 2 ** 20) / 60_000,
+      external: 20 * 2 ** 20,
+    }));
+    const row = heapRow('committer-a', series);
+    expect(row).toBe('| committer-a | 175 → 375 (**grew**) | 20 → 20 | — |');
   });
 });
 
