@@ -26,7 +26,10 @@ import { type HeapSeries, heapRow, readHeap } from './heap.js';
 import { DEFAULT_RULE, memoryVerdict, type Sample } from './memory.js';
 import { inRound, makePool, type PooledRecord } from './pool.js';
 
-const USAGE = `usage: test:soak [--minutes=30] [--rate=2000] [--mode=both|append] [--pool-seconds=60] [--record] [--keep-stack]`;
+const USAGE = `usage: test:soak [--minutes=30] [--rate=2000] [--mode=both|append] [--pool-seconds=60] [--record] [--keep-stack]
+                 [--service-env=KEY=VALUE …]
+  --service-env  an environment variable for every committer and ingestor (repeat it for more), e.g. to compare
+                 MALLOC_ARENA_MAX=2 with the default in the same harness; the report names them`;
 
 function parse() {
   const { values } = parseArgs({
@@ -38,6 +41,7 @@ function parse() {
       seed: { type: 'string', default: '20' },
       record: { type: 'boolean', default: false },
       'keep-stack': { type: 'boolean', default: false },
+      'service-env': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -54,6 +58,13 @@ function parse() {
     mode: values.mode as 'both' | 'append',
     poolSeconds: whole('pool-seconds', values['pool-seconds'], 5, 600),
     seed: whole('seed', values.seed, 0, 2 ** 31 - 1),
+    serviceEnv: Object.fromEntries(
+      values['service-env'].map((kv) => {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(kv);
+        if (!m) throw new Error(`--service-env=${kv}: want KEY=VALUE\n${USAGE}`);
+        return [m[1] as string, m[2] as string];
+      }),
+    ) as Record<string, string>,
     record: values.record,
     keepStack: values['keep-stack'],
   };
@@ -80,7 +91,11 @@ async function main(): Promise<number> {
   const say = (line: string) => process.stderr.write(`soak: ${line}\n`);
   say(`${a.minutes} min at ${a.rate} events/s, mode ${a.mode}; logs and samples in ${dir}`);
 
-  const pipeline = Pipeline.create(run, endpoints, { writeMode: a.mode });
+  const pipeline = Pipeline.create(run, endpoints, {
+    writeMode: a.mode,
+    committerEnv: a.serviceEnv,
+    ingestorEnv: a.serviceEnv,
+  });
   const workload = new Workload({
     prefix: run,
     collections: nemesisCollections(),
@@ -301,7 +316,11 @@ async function main(): Promise<number> {
   const section = [
     `## ${started.toISOString()} — soak: ${a.minutes} min at ${a.rate} events/s, no faults (\`test:soak\`)`,
     '',
-    `Two committers and two ingestors (\`DELTA_WRITE_MODE=${a.mode}\`), two collections of three partitions, on the private stack; a pool of ${poolEvents} generated events played in rounds (soak/pool.ts). Produced ${produced} events in ${producedFor.toFixed(0)} s = **${(produced / producedFor).toFixed(0)} events/s**${missed > 0 ? ` (${missed} events due were let go when the load generator fell more than 2 s behind)` : ''}; commit lag (records produced but not yet in the changelogs) median ${sortedLags[Math.floor(sortedLags.length / 2)] ?? '—'}, max ${sortedLags.at(-1) ?? '—'}; drained ${drained === undefined ? 'never' : `${((drained - stopAt) / 1000).toFixed(1)} s`} after the load stopped. Load average ${loadavg()[0]?.toFixed(1)} at the end on ${availableParallelism()} CPUs. Samples every 10 s: \`${csv.replace(`${REPO_ROOT}/`, '')}\`.`,
+    `Two committers and two ingestors (\`DELTA_WRITE_MODE=${a.mode}\`${Object.entries(a.serviceEnv)
+      .map(([k, v]) => `, \`${k}=${v}\``)
+      .join(
+        '',
+      )}), two collections of three partitions, on the private stack; a pool of ${poolEvents} generated events played in rounds (soak/pool.ts). Produced ${produced} events in ${producedFor.toFixed(0)} s = **${(produced / producedFor).toFixed(0)} events/s**${missed > 0 ? ` (${missed} events due were let go when the load generator fell more than 2 s behind)` : ''}; commit lag (records produced but not yet in the changelogs) median ${sortedLags[Math.floor(sortedLags.length / 2)] ?? '—'}, max ${sortedLags.at(-1) ?? '—'}; drained ${drained === undefined ? 'never' : `${((drained - stopAt) / 1000).toFixed(1)} s`} after the load stopped. Load average ${loadavg()[0]?.toFixed(1)} at the end on ${availableParallelism()} CPUs. Samples every 10 s: \`${csv.replace(`${REPO_ROOT}/`, '')}\`.`,
     '',
     `RSS in MiB at each mark; flat = after a ${DEFAULT_RULE.warmupMs / 60_000} min warm-up the median of the last ${DEFAULT_RULE.stretchMs / 60_000} min is within max(${DEFAULT_RULE.toleranceBytes / 2 ** 20} MiB, ${DEFAULT_RULE.toleranceShare * 100} %) of the first ${DEFAULT_RULE.stretchMs / 60_000} min and so is the least-squares trend:`,
     '',
