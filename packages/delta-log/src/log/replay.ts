@@ -71,7 +71,7 @@ function reconcile(s: Scalars, ed: Editors, actions: readonly Action[], version:
 /**
  * A remove as a tombstone keeps what its later readers use — a checkpoint's `remove` columns and vacuum's
  * references — and drops its `stats` and `tags`. A mirror table re-vectors dozens of files in each commit, every one
- * a remove carrying the file's statistics (~2.5 KB of JSON): kept whole, they grew a busy leader's heap by ~60 MiB a
+ * a remove carrying the file's statistics (~2.5 KB of JSON): kept whole, they grew a busy leader's heap by ~40 MiB a
  * minute for the tombstones' week of retention (e2e/results/2026-12-06.md, the soak).
  */
 function tombstoneOf(remove: RemoveFile): RemoveFile {
