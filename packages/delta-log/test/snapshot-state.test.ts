@@ -147,11 +147,17 @@ describe('tombstones', () => {
           { remove: { path: 'a', dataChange: true, deletionTimestamp: Date.now() } },
           { add: file('b') },
         ],
+        operation: 'WRITE',
       },
       { autoCheckpoint: true },
     );
     expect(r.version).toBe(1);
-    const r2 = await commit(storage, r.snapshot, { actions: [{ add: file('c') }] }, { autoCheckpoint: true });
+    const r2 = await commit(
+      storage,
+      r.snapshot,
+      { actions: [{ add: file('c') }], operation: 'WRITE' },
+      { autoCheckpoint: true },
+    );
     expect(r2.checkpointError).toBeUndefined();
     expect(r2.checkpointed).toBe(true);
     const reloaded = await Snapshot.load(storage);
