@@ -83,7 +83,14 @@ export {
 } from './maintenance/repair-stats.js';
 export { type VacuumOptions, type VacuumResult, vacuum } from './maintenance/vacuum.js';
 // ── Parquet (parquet-wasm ↔ apache-arrow) ──────────────────────────────────────────────────────────────────────
-export { type ParquetReadOptions, type ParquetWriteOptions, readParquet, writeParquet } from './parquet.js';
+export {
+  type ParquetReadOptions,
+  type ParquetStreamedWriteOptions,
+  type ParquetWriteOptions,
+  readParquet,
+  writeParquet,
+  writeParquetStreamed,
+} from './parquet.js';
 // ── Reading rows ───────────────────────────────────────────────────────────────────────────────────────────────
 export { parsePartitionValue, type Scalar, serializePartitionValue } from './scan/partition-values.js';
 export type { ComparisonOp, Literal, Predicate } from './scan/predicate.js';

@@ -1,6 +1,7 @@
 /**
  * The one place that talks to parquet-wasm. Reads go Parquet → Arrow IPC → apache-arrow `Table`;
- * writes go the other way. Both are synchronous, whole-buffer operations inside the wasm module.
+ * writes go the other way. `readParquet` and `writeParquet` are synchronous, whole-buffer operations inside the
+ * wasm module; `writeParquetStreamed` hands the table to the encoder a slice at a time.
  */
 import type { Table } from 'apache-arrow';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
@@ -36,8 +37,23 @@ export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {})
   }
 }
 
-/** Encodes an Arrow table as a Parquet file (parquet-wasm). */
-export function writeParquet(table: Table, options: ParquetWriteOptions = {}): Uint8Array {
+/** Options of {@link writeParquetStreamed}. */
+export interface ParquetStreamedWriteOptions extends ParquetWriteOptions {
+  /** About how many bytes of Arrow data are copied into the encoder at a time (default 8 MiB). */
+  sliceBytes?: number;
+  /**
+   * About how many bytes of Arrow data make a row group at most (default 32 MiB), on top of `maxRowGroupSize`:
+   * the encoder holds the row group it is building, ~2× its Arrow size, in WebAssembly memory.
+   */
+  rowGroupBytes?: number;
+}
+
+const DEFAULT_SLICE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+/** parquet-rs's default row group size, rows. */
+const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
+
+function writerProperties(options: ParquetWriteOptions): parquet.WriterProperties {
   let builder = new parquet.WriterPropertiesBuilder()
     .setCompression(
       options.compression === 'zstd'
@@ -49,6 +65,68 @@ export function writeParquet(table: Table, options: ParquetWriteOptions = {}): U
     .setCreatedBy('delta-log (parquet-wasm)');
   if (options.maxRowGroupSize) builder = builder.setMaxRowGroupSize(options.maxRowGroupSize);
   if (options.metadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(options.metadata)));
+  return builder.build();
+}
+
+/** Encodes an Arrow table as a Parquet file (parquet-wasm). */
+export function writeParquet(table: Table, options: ParquetWriteOptions = {}): Uint8Array {
   const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  return parquet.writeParquet(wasmTable, builder.build());
+  return parquet.writeParquet(wasmTable, writerProperties(options));
+}
+
+/**
+ * Encodes an Arrow table as a Parquet file like {@link writeParquet} (same settings and rows) in a fraction of the
+ * memory: `writeParquet` serializes all of it to IPC in JavaScript memory and copies that into the
+ * WebAssembly heap before encoding, and the encoder then holds the whole row group (by default up to 1 Mi rows) in
+ * that heap, which never shrinks: ~4–5× the table at the peak. Here slices of about `sliceBytes` go through the copy
+ * one after another and row groups are also bounded by `rowGroupBytes`, so the encoder holds one slice and one row
+ * group (bench/compaction-memory.ts of the committer).
+ */
+export async function writeParquetStreamed(
+  table: Table,
+  options: ParquetStreamedWriteOptions = {},
+): Promise<Uint8Array> {
+  // The streaming writer takes its schema from the first batch: a table without rows has none to give.
+  if (table.numRows === 0) return writeParquet(table, options);
+  const bytesPerRow = Math.max(1, table.data.reduce((n, d) => n + d.byteLength, 0) / table.numRows);
+  const rowsOf = (bytes: number) => Math.max(1, Math.floor(bytes / bytesPerRow));
+  const sliceRows = rowsOf(options.sliceBytes ?? DEFAULT_SLICE_BYTES);
+  const maxRowGroupSize = Math.min(
+    options.maxRowGroupSize ?? DEFAULT_ROW_GROUP_ROWS,
+    rowsOf(options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES),
+  );
+  let offset = 0;
+  const input = new ReadableStream<parquet.RecordBatch>({
+    pull(controller) {
+      if (offset >= table.numRows) {
+        controller.close();
+        return;
+      }
+      const slice = table.slice(offset, offset + sliceRows);
+      offset += slice.numRows;
+      const wasmTable = parquet.Table.fromIPCStream(tableToIPC(slice, 'stream'));
+      try {
+        for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
+      } finally {
+        wasmTable.free();
+      }
+    },
+  });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of (await parquet.transformParquetStream(
+    input,
+    writerProperties({ ...options, maxRowGroupSize }),
+  )) as ReadableStream<Uint8Array>) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }

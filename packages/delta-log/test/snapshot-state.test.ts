@@ -7,12 +7,15 @@ import { rmSync } from 'node:fs';
 import * as A from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { AddFile } from '../src/actions.js';
+import { checkpointContentsFromParquet } from '../src/checkpoint/read.js';
 import { buildCheckpoint, writeCheckpoint } from '../src/checkpoint/write.js';
 import { ConcurrentModificationError, DeltaError, TableNotFoundError } from '../src/errors.js';
 import { vacuum } from '../src/maintenance/vacuum.js';
+import { readParquet } from '../src/parquet.js';
 import { field, struct } from '../src/schema/types.js';
 import { Snapshot } from '../src/snapshot.js';
 import { DeltaTable } from '../src/table.js';
+import { retainedBytes } from '../src/util/arrow-detach.js';
 import { commit } from '../src/write/commit.js';
 import { protocolFor } from '../src/write/create.js';
 import { writeDataFile } from '../src/write/data-file.js';
@@ -164,6 +167,32 @@ describe('tombstones', () => {
     expect(reloaded.checkpointVersion).toBe(2);
     expect([...(reloaded.state.tombstones?.keys() ?? [])]).toEqual(['a']);
     expect(t.snapshot.version).toBe(0);
+  });
+});
+
+describe('checkpoint columns', () => {
+  it('keep only their own memory, not the rest of the checkpoint they were decoded from', async () => {
+    const { storage } = temp();
+    const paths = Array.from({ length: 3000 }, (_, i) => `part-${String(i).padStart(5, '0')}.parquet`);
+    const t = await DeltaTable.create(storage, '', { schema, adds: paths.map((p) => file(p)) });
+    await commit(storage, t.snapshot, {
+      actions: paths
+        .slice(10)
+        .map((path) => ({ remove: { path, dataChange: true, deletionTimestamp: Date.now() } })),
+      operation: 'DELETE',
+    });
+    const built = buildCheckpoint(await Snapshot.load(storage));
+    const contents = checkpointContentsFromParquet(built.bytes, 'checkpoint');
+    // Decoded as is, every column is a view into one buffer: keeping the adds would keep the removes too.
+    const decoded = readParquet(built.bytes).getChild('add')?.data[0] as A.Data;
+    const shared = retainedBytes(decoded);
+    const adds = contents.adds.retainedBytes();
+    const removes = contents.removes.retainedBytes();
+    expect(adds).toBeGreaterThan(0);
+    expect(removes).toBeGreaterThan(0);
+    expect(adds + removes).toBeLessThan(shared);
+    expect([...contents.adds.all()].map((a) => a.path)).toEqual(paths.slice(0, 10));
+    expect([...contents.removes.all()]).toHaveLength(2990);
   });
 });
 

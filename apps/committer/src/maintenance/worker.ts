@@ -6,18 +6,10 @@
  * and the main thread writes them, fenced.
  */
 
-import {
-  type AddFile,
-  type BuiltCheckpoint,
-  buildCheckpoint,
-  type Metadata,
-  type Protocol,
-  Snapshot,
-  writeDataFile,
-} from '@delta-writer/delta-log';
-import * as A from 'apache-arrow';
+import { type BuiltCheckpoint, buildCheckpoint, Snapshot } from '@delta-writer/delta-log';
 import { Piscina } from 'piscina';
 import { createS3Storage, type StorageSettings } from '../delta/s3.js';
+import { type CompactOutput, type CompactTask, compactFiles } from './compact-worker.js';
 import {
   type CompactMirrorOutput,
   type CompactMirrorTask,
@@ -36,20 +28,7 @@ export interface CheckpointTask {
 /** The encoded checkpoint; the main thread writes it through the fenced storage (`putCheckpoint`). */
 export type CheckpointOutput = BuiltCheckpoint;
 
-export interface CompactTask {
-  readonly kind: 'compact';
-  readonly tablePath: string;
-  readonly version: number;
-  readonly protocol: Protocol;
-  readonly metadata: Metadata;
-  readonly files: readonly AddFile[];
-}
-
-export interface CompactOutput {
-  /** The new file's add action (dataChange false), already written to storage. */
-  readonly add: AddFile;
-  readonly rows: number;
-}
+export type { CompactOutput, CompactTask } from './compact-worker.js';
 
 export type MaintenanceTask = CheckpointTask | CompactTask | MirrorTombstonesTask | CompactMirrorTask;
 
@@ -62,7 +41,7 @@ export default async function run(
     case 'checkpoint':
       return checkpoint(task);
     case 'compact':
-      return compact(task);
+      return compactFiles(storage, task);
     case 'mirrorTombstones':
       return mirrorTombstones(storage, task);
     case 'compactMirror':
@@ -72,18 +51,4 @@ export default async function run(
 
 async function checkpoint(task: CheckpointTask): Promise<CheckpointOutput> {
   return buildCheckpoint(await Snapshot.load(storage, task.tablePath, { version: task.version }));
-}
-
-async function compact(task: CompactTask): Promise<CompactOutput> {
-  // The files to read are given; only the table's schema and partitioning are needed to read and write them.
-  const snapshot = Snapshot.fromState(storage, task.tablePath, task);
-  const scan = snapshot.scan();
-  const files = scan.filesOf(task.files);
-  const batches: A.RecordBatch[] = [];
-  for (const file of files) {
-    for (const batch of await scan.readFile(file)) if (batch.numRows > 0) batches.push(batch);
-  }
-  const table = new A.Table(scan.arrowSchema, batches);
-  const add = await writeDataFile(snapshot, table, { partitionValues: files[0]?.partitionValues ?? {} });
-  return { add: { ...add, dataChange: false }, rows: table.numRows };
 }

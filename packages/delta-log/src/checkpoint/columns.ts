@@ -7,6 +7,7 @@ import type * as A from 'apache-arrow';
 import { type AddFile, type RemoveFile, validateAction } from '../actions.js';
 import { canonicalPath } from '../log/keys.js';
 import type { BaseLayer } from '../log/layered-map.js';
+import { detachData, retainedBytes } from '../util/arrow-detach.js';
 import { plainReader, type Reader, validity } from '../util/arrow-plain.js';
 import { stringifyJson } from '../util/json.js';
 
@@ -54,9 +55,10 @@ export class ActionColumn<T extends AddFile | RemoveFile> {
 
   constructor(readonly kind: 'add' | 'remove') {}
 
-  /** Adds one batch's column (a struct column named `kind`). */
-  push(data: A.Data, file: string): void {
-    if (data.length >= ROW_SPAN) throw new Error(`checkpoint batch of ${data.length} rows is too large`);
+  /** Adds one batch's column (a struct column named `kind`), copied out of the buffer it shares with the others. */
+  push(column: A.Data, file: string): void {
+    if (column.length >= ROW_SPAN) throw new Error(`checkpoint batch of ${column.length} rows is too large`);
+    const data = detachData(column);
     const k = childIndex(data, 'path');
     const pathData = k >= 0 ? data.children[k] : undefined;
     const statsParsed = this.kind === 'add' ? childIndex(data, 'stats_parsed') : -1;
@@ -88,6 +90,12 @@ export class ActionColumn<T extends AddFile | RemoveFile> {
       for (let i = 0; i < data.length; i++) if (valid(i)) this.read(n * ROW_SPAN + i);
     }
     negativeSizeCheck(data, file, this.kind);
+  }
+
+  /** Bytes of Arrow memory this column keeps alive. */
+  retainedBytes(): number {
+    const seen = new Set<ArrayBufferLike>();
+    return this.chunks.reduce((n, c) => n + retainedBytes(c.data, seen), 0);
   }
 
   /** Calls `fn` for every action row, in file order, with its reference, canonical path and DV id. */
