@@ -10,12 +10,18 @@
  *   BENCH_FILES=700 BENCH_ROWS_PER_FILE=250 BENCH_ROUNDS=3 to change the bin.
  *
  * Each measurement is its own process (`--measure=<mode>`), so one mode's heap does not carry into the other's.
+ *
+ * Then the floor: what the process keeps after compactions that each ran in a worker thread which then ended, as the
+ * committer's pool runs them — with glibc's defaults and with `MALLOC_MMAP_THRESHOLD_` fixed, as the committer's
+ * image sets it. By default glibc raises its mmap threshold each time a large block is freed, so later large blocks
+ * (Arrow buffers, WebAssembly memory) come from the heap, which fragments and is not given back.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import {
   type AddFile,
   commit,
@@ -30,6 +36,8 @@ import * as A from 'apache-arrow';
 import { compactFiles } from '../src/maintenance/compact-worker.js';
 import { compactMirror } from '../src/maintenance/mirror-worker.js';
 
+const FLOOR_RUNS = Number(process.env.BENCH_FLOOR_RUNS ?? 6);
+const FIXED_THRESHOLD = { MALLOC_MMAP_THRESHOLD_: '131072' };
 const FILES = Number(process.env.BENCH_FILES ?? 700);
 const ROWS_PER_FILE = Number(process.env.BENCH_ROWS_PER_FILE ?? 250);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -125,13 +133,30 @@ async function measure(dir: string, mode: Mode): Promise<void> {
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
 
+/** RSS after each of FLOOR_RUNS compactions, each in a worker thread that ends before the next one starts. */
+async function floor(dir: string): Promise<void> {
+  const after: number[] = [];
+  for (let i = 0; i < FLOOR_RUNS; i++) {
+    const worker = new Worker(fileURLToPath(new URL('./compaction-memory-worker.ts', import.meta.url)), {
+      workerData: { dir, table: TABLE },
+      execArgv: process.execArgv,
+    });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    after.push(process.memoryUsage().rss);
+  }
+  process.stdout.write(`${JSON.stringify({ after, peak: process.resourceUsage().maxRSS * 1024 })}\n`);
+}
+
 async function main(): Promise<void> {
   const measuring = process.argv.find((a) => a.startsWith('--measure='));
-  if (measuring) {
-    const dir = process.argv.find((a) => a.startsWith('--dir='))?.slice(6) ?? '';
-    await measure(dir, measuring.slice(10) as Mode);
-    return;
-  }
+  const dirArg = process.argv.find((a) => a.startsWith('--dir='))?.slice(6) ?? '';
+  if (measuring) return measure(dirArg, measuring.slice(10) as Mode);
+  if (process.argv.includes('--floor')) return floor(dirArg);
   const dir = mkdtempSync(join(tmpdir(), 'dw-compaction-memory-'));
   try {
     const { files, parquetBytes } = await setUp(dir);
@@ -177,6 +202,24 @@ async function main(): Promise<void> {
     }
     const ratio = median(results.whole.grew) / median(results.streamed.grew);
     console.log(`  growth, whole / streamed: ${ratio.toFixed(2)}×`);
+    console.log(
+      `\nfloor: RSS after each of ${FLOOR_RUNS} compactions in worker threads that ended (streamed), MiB:`,
+    );
+    for (const [name, env] of [
+      ['glibc defaults', {}],
+      ['MALLOC_MMAP_THRESHOLD_=131072', FIXED_THRESHOLD],
+    ] as const) {
+      const child = spawnSync(process.execPath, [...process.execArgv, self, '--floor', `--dir=${dir}`], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+      if (child.status !== 0) throw new Error(`floor failed: ${child.stderr}`);
+      const r = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as {
+        after: number[];
+        peak: number;
+      };
+      console.log(`  ${name.padEnd(30)} ${r.after.map(mib).join(' → ')} (peak ${mib(r.peak)})`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
