@@ -8,6 +8,7 @@ Then one response line per request line on stdin, in order:
   {"id": 2, "op": "write", "uri": "...", "spec": {}}  -> {"id": 2, "ok": true, "result": <as write_table.py>}
   {"id": 3, "op": "sql", "query": "SELECT ..."}       -> {"id": 3, "ok": true, "result": <schema, rows>}
   {"id": 4, "op": "ping"}                             -> {"id": 4, "ok": true, "result": {}}
+  {"id": 5, "op": "cached"}                           -> {"id": 5, "ok": true, "result": {"persistentRdds": 0}}
 A failed request answers {"id", "ok": false, "error": "<one line>", "traceback": "..."} and the server
 goes on. End of stdin stops Spark and exits 0.
 """
@@ -38,7 +39,9 @@ def handle(engine, request):
         return engine.sql(request["query"])
     if op == "ping":
         return {}
-    raise ValueError(f"unknown op {op!r}; known: read, write, sql, ping")
+    if op == "cached":
+        return engine.cached()
+    raise ValueError(f"unknown op {op!r}; known: read, write, sql, ping, cached")
 
 
 def one_line(exc: BaseException) -> str:

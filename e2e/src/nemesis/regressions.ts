@@ -32,4 +32,11 @@ export const REGRESSIONS: readonly Regression[] = [
     fix: "e2e harness/ports.ts: the processes' ports come from DW_E2E_STACK_PORT_BASE + 1000 … + 1999, below the ephemeral range",
     test: 'e2e/test/harness/ports.test.ts',
   },
+  {
+    seed: 5044,
+    found:
+      "harness: the Spark reader, one session for a whole nemesis session, kept every table it read (Delta's log cache and each snapshot's persisted state) and ran out of heap after ~45 runs (GC overhead limit exceeded); the run's Spark check failed",
+    fix: 'tools/readers SparkEngine.forget: after each request, DeltaLog.clearCache, catalog.clearCache and every persisted RDD unpersisted',
+    test: 'tools/readers/test/cross-engine.test.ts (a session that serves a whole e2e run)',
+  },
 ];

@@ -99,7 +99,28 @@ class SparkEngine:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    def cached(self) -> dict:
+        """What the session holds between requests: RDDs persisted (Delta caches each table's state as one)."""
+        return {"persistentRdds": self.spark.sparkContext._jsc.getPersistentRDDs().size()}
+
+    def forget(self) -> None:
+        """Drops what Delta and Spark cached for the tables of a request. The session serves a whole e2e run, and
+        Delta keeps every table it read (its log and its state, persisted) until its cache evicts it: a nemesis
+        session reading four new tables a run ran the driver out of heap after ~45 runs (seed 5044,
+        "GC overhead limit exceeded"). Tests read a table a few times at most; reading its log again is cheap."""
+        self.spark._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
+        self.spark.catalog.clearCache()
+        # Delta persists each snapshot's state as an RDD of its own, which neither call above unpersists.
+        for rdd in list(self.spark.sparkContext._jsc.getPersistentRDDs().values()):
+            rdd.unpersist(False)
+
     def read(self, uri: str, version: int | None = None) -> dict:
+        try:
+            return self._read(uri, version)
+        finally:
+            self.forget()
+
+    def _read(self, uri: str, version: int | None = None) -> dict:
         from delta.tables import DeltaTable
 
         path = spark_path(uri)
@@ -120,12 +141,24 @@ class SparkEngine:
         }
 
     def sql(self, query: str) -> dict:
+        try:
+            return self._sql(query)
+        finally:
+            self.forget()
+
+    def _sql(self, query: str) -> dict:
         df = self.spark.sql(query)
         schema = df.schema.jsonValue()
         rows = [encode_row(schema, r) for r in df.toArrow().to_pylist()]
         return {"engine": "spark", "schema": schema, "numRows": len(rows), "rows": rows}
 
     def write(self, uri: str, spec: Spec) -> dict:
+        try:
+            return self._write(uri, spec)
+        finally:
+            self.forget()
+
+    def _write(self, uri: str, spec: Spec) -> dict:
         from delta.tables import DeltaTable
 
         path = spark_path(uri)

@@ -26,6 +26,8 @@ export interface SparkSession {
   write(uri: string, spec: WriteSpec): Promise<WriteResult>;
   /** Any Spark SQL, e.g. "SELECT count(*) AS n FROM delta.`/path`"; rows in the DW encoding. */
   sql(query: string): Promise<SqlResult>;
+  /** What the session holds between requests (it forgets each request's tables once it answered). */
+  cached(): Promise<{ persistentRdds: number }>;
   /** Stops Spark and waits for the process to end. */
   close(): Promise<void>;
 }
@@ -130,6 +132,7 @@ export async function startSpark(opts: SparkOptions = {}): Promise<SparkSession>
       request<ReadResult>(`read ${uri}`, { op: 'read', uri, version: readOpts.version ?? null }),
     write: (uri, spec) => request<WriteResult>(`write ${uri}`, { op: 'write', uri, spec }),
     sql: (query) => request<SqlResult>(`sql ${query}`, { op: 'sql', query }),
+    cached: () => request<{ persistentRdds: number }>('cached', { op: 'cached' }),
     close: () => stop(child, () => exited),
   };
 }

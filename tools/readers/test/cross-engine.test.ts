@@ -170,6 +170,23 @@ describe('Spark table features that every reader must honour', () => {
   });
 });
 
+describe('a session that serves a whole e2e run', () => {
+  // nemesis seed 5044: the session ran out of heap ("GC overhead limit exceeded") after reading ~180 tables
+  it('keeps nothing of the tables it read, wrote or queried', async () => {
+    const spec: WriteSpec = { schema: { type: 'struct', fields: [field('n', 'long')] }, rows: [{ n: '1' }] };
+    for (const name of ['kept-a', 'kept-b', 'kept-c']) {
+      const uri = scratch.table(name);
+      await writeWithDeltaRs(uri, spec);
+      await expect(spark.read(uri)).resolves.toMatchObject({ numRows: 1 });
+      await spark.sql(`SELECT count(*) AS c FROM delta.\`${uri}\``);
+      expect(await spark.cached()).toEqual({ persistentRdds: 0 });
+    }
+    const written = scratch.table('kept-spark');
+    await spark.write(written, spec);
+    expect(await spark.cached()).toEqual({ persistentRdds: 0 });
+  });
+});
+
 describe('SQL and errors', () => {
   it('runs SQL over a Delta path and encodes the result', async () => {
     const uri = scratch.table('sql');
