@@ -4,7 +4,8 @@
  * heap at once: `writeParquet`), in the same run, alternated. The soak's leader went from ~0.7 GiB to 2.2 GiB during
  * its compactions (e2e/results/2026-12-06.md); this isolates one bin of the same shape: ~700 small files of a mirror
  * table (key, op, a JSON document of ~1 KB), written by `writeDataFile` on a local directory (no S3: memory, not I/O,
- * is measured).
+ * is measured). `mirror` compacts the same files in a table whose deletion vectors delete 11 rows in 12, as a mirror
+ * table's are by then (the worker's `compactMirror`): it writes little, and what it needs is the reading.
  *
  *   ./dw pnpm --filter @delta-writer/committer bench:compaction-memory
  *   BENCH_FILES=700 BENCH_ROWS_PER_FILE=250 BENCH_ROUNDS=3 to change the bin.
@@ -26,6 +27,7 @@ import {
   type AddFile,
   commit,
   createTable,
+  deleteRows,
   FsStorage,
   Snapshot,
   type Storage,
@@ -42,7 +44,10 @@ const FILES = Number(process.env.BENCH_FILES ?? 700);
 const ROWS_PER_FILE = Number(process.env.BENCH_ROWS_PER_FILE ?? 250);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TABLE = 'bench/customers';
-const MODES = ['whole', 'streamed', 'mirror-streamed'] as const;
+const MIRROR = 'bench/customers-mirror';
+/** A mirror table's files are mostly deleted rows by the time they are compacted: one row in 12 lives here. */
+const LIVE_EVERY = 12;
+const MODES = ['whole', 'streamed', 'mirror'] as const;
 type Mode = (typeof MODES)[number];
 
 const WORDS =
@@ -90,9 +95,25 @@ async function setUp(dir: string): Promise<{ storage: Storage; files: AddFile[];
       ],
     },
   });
+  const mirror = await createTable(storage, MIRROR, {
+    schema: created.schema,
+    configuration: { 'delta.enableDeletionVectors': 'true' },
+  });
   const files: AddFile[] = [];
-  for (let f = 0; f < FILES; f++) files.push(await writeDataFile(created, rows(f, ROWS_PER_FILE)));
+  const mirrorFiles: AddFile[] = [];
+  for (let f = 0; f < FILES; f++) {
+    const data = rows(f, ROWS_PER_FILE);
+    files.push(await writeDataFile(created, data));
+    mirrorFiles.push(await writeDataFile(mirror, data));
+  }
   await commit(storage, created, { actions: files.map((add) => ({ add })), operation: 'WRITE' });
+  const written = await commit(storage, mirror, {
+    actions: mirrorFiles.map((add) => ({ add })),
+    operation: 'WRITE',
+  });
+  const dead = Array.from({ length: ROWS_PER_FILE }, (_, r) => r).filter((r) => r % LIVE_EVERY !== 0);
+  const { actions } = await deleteRows(written.snapshot, new Map(mirrorFiles.map((f) => [f.path, dead])));
+  await commit(storage, written.snapshot, { actions, readFiles: mirrorFiles, operation: 'DELETE' });
   return { storage, files, parquetBytes: files.reduce((n, f) => n + f.size, 0) };
 }
 
@@ -108,12 +129,13 @@ async function compactWhole(snapshot: Snapshot, files: readonly AddFile[]): Prom
 
 async function measure(dir: string, mode: Mode): Promise<void> {
   const storage = new FsStorage(dir);
-  const snapshot = await Snapshot.load(storage, TABLE);
+  const tablePath = mode.startsWith('mirror') ? MIRROR : TABLE;
+  const snapshot = await Snapshot.load(storage, tablePath);
   const files = [...snapshot.files()];
   const before = process.memoryUsage().rss;
   const started = performance.now();
   const task = {
-    tablePath: TABLE,
+    tablePath,
     version: snapshot.version,
     protocol: snapshot.protocol,
     metadata: snapshot.metadata,
@@ -166,7 +188,7 @@ async function main(): Promise<void> {
     const results: Record<Mode, { peak: number[]; grew: number[]; ms: number[]; written: number }> = {
       whole: { peak: [], grew: [], ms: [], written: 0 },
       streamed: { peak: [], grew: [], ms: [], written: 0 },
-      'mirror-streamed': { peak: [], grew: [], ms: [], written: 0 },
+      mirror: { peak: [], grew: [], ms: [], written: 0 },
     };
     const self = fileURLToPath(import.meta.url);
     for (let round = 0; round < ROUNDS; round++) {
