@@ -15,7 +15,7 @@ import { createMaintenancePool } from './maintenance/pool.js';
 import { MirrorPlanner } from './mirror/planner.js';
 import { MirrorTables } from './mirror/tables.js';
 import { syncMirrorTablesOnTermStart } from './mirror/term-start.js';
-import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createMetrics, type Metrics, setThreadMemory } from './ops/metrics.js';
 import { RESERVED_SEGMENT } from './service/paths.js';
 
 export interface DeltaDeps extends CommitterDeps {
@@ -69,7 +69,9 @@ export function createDeltaDeps(
     config: config.maintenance,
     storage,
     snapshot: (tablePath, fresh) => tables.snapshot(tablePath, fresh),
-    pool: createMaintenancePool(settings),
+    pool: createMaintenancePool(settings, (memory) =>
+      setThreadMemory(metrics.threadMemory, 'maintenance', memory),
+    ),
     mirror: { tables: mirrorTables, planner: mirror, config: config.mirror },
     logger,
     metrics,

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { MaintenanceConfig } from '../src/config/load.js';
 import { Maintainer } from '../src/maintenance/maintainer.js';
 import { createMaintenancePool, type MaintenancePool } from '../src/maintenance/pool.js';
-import { createMetrics } from '../src/ops/metrics.js';
+import { createMetrics, setThreadMemory } from '../src/ops/metrics.js';
+import { NO_MEMORY, type ThreadMemory } from '../src/ops/thread-memory.js';
 import { commits, exactlyOnceProblems, offsetRows } from './support/check.js';
 import { batchRunner, deltaCommitter } from './support/committer.js';
 import { offsetsManifest } from './support/data.js';
@@ -190,5 +191,29 @@ describe('maintenance', () => {
     expect(
       await t.metrics.registry.getSingleMetricAsString('deltawriter_committer_maintenance_runs_total'),
     ).toContain('outcome="aborted"');
+  });
+});
+
+describe('maintenance thread memory', () => {
+  it("reports the worker thread's heap and parquet-wasm heap after each task, and zeros once the thread ends", async () => {
+    const t = setup();
+    await appendMany(t, 3);
+    const heard: ThreadMemory[] = [];
+    const pool = createMaintenancePool(stack().s3, (m) => heard.push(m));
+    const latest = await Snapshot.load(t.storage, t.tablePath);
+    const built = await pool.checkpoint({ tablePath: t.tablePath, version: latest.version });
+    expect(built.version).toBe(latest.version);
+    expect(heard).toHaveLength(1);
+    // the worker encoded a checkpoint: its V8 heap and its WebAssembly heap hold something
+    expect(heard[0]?.heapUsed).toBeGreaterThan(1024 * 1024);
+    expect(heard[0]?.wasm).toBeGreaterThan(0);
+    await pool.close();
+    expect(heard.at(-1)).toEqual(NO_MEMORY);
+
+    const metrics = createMetrics({ defaultMetrics: false });
+    setThreadMemory(metrics.threadMemory, 'maintenance', heard[0] as ThreadMemory);
+    const page = await metrics.registry.metrics();
+    expect(page).toMatch(/thread_memory_bytes\{thread="main",kind="heap_used"\} [1-9]/);
+    expect(page).toContain(`thread_memory_bytes{thread="maintenance",kind="wasm"} ${heard[0]?.wasm}`);
   });
 });

@@ -22,9 +22,10 @@ import { sleep } from '../harness/wait.js';
 import { TableWatcher, txnAppId, waitForOffsets } from '../harness/watcher.js';
 import { saveSection } from '../nemesis/report.js';
 import { nemesisCollections } from '../nemesis/run.js';
-import { type HeapSeries, heapRow, readHeap } from './heap.js';
+import { HEAP_COLUMNS, type HeapSeries, heapRow, readHeap, trendCell } from './heap.js';
 import { DEFAULT_RULE, memoryVerdict, type Sample } from './memory.js';
 import { inRound, makePool, type PooledRecord } from './pool.js';
+import { PART_COLUMNS, type ResidentParts, readResidentParts } from './smaps.js';
 
 const USAGE = `usage: test:soak [--minutes=30] [--rate=2000] [--mode=both|append] [--pool-seconds=60] [--record] [--keep-stack]
                  [--service-env=KEY=VALUE …]
@@ -148,10 +149,13 @@ async function main(): Promise<number> {
   const services = [...pipeline.committers.keys(), ...pipeline.ingestors.keys()];
   const heaps = new Map<string, HeapSeries>(services.map((n) => [n, []]));
   const heapCsv = join(dir, 'heap.csv');
+  const smapsCsv = join(dir, 'smaps.csv');
+  const parts = new Map<string, Array<{ t: number } & ResidentParts>>(services.map((n) => [n, []]));
   const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
   const lags: number[] = [];
   mkdirSync(dir, { recursive: true });
-  appendFileSync(heapCsv, 't_ms,process,heap_used,external,wasm_heap\n');
+  appendFileSync(heapCsv, `t_ms,process,${HEAP_COLUMNS.map(([k]) => k).join(',')}\n`);
+  appendFileSync(smapsCsv, `t_ms,process,${PART_COLUMNS.map(([k]) => k).join(',')}\n`);
   appendFileSync(
     csv,
     `t_ms,produced,missed,lag,load1,${names.map((n) => `rss_${n.replace(/ /g, '_')}`).join(',')}\n`,
@@ -176,8 +180,17 @@ async function main(): Promise<number> {
       void readHeap(url).then((h) => {
         if (!h) return;
         heaps.get(name)?.push({ t, ...h });
-        appendFileSync(heapCsv, `${t},${name},${h.heapUsed ?? ''},${h.external ?? ''},${h.wasm ?? ''}\n`);
+        appendFileSync(heapCsv, `${t},${name},${HEAP_COLUMNS.map(([k]) => h[k] ?? '').join(',')}\n`);
       });
+    }
+    // smaps of a 1 GiB process is thousands of lines: every 30 s is enough for a trend
+    if (Math.round(t / 10_000) % 3 === 0) {
+      for (const name of services) {
+        const p = readResidentParts(processes().find(([n]) => n === name)?.[1]);
+        if (!p) continue;
+        parts.get(name)?.push({ t, ...p });
+        appendFileSync(smapsCsv, `${t},${name},${PART_COLUMNS.map(([k]) => p[k]).join(',')}\n`);
+      }
     }
   }, 10_000);
 
@@ -328,11 +341,19 @@ async function main(): Promise<number> {
     `| --- | ${minutesMarks.map(() => '---').join(' | ')} | --- | --- | --- |`,
     ...rows,
     '',
-    `JavaScript memory of the services, from their metrics (\`${heapCsv.replace(`${REPO_ROOT}/`, '')}\`): the main thread's heap in use, its external memory and the encoder's WebAssembly heap, MiB, median of the first → the last ${DEFAULT_RULE.stretchMs / 60_000} min after the warm-up (RSS that grows while these stay flat is native memory: the allocator, worker threads):`,
+    `JavaScript memory of the services, from their metrics (\`${heapCsv.replace(`${REPO_ROOT}/`, '')}\`): the main thread's heap in use, its external memory and its WebAssembly heap (parquet-wasm), and the same for the committer's maintenance worker thread as of its last task (0 once it ended), MiB, median of the first → the last ${DEFAULT_RULE.stretchMs / 60_000} min after the warm-up (RSS that grows while these stay flat is native memory: the allocator):`,
     '',
-    '| process | heap used | external | wasm heap |',
-    '| --- | --- | --- | --- |',
+    `| process | ${HEAP_COLUMNS.map(([, title]) => title).join(' | ')} |`,
+    `| --- | ${HEAP_COLUMNS.map(() => '---').join(' | ')} |`,
     ...services.map((name) => heapRow(name, heaps.get(name) ?? [])),
+    '',
+    `Where the resident set lives, from \`/proc/<pid>/smaps\` every 30 s (\`${smapsCsv.replace(`${REPO_ROOT}/`, '')}\`, soak/smaps.ts), MiB, same medians:`,
+    '',
+    `| process | ${PART_COLUMNS.map(([, title]) => title).join(' | ')} |`,
+    `| --- | ${PART_COLUMNS.map(() => '---').join(' | ')} |`,
+    ...services.map(
+      (name) => `| ${name} | ${PART_COLUMNS.map(([k]) => trendCell(parts.get(name) ?? [], k)).join(' | ')} |`,
+    ),
     '',
     `Checks: ${problems.length === 0 ? 'passed' : `**failed**: ${problems.join('; ')}`} — ${counts.join('; ')}.`,
     '',

@@ -9,25 +9,51 @@ import { DEFAULT_RULE, type FlatnessRule, memoryVerdict, type Sample } from './m
 export interface HeapReading {
   heapUsed?: number;
   external?: number;
+  /** The main thread's WebAssembly heap (the ingestor's encoder, the committer's checkpoint and mirror reads). */
   wasm?: number;
+  /** The committer's maintenance worker thread, as of its last task (0 once it has ended): all three kinds. */
+  workerHeapUsed?: number;
+  workerExternal?: number;
+  workerWasm?: number;
 }
 
-const METRICS = {
-  heapUsed: 'nodejs_heap_size_used_bytes',
-  external: 'nodejs_external_memory_bytes',
-  wasm: 'encoder_wasm_heap_bytes',
-} as const;
+const thread = (t: string, kind: string) => `thread_memory_bytes\\{thread="${t}",kind="${kind}"\\}`;
+
+/** Each reading's metric (a regular expression: a name suffix and labels), the first one found wins. */
+const METRICS: Record<keyof HeapReading, string[]> = {
+  heapUsed: ['nodejs_heap_size_used_bytes'],
+  external: ['nodejs_external_memory_bytes'],
+  wasm: ['encoder_wasm_heap_bytes', thread('main', 'wasm')],
+  workerHeapUsed: [thread('maintenance', 'heap_used')],
+  workerExternal: [thread('maintenance', 'external')],
+  workerWasm: [thread('maintenance', 'wasm')],
+};
 
 /** Values from a Prometheus text page, whatever prefix the service gives its metric names. */
 export function parseHeap(page: string): HeapReading {
   const out: HeapReading = {};
-  for (const [key, suffix] of Object.entries(METRICS) as [keyof HeapReading, string][]) {
-    const m = new RegExp(`^[a-z_]*${suffix} (\\S+)$`, 'm').exec(page);
-    const value = m ? Number(m[1]) : Number.NaN;
-    if (Number.isFinite(value)) out[key] = value;
+  for (const [key, patterns] of Object.entries(METRICS) as [keyof HeapReading, string[]][]) {
+    for (const pattern of patterns) {
+      const m = new RegExp(`^[a-z_]*${pattern} (\\S+)$`, 'm').exec(page);
+      const value = m ? Number(m[1]) : Number.NaN;
+      if (Number.isFinite(value)) {
+        out[key] = value;
+        break;
+      }
+    }
   }
   return out;
 }
+
+/** The readings in report order, with their column titles. */
+export const HEAP_COLUMNS: [keyof HeapReading, string][] = [
+  ['heapUsed', 'heap used'],
+  ['external', 'external'],
+  ['wasm', 'wasm heap'],
+  ['workerHeapUsed', 'worker heap used'],
+  ['workerExternal', 'worker external'],
+  ['workerWasm', 'worker wasm heap'],
+];
 
 /** One reading, or undefined when the service does not answer within 2 s (a sample is skipped, not invented). */
 export async function readHeap(url: string): Promise<HeapReading | undefined> {
@@ -41,17 +67,27 @@ export async function readHeap(url: string): Promise<HeapReading | undefined> {
 
 export type HeapSeries = Array<{ t: number } & HeapReading>;
 
-/** A report row: each reading's median over the first and last stretch after the warm-up, and its verdict. */
-export function heapRow(name: string, series: HeapSeries, rule: FlatnessRule = DEFAULT_RULE): string {
+/**
+ * A report cell: a reading's median over the first and the last stretch after the warm-up, MiB, marked when it
+ * grew (memory.ts's rule); — without samples.
+ */
+export function trendCell<K extends string>(
+  series: ReadonlyArray<{ t: number } & Partial<Record<K, number>>>,
+  key: K,
+  rule: FlatnessRule = DEFAULT_RULE,
+): string {
   const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-  const cell = (key: keyof HeapReading) => {
-    const samples: Sample[] = series.flatMap((s) =>
-      s[key] === undefined ? [] : [{ t: s.t, bytes: s[key] }],
-    );
-    if (samples.length === 0) return '—';
-    const v = memoryVerdict(samples, rule);
-    if (Number.isNaN(v.startBytes)) return '—';
-    return `${mib(v.startBytes)} → ${mib(v.endBytes)}${v.flat ? '' : ' (**grew**)'}`;
-  };
-  return `| ${name} | ${cell('heapUsed')} | ${cell('external')} | ${cell('wasm')} |`;
+  const samples: Sample[] = series.flatMap((s) => {
+    const bytes = s[key];
+    return bytes === undefined ? [] : [{ t: s.t, bytes }];
+  });
+  if (samples.length === 0) return '—';
+  const v = memoryVerdict(samples, rule);
+  if (Number.isNaN(v.startBytes)) return '—';
+  return `${mib(v.startBytes)} → ${mib(v.endBytes)}${v.flat ? '' : ' (**grew**)'}`;
+}
+
+/** A report row: each reading's trend cell. */
+export function heapRow(name: string, series: HeapSeries, rule: FlatnessRule = DEFAULT_RULE): string {
+  return `| ${name} | ${HEAP_COLUMNS.map(([key]) => trendCell(series, key, rule)).join(' | ')} |`;
 }

@@ -3,12 +3,14 @@
  * not pass, warm-up growth and noise must not fail), and the pool's rounds (each round's events newer than the
  * last's, nothing else in the event changed).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Workload } from '../../src/generator/workload.js';
 import { nemesisCollections } from '../../src/nemesis/run.js';
 import { heapRow, parseHeap } from '../../src/soak/heap.js';
 import { memoryVerdict, type Sample } from '../../src/soak/memory.js';
 import { inRound, makePool, ROUND_SHIFT_MS } from '../../src/soak/pool.js';
+import { readResidentParts, residentParts } from '../../src/soak/smaps.js';
 
 const MiB = 2 ** 20;
 /** 30 min of samples every 10 s: `f(minutes)` MiB plus ±`noise` MiB of deterministic wobble. */
@@ -60,6 +62,24 @@ describe("the services' JavaScript memory", () => {
     expect(parseHeap('nodejs_heap_size_used_bytes NaN')).toEqual({});
   });
 
+  it("reads the committer's per-thread gauges: the main thread's WebAssembly heap and the maintenance thread's", () => {
+    const page = [
+      'deltawriter_committer_nodejs_heap_size_used_bytes 91000000',
+      'deltawriter_committer_thread_memory_bytes{thread="main",kind="heap_used"} 90000000',
+      'deltawriter_committer_thread_memory_bytes{thread="main",kind="wasm"} 1114112',
+      'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="heap_used"} 42000000',
+      'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="external"} 3000000',
+      'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="wasm"} 0',
+    ].join('\n');
+    expect(parseHeap(page)).toEqual({
+      heapUsed: 91000000,
+      wasm: 1114112,
+      workerHeapUsed: 42000000,
+      workerExternal: 3000000,
+      workerWasm: 0,
+    });
+  });
+
   it('says which reading grew after the warm-up: a heap growing 10 MiB a minute, external memory flat', () => {
     const series = Array.from({ length: 181 }, (_, i) => ({
       t: i * 10_000,
@@ -67,7 +87,7 @@ describe("the services' JavaScript memory", () => {
       external: 20 * 2 ** 20,
     }));
     const row = heapRow('committer-a', series);
-    expect(row).toBe('| committer-a | 175 → 375 (**grew**) | 20 → 20 | — |');
+    expect(row).toBe('| committer-a | 175 → 375 (**grew**) | 20 → 20 | — | — | — | — |');
   });
 });
 
@@ -96,5 +116,41 @@ describe('the soak pool', () => {
     expect(moved.replace(/"ts_ms":\d+/g, '')).toBe(event.replace(/"ts_ms":\d+/g, ''));
     expect(inRound(event, 0)).toBe(event);
     expect(inRound(null, 2)).toBeNull();
+  });
+});
+
+describe('where the resident set lives (smaps)', () => {
+  const mapping = (range: string, inode: string, path: string, rssKb: number) =>
+    [
+      `${range} rw-p 00000000 00:00 ${inode}                     ${path}`,
+      'Size:  1 kB',
+      `Rss:   ${rssKb} kB`,
+      'Pss: 1 kB',
+    ].join('\n');
+  it("tells glibc's main heap, its 64 MiB-aligned thread arenas, other anonymous memory and files apart", () => {
+    const smaps = [
+      mapping('55d3c0a00000-55d3c0b00000', '0', '[heap]', 1000),
+      mapping('7f1c2c000000-7f1c2e000000', '0', '', 2000), // 64 MiB boundary, 32 MiB: an arena's heap
+      mapping('7f1c2e000000-7f1c30000000', '0', '', 0), // the rest of its reservation (---p in life)
+      mapping('7f1c34000000-7f1c3c000000', '0', '', 300), // 64 MiB boundary but 128 MiB: not an arena
+      mapping('7f1c3c100000-7f1c3c200000', '0', '', 400), // V8 page, wasm, mmapped allocation
+      mapping('7f1c3c200000-7f1c3c300000', '0', '[stack]', 8),
+      mapping('7f1c3d000000-7f1c3d100000', '1234', '/usr/local/bin/node', 5000),
+    ].join('\n');
+    expect(residentParts(smaps)).toEqual({
+      mainHeap: 1000 * 1024,
+      threadArenas: 2000 * 1024,
+      otherAnon: 708 * 1024,
+      file: 5000 * 1024,
+    });
+  });
+
+  it('reads a live process (this one): the parts add up to its resident set', () => {
+    const parts = readResidentParts(process.pid);
+    expect(parts).toBeDefined();
+    const sum = Object.values(parts as object).reduce((a: number, b: number) => a + b, 0);
+    const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;
+    expect(Math.abs(sum - rss) / rss).toBeLessThan(0.1);
+    expect(readResidentParts(2 ** 22 + 1)).toBeUndefined();
   });
 });

@@ -87,6 +87,7 @@ export {
   type ParquetReadOptions,
   type ParquetStreamedWriteOptions,
   type ParquetWriteOptions,
+  parquetHeapBytes,
   readParquet,
   writeParquet,
   writeParquetStreamed,

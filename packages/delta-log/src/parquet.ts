@@ -37,6 +37,15 @@ export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {})
   }
 }
 
+/**
+ * Bytes of WebAssembly memory parquet-wasm holds in the calling thread. It grows to the largest file decoded or row
+ * group encoded and is never given back (WebAssembly memory only grows), so a long-running process reports it to
+ * tell a growing resident set from a leak.
+ */
+export function parquetHeapBytes(): number {
+  return parquet.wasmMemory().buffer.byteLength;
+}
+
 /** Options of {@link writeParquetStreamed}. */
 export interface ParquetStreamedWriteOptions extends ParquetWriteOptions {
   /** About how many bytes of Arrow data are copied into the encoder at a time (default 8 MiB). */

@@ -7,7 +7,7 @@
 import * as A from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readParquet, writeParquet, writeParquetStreamed } from '../src/parquet.js';
+import { parquetHeapBytes, readParquet, writeParquet, writeParquetStreamed } from '../src/parquet.js';
 
 interface Row {
   id: bigint;
@@ -141,5 +141,22 @@ describe('writeParquetStreamed', () => {
     const back = readParquet(await writeParquetStreamed(empty));
     expect(back.numRows).toBe(0);
     expect(back.schema.fields.map((f) => f.name)).toEqual(['id', 'name', 'score', 'tags']);
+  });
+});
+
+describe('parquetHeapBytes', () => {
+  it('reports the WebAssembly heap, which grows to hold a file larger than it and never shrinks', () => {
+    const before = parquetHeapBytes();
+    expect(before).toBeGreaterThan(0);
+    // incompressible values, more bytes than the heap holds now: encoding them needs a larger heap
+    const n = Math.ceil((before * 1.5) / 8);
+    const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 0x9e3779b97f4a7c15n);
+    const table = new A.Table({ id: A.makeVector(ids) });
+    const bytes = writeParquet(table, { compression: 'uncompressed' });
+    const grown = parquetHeapBytes();
+    expect(grown).toBeGreaterThan(before);
+    expect(grown).toBeGreaterThan(bytes.length);
+    readParquet(bytes);
+    expect(parquetHeapBytes()).toBeGreaterThanOrEqual(grown);
   });
 });

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { StorageSettings } from '../delta/s3.js';
+import { NO_MEMORY, type ThreadMemory, type WithMemory } from '../ops/thread-memory.js';
 import type {
   CompactMirrorOutput,
   CompactMirrorTask,
@@ -36,9 +37,16 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   };
 }
 
-export function createMaintenancePool(storage: StorageSettings): MaintenancePool {
-  const make = () =>
-    new Piscina({
+/**
+ * `onMemory` hears the worker thread's memory figures after each task, and zeros when a thread has ended (the
+ * metrics' per-thread gauges).
+ */
+export function createMaintenancePool(
+  storage: StorageSettings,
+  onMemory: (memory: ThreadMemory) => void = () => undefined,
+): MaintenancePool {
+  const make = () => {
+    const made = new Piscina({
       ...workerEntry(),
       workerData: { storage },
       minThreads: 0,
@@ -47,6 +55,10 @@ export function createMaintenancePool(storage: StorageSettings): MaintenancePool
       // In submission order: without it piscina moves a task it could not hand to the busy worker to the back.
       stricterFIFO: true,
     });
+    // an idle thread exits (idleTimeout): its memory is no longer held
+    made.on('workerDestroy', () => onMemory(NO_MEMORY));
+    return made;
+  };
   let pool = make();
   let closed = false;
   // tasks one after another, in submission order, so that a pool is only ever replaced between two of them
@@ -56,11 +68,16 @@ export function createMaintenancePool(storage: StorageSettings): MaintenancePool
     last = turn.catch(() => undefined);
     return turn;
   };
-  const run = <T>(task: Record<string, unknown>) => inTurn(() => pool.run(task) as Promise<T>);
+  const perform = async <T>(task: Record<string, unknown>): Promise<T> => {
+    const { output, memory } = (await pool.run(task)) as WithMemory<T>;
+    onMemory(memory);
+    return output;
+  };
+  const run = <T>(task: Record<string, unknown>) => inTurn(() => perform<T>(task));
   const runAndEnd = <T>(task: Record<string, unknown>) =>
     inTurn(async () => {
       try {
-        return (await pool.run(task)) as T;
+        return await perform<T>(task);
       } finally {
         if (!closed) {
           const spent = pool;

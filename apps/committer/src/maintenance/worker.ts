@@ -9,6 +9,7 @@
 import { type BuiltCheckpoint, buildCheckpoint, Snapshot } from '@delta-writer/delta-log';
 import { Piscina } from 'piscina';
 import { createS3Storage, type StorageSettings } from '../delta/s3.js';
+import { threadMemory, type WithMemory } from '../ops/thread-memory.js';
 import { type CompactOutput, type CompactTask, compactFiles } from './compact-worker.js';
 import {
   type CompactMirrorOutput,
@@ -34,9 +35,15 @@ export type MaintenanceTask = CheckpointTask | CompactTask | MirrorTombstonesTas
 
 const storage = createS3Storage((Piscina.workerData as { storage: StorageSettings }).storage);
 
-export default async function run(
-  task: MaintenanceTask,
-): Promise<CheckpointOutput | CompactOutput | MirrorTombstonesOutput | CompactMirrorOutput> {
+type MaintenanceOutput = CheckpointOutput | CompactOutput | MirrorTombstonesOutput | CompactMirrorOutput;
+
+/** Every answer carries this thread's memory figures (the committer's metrics show them per thread). */
+export default async function run(task: MaintenanceTask): Promise<WithMemory<MaintenanceOutput>> {
+  const output = await perform(task);
+  return { output, memory: threadMemory() };
+}
+
+function perform(task: MaintenanceTask): Promise<MaintenanceOutput> {
   switch (task.kind) {
     case 'checkpoint':
       return checkpoint(task);

@@ -1,5 +1,6 @@
 /** The committer's Prometheus metrics, on a registry of its own (so tests and several instances never collide). */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type ThreadMemory, threadMemory } from './thread-memory.js';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -183,10 +184,30 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['result'] as const,
       registers,
     }),
+    threadMemory: new Gauge({
+      name: 'deltawriter_committer_thread_memory_bytes',
+      help: "Memory one thread holds, by thread (main; maintenance: the worker thread, as of its last task, 0 once it has ended) and kind (heap_used: V8 heap in use; external: Buffers and Arrow data; wasm: parquet-wasm's WebAssembly heap, which only grows). The resident set beyond their sum is the allocator's.",
+      labelNames: ['thread', 'kind'] as const,
+      registers,
+      collect() {
+        setThreadMemory(this, 'main', threadMemory());
+      },
+    }),
     logFilesDeleted: new Counter({
       name: 'deltawriter_committer_log_files_deleted_total',
       help: 'Delta log files (commits, checkpoints) deleted by log cleanup.',
       registers,
     }),
   };
+}
+
+/** Sets one thread's figures on the `thread_memory_bytes` gauge. */
+export function setThreadMemory(
+  gauge: Gauge<'thread' | 'kind'>,
+  thread: 'main' | 'maintenance',
+  memory: ThreadMemory,
+): void {
+  gauge.set({ thread, kind: 'heap_used' }, memory.heapUsed);
+  gauge.set({ thread, kind: 'external' }, memory.external);
+  gauge.set({ thread, kind: 'wasm' }, memory.wasm);
 }

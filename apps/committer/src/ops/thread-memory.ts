@@ -1,0 +1,28 @@
+/**
+ * What one thread of the committer holds: its V8 heap in use, its external memory (Buffers and Arrow data) and
+ * parquet-wasm's WebAssembly heap. The process's resident set is the sum of every thread's and the allocator's;
+ * without the per-thread figures a leader whose RSS grows cannot be told apart from one that leaks (issue 20: the
+ * main thread's metrics stayed flat while the RSS grew, and the maintenance thread reported nothing).
+ */
+import { parquetHeapBytes } from '@delta-writer/delta-log';
+
+export interface ThreadMemory {
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly wasm: number;
+}
+
+/** The calling thread's figures (in a worker thread, `process.memoryUsage()` reports that thread's V8 isolate). */
+export function threadMemory(): ThreadMemory {
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, external: m.external, wasm: parquetHeapBytes() };
+}
+
+/** The figures of a thread that has ended. */
+export const NO_MEMORY: ThreadMemory = { heapUsed: 0, external: 0, wasm: 0 };
+
+/** A worker's answer with the figures of the thread that produced it, read after the work was done. */
+export interface WithMemory<T> {
+  readonly output: T;
+  readonly memory: ThreadMemory;
+}
