@@ -10,6 +10,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Readers } from '../checks/readers.js';
+import { assertFreeSpace, HEADROOM_BYTES } from '../harness/disk.js';
 import { FaultStack } from '../harness/fault-stack.js';
 import { s3Client } from '../harness/s3.js';
 import { REGRESSIONS } from './regressions.js';
@@ -129,6 +130,7 @@ async function main(): Promise<number> {
   );
   const stack = new FaultStack();
   const endpoints = await stack.up('redis', 's3', 'kafka', 'toxiproxy');
+  let outOfSpace = false;
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(loadavg()[0] ?? 0), 30_000);
   const world = {
@@ -162,6 +164,14 @@ async function main(): Promise<number> {
         process.stderr.write(`nemesis: ${args.minutes} min are up after ${i} run(s)\n`);
         break;
       }
+      // a run that hits ENOSPC would fail like a defect: stop the pass between runs instead
+      try {
+        assertFreeSpace(stack.data, HEADROOM_BYTES, `nemesis run ${i + 1} (seed ${seed})`);
+      } catch (err) {
+        process.stderr.write(`nemesis: ${(err as Error).message}; stopping after ${i} run(s)\n`);
+        outOfSpace = true;
+        break;
+      }
       if (scheduleOf(seed, args.options).steps.some((s) => s.fault.kind === 'restart')) await checking;
       // every service up before each run: a run whose heal could not start one again (its port taken meanwhile
       // by a connection, see e2e/README.md) failed on its own and must not fail the runs after it
@@ -185,12 +195,13 @@ async function main(): Promise<number> {
     await world.readers.close().catch(() => undefined);
     if (!args.keepStack) await stack.stopAll().catch(() => undefined);
   }
-  return report(readResults(log), args, {
+  const code = report(readResults(log), args, {
     startedAt: started,
     minutes: (Date.now() - started.getTime()) / 60_000,
     loads,
     sessions: 1,
   });
+  return outOfSpace ? Math.max(code, 1) : code;
 }
 
 /** Prints the section of these results (and with --record saves it); exit code 1 when a run failed. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSpark } from '@delta-writer/test-readers';
 import { Workload } from '../generator/workload.js';
+import { assertFreeSpace, HEADROOM_BYTES, SOAK_BYTES_PER_EVENT } from '../harness/disk.js';
 import { FaultStack, type Service } from '../harness/fault-stack.js';
 import { KafkaHelper } from '../harness/kafka.js';
 import { MongoSource } from '../harness/mongo-source.js';
@@ -85,6 +86,11 @@ async function main(): Promise<number> {
   const a = parse();
   const started = new Date();
   const stack = new FaultStack();
+  assertFreeSpace(
+    stack.data,
+    a.rate * a.minutes * 60 * SOAK_BYTES_PER_EVENT + HEADROOM_BYTES,
+    `a ${a.minutes} min soak at ${a.rate} events/s`,
+  );
   const endpoints = await stack.up('redis', 's3', 'kafka');
   const run = runName('soak');
   const dir = logDir(run);
