@@ -10,7 +10,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSpark } from '@delta-writer/test-readers';
+import { readersEnv, startSpark } from '@delta-writer/test-readers';
 import { Workload } from '../generator/workload.js';
 import { assertFreeSpace, HEADROOM_BYTES, SOAK_BYTES_PER_EVENT } from '../harness/disk.js';
 import { FaultStack, type Service } from '../harness/fault-stack.js';
@@ -85,6 +85,8 @@ const rssOf = (pid: number | undefined): number | undefined => {
 async function main(): Promise<number> {
   const a = parse();
   const started = new Date();
+  // the checks at the end read with Spark: a machine without the readers fails now, not after the soak
+  readersEnv();
   const stack = new FaultStack();
   assertFreeSpace(
     stack.data,
