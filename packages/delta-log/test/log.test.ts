@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Action } from '../src/actions.js';
 import { InvalidTableError, TableNotFoundError, VersionNotFoundError } from '../src/errors.js';
 import {
   lastCheckpointChecksum,
@@ -125,7 +126,34 @@ describe('replay', () => {
     expect(
       s.files.has(fileKey('f1', { storageType: 'i', pathOrInlineDv: 'dv1', sizeInBytes: 1, cardinality: 1 })),
     ).toBe(true);
-    expect(s.tombstones?.has(fileKey('f1', undefined))).toBe(true);
+    // f1 is live again with a vector: the tombstone of its vector-less self would protect nothing
+    expect(s.tombstones?.has(fileKey('f1', undefined))).toBe(false);
+    s.apply([{ remove: { path: 'f2', dataChange: true } }], 3);
+    expect(s.tombstones?.has(fileKey('f2', undefined))).toBe(true);
+  });
+
+  it('keeps the tombstone of a vector in a file of its own when its data file is re-vectored', () => {
+    const s = new TableState();
+    const vector = (id: string) => ({
+      storageType: 'u' as const,
+      pathOrInlineDv: id,
+      sizeInBytes: 1,
+      cardinality: 1,
+    });
+    const file = (kind: 'add' | 'remove', id: string) => ({
+      [kind]: {
+        path: 'f1',
+        partitionValues: {},
+        size: 1,
+        modificationTime: 1,
+        dataChange: true,
+        deletionVector: vector(id),
+      },
+    });
+    s.apply([{ protocol: { minReaderVersion: 3, minWriterVersion: 7 } }, file('add', 'ab12')] as Action[], 0);
+    s.apply([file('remove', 'ab12'), file('add', 'cd34')] as Action[], 1);
+    expect(s.tombstones?.has(fileKey('f1', vector('ab12')))).toBe(true);
+    expect(s.files.has(fileKey('f1', vector('cd34')))).toBe(true);
   });
 
   it('canonicalizes encoded and file: paths', () => {

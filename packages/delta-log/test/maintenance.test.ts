@@ -78,6 +78,64 @@ describe('checkpoints', () => {
     expect(norm(decoded)).toEqual(norm(actions));
   });
 
+  it('leaves out the tombstones that protect nothing: a live data file whose ended vector was none or inline', async () => {
+    const { storage } = temp();
+    const t = await DeltaTable.create(storage, '', {
+      schema,
+      partitionColumns: ['p'],
+      features: ['deletionVectors'],
+    });
+    const inline = (bits: string) => ({
+      storageType: 'i' as const,
+      pathOrInlineDv: bits,
+      sizeInBytes: 4,
+      cardinality: 1,
+    });
+    const inFile = (id: string) => ({
+      storageType: 'u' as const,
+      pathOrInlineDv: id,
+      sizeInBytes: 34,
+      cardinality: 1,
+    });
+    const now = Date.now();
+    await t.commit({
+      actions: [
+        { add: add('a') },
+        { add: add('b') },
+        { add: add('c', { deletionVector: inFile('ab^-aqEH.-t@S}K{vb[*k^') }) },
+      ],
+      operation: 'WRITE',
+    });
+    // as another writer (or this library before) logged them: each tombstone in its own commit, the path re-added later
+    await t.commit({
+      actions: [{ remove: { path: 'a', dataChange: true, deletionTimestamp: now } }],
+      operation: 'DELETE',
+    });
+    await t.commit({ actions: [{ add: add('a', { deletionVector: inline('wi5b=') }) }], operation: 'WRITE' });
+    await t.commit({
+      actions: [
+        {
+          remove: {
+            path: 'c',
+            dataChange: true,
+            deletionTimestamp: now,
+            deletionVector: inFile('ab^-aqEH.-t@S}K{vb[*k^'),
+          },
+        },
+        { add: add('c', { deletionVector: inFile('cd^-aqEH.-t@S}K{vb[*k^') }) },
+        { remove: { path: 'b', dataChange: true, deletionTimestamp: now } },
+      ],
+      operation: 'DELETE',
+    });
+    expect([...t.snapshot.tombstonesFor('a checkpoint')].map((r) => r.path).sort()).toEqual(['a', 'b', 'c']);
+    const removes = checkpointActions(t.snapshot, now).flatMap((x) => ('remove' in x ? [x.remove] : []));
+    // a: live again, its ended self had no vector; b: gone, protects its file; c: protects the old vector's file
+    expect(removes.map((r) => r.path).sort()).toEqual(['b', 'c']);
+    expect(removes.find((r) => r.path === 'c')?.deletionVector?.pathOrInlineDv).toBe(
+      'ab^-aqEH.-t@S}K{vb[*k^',
+    );
+  });
+
   it('writes a checkpoint that loads back to the same state, with a valid _last_checkpoint', async () => {
     const { storage, dir } = temp();
     const t = await DeltaTable.create(storage, '', { schema, partitionColumns: ['p'] });

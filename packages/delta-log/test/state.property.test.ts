@@ -15,10 +15,13 @@ import { StateBuilder, type TableState } from '../src/log/replay.js';
 
 // Paths that collide once canonicalized ('c%20d' ≡ 'c d', 'file:/x/y' ≡ '/x/y'), and a few DVs per path.
 const PATHS = ['a', 'b', 'c%20d', 'c d', 'file:/x/y', '/x/y'];
-const DVS = [undefined, 'dv1', 'dv2'];
+// Inline vectors, and 'u…' ones in a file of their own (their tombstones are kept even when the path is re-added).
+const DVS = [undefined, 'dv1', 'dv2', 'u1', 'u2'];
 
 const dv = (id: string | undefined): DeletionVectorDescriptor | undefined =>
-  id ? { storageType: 'i', pathOrInlineDv: id, sizeInBytes: 4, cardinality: 1 } : undefined;
+  id
+    ? { storageType: id.startsWith('u') ? 'u' : 'i', pathOrInlineDv: id, sizeInBytes: 4, cardinality: 1 }
+    : undefined;
 
 const action = fc.oneof(
   fc.record({
@@ -59,19 +62,25 @@ function toAction(g: Gen): Action {
   return { remove: { path: g.path, dataChange: true, size: g.size, ...(d ? { deletionVector: d } : {}) } };
 }
 
-/** The reference: forward replay into plain Maps, removes before adds within a commit. */
+/**
+ * The reference: forward replay into plain Maps, removes before adds within a commit; a remove leaves no tombstone
+ * when the same commit adds its path again and the vector it ended was none or inline (nothing on storage to keep).
+ */
 class Model {
   files = new Map<string, AddFile>();
   tombstones = new Map<string, RemoveFile>();
   txns = new Map<string, Txn>();
   apply(actions: readonly Action[]): void {
     const adds: AddFile[] = [];
+    const addedPaths = new Set<string>();
+    for (const a of actions) if ('add' in a) addedPaths.add(canonicalPath(a.add.path));
     for (const a of actions) {
       if ('add' in a) adds.push(a.add);
       else if ('remove' in a) {
         const key = fileKey(a.remove.path, a.remove.deletionVector);
         this.files.delete(key);
-        this.tombstones.set(key, a.remove);
+        const ownFile = a.remove.deletionVector?.storageType === 'u';
+        if (ownFile || !addedPaths.has(canonicalPath(a.remove.path))) this.tombstones.set(key, a.remove);
       } else if ('txn' in a) this.txns.set(a.txn.appId, a.txn);
     }
     const hasTombstones = this.tombstones.size > 0;

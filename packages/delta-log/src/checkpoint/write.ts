@@ -9,6 +9,7 @@ import type { Action } from '../actions.js';
 import { assertWritable, readerFeatures, writerFeatures } from '../features.js';
 import { serializeLastCheckpoint } from '../log/last-checkpoint.js';
 import { classicCheckpointFileName, joinPath, LAST_CHECKPOINT, LOG_DIR } from '../log/paths.js';
+import { protectsNothing } from '../log/replay.js';
 import { writeParquet } from '../parquet.js';
 import type { Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
@@ -129,7 +130,10 @@ export interface CheckpointOptions {
   now?: () => number;
 }
 
-/** The actions a checkpoint of `snapshot` holds: reconciled state, tombstones still inside their retention. */
+/**
+ * The actions a checkpoint of `snapshot` holds: reconciled state, and the tombstones still inside their retention
+ * that protect a file (`protectsNothing`).
+ */
 export function checkpointActions(snapshot: Snapshot, now = Date.now()): Action[] {
   const retention =
     parseInterval(snapshot.configuration['delta.deletedFileRetentionDuration']) ?? 7 * 86_400_000;
@@ -139,8 +143,12 @@ export function checkpointActions(snapshot: Snapshot, now = Date.now()): Action[
   for (const txn of snapshot.state.txns.values()) out.push({ txn });
   for (const d of snapshot.state.domains.values()) if (!d.removed) out.push({ domainMetadata: d });
   for (const add of snapshot.state.files.values()) out.push({ add });
+  const files = snapshot.state.files;
   for (const remove of snapshot.tombstonesFor('a checkpoint')) {
-    if ((remove.deletionTimestamp ?? 0) > now - retention) out.push({ remove });
+    // expired, or one that protects nothing (a table's log from before replay dropped those, or another writer's)
+    if ((remove.deletionTimestamp ?? 0) <= now - retention) continue;
+    if (protectsNothing(remove, files.byPathOf(remove.path) !== undefined)) continue;
+    out.push({ remove });
   }
   return out;
 }
