@@ -69,9 +69,10 @@ export function createDeltaDeps(
     config: config.maintenance,
     storage,
     snapshot: (tablePath, fresh) => tables.snapshot(tablePath, fresh),
-    pool: createMaintenancePool(settings, (memory) =>
-      setThreadMemory(metrics.threadMemory, 'maintenance', memory),
-    ),
+    pool: createMaintenancePool(settings, {
+      onMemory: (memory) => setThreadMemory(metrics.threadMemory, 'maintenance', memory),
+      maxThreadBytes: config.maintenance.threadMaxBytes,
+    }),
     mirror: { tables: mirrorTables, planner: mirror, config: config.mirror },
     logger,
     metrics,

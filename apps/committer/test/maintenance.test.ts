@@ -199,7 +199,7 @@ describe('maintenance thread memory', () => {
     const t = setup();
     await appendMany(t, 3);
     const heard: ThreadMemory[] = [];
-    const pool = createMaintenancePool(stack().s3, (m) => heard.push(m));
+    const pool = createMaintenancePool(stack().s3, { onMemory: (m) => heard.push(m) });
     const latest = await Snapshot.load(t.storage, t.tablePath);
     const built = await pool.checkpoint({ tablePath: t.tablePath, version: latest.version });
     expect(built.version).toBe(latest.version);
@@ -215,5 +215,25 @@ describe('maintenance thread memory', () => {
     const page = await metrics.registry.metrics();
     expect(page).toMatch(/thread_memory_bytes\{thread="main",kind="heap_used"\} [1-9]/);
     expect(page).toContain(`thread_memory_bytes{thread="maintenance",kind="wasm"} ${heard[0]?.wasm}`);
+  });
+  it('ends a thread that holds more than maxThreadBytes after its task; the next task starts a new one', async () => {
+    const t = setup();
+    await appendMany(t, 3);
+    const heard: ThreadMemory[] = [];
+    const pool = createMaintenancePool(stack().s3, { onMemory: (m) => heard.push(m), maxThreadBytes: 1 });
+    try {
+      const version = (await Snapshot.load(t.storage, t.tablePath)).version;
+      await pool.checkpoint({ tablePath: t.tablePath, version });
+      // its figures, then the zeros of its end — before the task's promise settled
+      expect(heard).toHaveLength(2);
+      expect(heard[0]?.heapUsed).toBeGreaterThan(0);
+      expect(heard[1]).toEqual(NO_MEMORY);
+      const again = await pool.checkpoint({ tablePath: t.tablePath, version });
+      expect(again.version).toBe(version);
+      expect(heard).toHaveLength(4);
+      expect(heard[2]?.heapUsed).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
   });
 });

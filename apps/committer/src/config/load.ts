@@ -98,6 +98,8 @@ export interface MaintenanceConfig {
   readonly compactionMaxBytesPerRun: number;
   /** Log cleanup and vacuum; 0 = off. */
   readonly intervalMs: number;
+  /** The maintenance thread ends after a task that leaves it holding more than this (absent: the pool's default). */
+  readonly threadMaxBytes?: number;
   readonly vacuumRetentionHours?: number;
   readonly logRetentionHours?: number;
 }
@@ -200,6 +202,7 @@ export function loadConfig(source: EnvSource = {}): CommitterConfig {
       compactionMinFiles: e.COMMITTER_COMPACTION_MIN_FILES,
       compactionMaxBytesPerRun: e.COMMITTER_COMPACTION_MAX_BYTES_PER_RUN,
       intervalMs: e.COMMITTER_MAINTENANCE_INTERVAL_MS,
+      threadMaxBytes: e.COMMITTER_MAINTENANCE_THREAD_MAX_BYTES,
       ...(e.COMMITTER_VACUUM_RETENTION_HOURS !== undefined
         ? { vacuumRetentionHours: e.COMMITTER_VACUUM_RETENTION_HOURS }
         : {}),

@@ -178,6 +178,10 @@ export const EnvSchema = z.object({
     description:
       'How often log cleanup and vacuum run on the tables this leader commits to; 0 turns both off.',
   }),
+  COMMITTER_MAINTENANCE_THREAD_MAX_BYTES: meta(int(16 * 1024 * 1024).prefault('268435456'), {
+    description:
+      "The maintenance worker thread ends after a task when it holds more than this (V8 heap in use, external memory and parquet-wasm's heap, which never shrinks), and the next task starts a new one: what a thread that only checkpoints holds grows with the checkpoints it has read. A compaction's thread always ends after it.",
+  }),
   COMMITTER_VACUUM_RETENTION_HOURS: meta(int(1).optional(), {
     description:
       "Vacuum deletes unreferenced data files older than this. Default: the table's `delta.deletedFileRetentionDuration` (7 days); a value below it is refused.",

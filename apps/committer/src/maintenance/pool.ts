@@ -37,14 +37,26 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   };
 }
 
-/**
- * `onMemory` hears the worker thread's memory figures after each task, and zeros when a thread has ended (the
- * metrics' per-thread gauges).
- */
+export interface MaintenancePoolOptions {
+  /** Hears the worker thread's memory figures after each task, and zeros when a thread has ended (the metrics). */
+  onMemory?: (memory: ThreadMemory) => void;
+  /**
+   * A thread that holds more than this after a task (V8 heap in use + external + WebAssembly heap) ends, and the
+   * next task starts a new one (default 256 MiB). Between compactions the thread only checkpoints, and what it
+   * holds grows with the tables' checkpoints and with garbage its collector has no reason to collect yet; parquet-wasm's
+   * heap never shrinks. Ending the thread hands all of it back.
+   */
+  maxThreadBytes?: number;
+}
+
+export const DEFAULT_MAX_THREAD_BYTES = 256 * 2 ** 20;
+
 export function createMaintenancePool(
   storage: StorageSettings,
-  onMemory: (memory: ThreadMemory) => void = () => undefined,
+  options: MaintenancePoolOptions = {},
 ): MaintenancePool {
+  const onMemory = options.onMemory ?? (() => undefined);
+  const maxThreadBytes = options.maxThreadBytes ?? DEFAULT_MAX_THREAD_BYTES;
   const make = () => {
     const made = new Piscina({
       ...workerEntry(),
@@ -68,24 +80,26 @@ export function createMaintenancePool(
     last = turn.catch(() => undefined);
     return turn;
   };
-  const perform = async <T>(task: Record<string, unknown>): Promise<T> => {
-    const { output, memory } = (await pool.run(task)) as WithMemory<T>;
-    onMemory(memory);
-    return output;
-  };
-  const run = <T>(task: Record<string, unknown>) => inTurn(() => perform<T>(task));
-  const runAndEnd = <T>(task: Record<string, unknown>) =>
+  /** One task; then the thread ends when asked to (`end`) or when it holds more than `maxThreadBytes`. */
+  const perform = (task: Record<string, unknown>, end: boolean) =>
     inTurn(async () => {
+      let memory: ThreadMemory | undefined;
       try {
-        return await perform<T>(task);
+        const answer = (await pool.run(task)) as WithMemory<unknown>;
+        memory = answer.memory;
+        onMemory(memory);
+        return answer.output;
       } finally {
-        if (!closed) {
+        const holds = memory ? memory.heapUsed + memory.external + memory.wasm : 0;
+        if (!closed && (end || holds > maxThreadBytes)) {
           const spent = pool;
           pool = make();
           await spent.destroy();
         }
       }
     });
+  const run = <T>(task: Record<string, unknown>) => perform(task, false) as Promise<T>;
+  const runAndEnd = <T>(task: Record<string, unknown>) => perform(task, true) as Promise<T>;
   return {
     checkpoint: (task) => run<CheckpointOutput>({ kind: 'checkpoint', ...task }),
     compact: (task) => runAndEnd<CompactOutput>({ kind: 'compact', ...task }),
