@@ -30,7 +30,15 @@ export async function runMirrorCompaction(
   const now = Date.now();
   const cutoff = now - mirror.config.tombstoneRetentionMs;
   const index = mirror.tables.index(tablePath);
-  await mirror.planner.sync(tablePath, snapshot, ctx.term);
+  // The snapshot the index is synced to is read under the table's lock: one read before it (`start`) can be older
+  // than the index, mirror commits having gone on meanwhile, and syncing the index to an older snapshot rebuilt it
+  // from every live file on the main thread — 700 files and +150 MiB of parquet-wasm heap kept for good, twice in
+  // a 30 min soak (e2e/results/2026-12-07.md).
+  snapshot = await mirror.planner.exclusive(tablePath, async (sync) => {
+    const current = (await ctx.snapshot(tablePath, true)) ?? snapshot;
+    await sync(current, ctx.term);
+    return current;
+  });
   const purged = await purgeTombstones(ctx, mirror, tablePath, cutoff);
 
   const bins = planMirrorCompaction(snapshot.files(), {

@@ -34,9 +34,12 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+type SnapshotOf = (tablePath: string, fresh?: boolean) => Promise<Snapshot | undefined>;
+
 function setup(
   mirrorConfig: Partial<MirrorConfig> = {},
   wrapPool: (pool: MaintenancePool) => MaintenancePool = (pool) => pool,
+  wrapSnapshot: (snapshot: SnapshotOf) => SnapshotOf = (snapshot) => snapshot,
 ) {
   const s = stack();
   const tablePath = `${base}/m${++n}`;
@@ -54,7 +57,7 @@ function setup(
       intervalMs: 0,
     },
     storage,
-    snapshot: (p, fresh) => tables.snapshot(p, fresh),
+    snapshot: wrapSnapshot((p, fresh) => tables.snapshot(p, fresh)),
     pool: wrapPool(createMaintenancePool(s.s3)),
     mirror: {
       tables: mirrorTables,
@@ -264,5 +267,30 @@ describe('mirror compaction under steady load', { timeout: 300_000 }, () => {
     expect(new Map(byRs.rows.map((r) => [String(r._cdc_key), Number(r.n)] as const).sort())).toEqual(
       expected,
     );
+  });
+
+  it('syncs the index to a snapshot read under the lock, never back to an older one (no rebuild)', async () => {
+    // the compaction job's first snapshot is one commit old, as when mirror commits go on while it is read
+    let stale: Snapshot | undefined;
+    const t = setup({}, undefined, (snapshot) => async (p, fresh) => {
+      if (stale) {
+        const old = stale;
+        stale = undefined;
+        return old;
+      }
+      return snapshot(p, fresh);
+    });
+    await t.put(keys(10).map((key, i) => ({ key, seq: 1 + i, n: i })));
+    await t.put(keys(6).map((key, i) => ({ key, seq: 100 + i, n: 100 + i })));
+    stale = await Snapshot.load(t.storage, t.tablePath);
+    await t.put([{ key: 'k9', seq: 200, n: 200 }]);
+    const report = await t.maintainer.request('compaction', t.tablePath);
+    expect(report).toMatchObject({ committed: 1 });
+    expect(stale).toBeUndefined(); // the job did start from the old snapshot
+    const syncs = await t.metrics.mirrorIndexSyncs.get();
+    // once, when the table was created; syncing to the old snapshot would rebuild it again
+    expect(syncs.values.find((v) => v.labels.action === 'rebuilt')?.value).toBe(1);
+    expect((await t.live()).get('k9')).toBe(200);
+    await t.indexMatchesTable();
   });
 });
