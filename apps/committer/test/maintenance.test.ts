@@ -206,6 +206,7 @@ describe('maintenance thread memory', () => {
     expect(heard).toHaveLength(1);
     // the worker encoded a checkpoint: its V8 heap and its WebAssembly heap hold something
     expect(heard[0]?.heapUsed).toBeGreaterThan(1024 * 1024);
+    expect(heard[0]?.heapTotal).toBeGreaterThanOrEqual(heard[0]?.heapUsed ?? Number.POSITIVE_INFINITY);
     expect(heard[0]?.wasm).toBeGreaterThan(0);
     await pool.close();
     expect(heard.at(-1)).toEqual(NO_MEMORY);
@@ -215,6 +216,9 @@ describe('maintenance thread memory', () => {
     const page = await metrics.registry.metrics();
     expect(page).toMatch(/thread_memory_bytes\{thread="main",kind="heap_used"\} [1-9]/);
     expect(page).toContain(`thread_memory_bytes{thread="maintenance",kind="wasm"} ${heard[0]?.wasm}`);
+    expect(page).toContain(
+      `thread_memory_bytes{thread="maintenance",kind="heap_total"} ${heard[0]?.heapTotal}`,
+    );
   });
   it('ends a thread that holds more than maxThreadBytes after its task; the next task starts a new one', async () => {
     const t = setup();

@@ -349,7 +349,7 @@ async function main(): Promise<number> {
     `| --- | ${minutesMarks.map(() => '---').join(' | ')} | --- | --- | --- |`,
     ...rows,
     '',
-    `JavaScript memory of the services, from their metrics (\`${heapCsv.replace(`${REPO_ROOT}/`, '')}\`): the main thread's heap in use, its external memory and its WebAssembly heap (parquet-wasm), and the same for the committer's maintenance worker thread as of its last task (0 once it ended), MiB, median of the first → the last ${DEFAULT_RULE.stretchMs / 60_000} min after the warm-up (RSS that grows while these stay flat is native memory: the allocator):`,
+    `JavaScript memory of the services, from their metrics (\`${heapCsv.replace(`${REPO_ROOT}/`, '')}\`): the main thread's heap in use and committed (V8 keeps free pages), its external memory and its WebAssembly heap (parquet-wasm), and the same for the committer's maintenance worker thread as of its last task (0 once it ended), MiB, median of the first → the last ${DEFAULT_RULE.stretchMs / 60_000} min after the warm-up (RSS that grows while these stay flat is native memory: the allocator):`,
     '',
     `| process | ${HEAP_COLUMNS.map(([, title]) => title).join(' | ')} |`,
     `| --- | ${HEAP_COLUMNS.map(() => '---').join(' | ')} |`,

@@ -8,11 +8,14 @@ import { DEFAULT_RULE, type FlatnessRule, memoryVerdict, type Sample } from './m
 
 export interface HeapReading {
   heapUsed?: number;
+  /** The V8 heap committed: in use plus the free pages V8 keeps. */
+  heapTotal?: number;
   external?: number;
   /** The main thread's WebAssembly heap (the ingestor's encoder, the committer's checkpoint and mirror reads). */
   wasm?: number;
   /** The committer's maintenance worker thread, as of its last task (0 once it has ended): all three kinds. */
   workerHeapUsed?: number;
+  workerHeapTotal?: number;
   workerExternal?: number;
   workerWasm?: number;
 }
@@ -22,9 +25,11 @@ const thread = (t: string, kind: string) => `thread_memory_bytes\\{thread="${t}"
 /** Each reading's metric (a regular expression: a name suffix and labels), the first one found wins. */
 const METRICS: Record<keyof HeapReading, string[]> = {
   heapUsed: ['nodejs_heap_size_used_bytes'],
+  heapTotal: ['nodejs_heap_size_total_bytes'],
   external: ['nodejs_external_memory_bytes'],
   wasm: ['encoder_wasm_heap_bytes', thread('main', 'wasm')],
   workerHeapUsed: [thread('maintenance', 'heap_used')],
+  workerHeapTotal: [thread('maintenance', 'heap_total')],
   workerExternal: [thread('maintenance', 'external')],
   workerWasm: [thread('maintenance', 'wasm')],
 };
@@ -48,9 +53,11 @@ export function parseHeap(page: string): HeapReading {
 /** The readings in report order, with their column titles. */
 export const HEAP_COLUMNS: [keyof HeapReading, string][] = [
   ['heapUsed', 'heap used'],
+  ['heapTotal', 'heap total'],
   ['external', 'external'],
   ['wasm', 'wasm heap'],
   ['workerHeapUsed', 'worker heap used'],
+  ['workerHeapTotal', 'worker heap total'],
   ['workerExternal', 'worker external'],
   ['workerWasm', 'worker wasm heap'],
 ];

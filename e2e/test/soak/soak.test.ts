@@ -55,7 +55,12 @@ describe("the services' JavaScript memory", () => {
       'dw_ingestor_nodejs_external_memory_bytes 10666342',
       'dw_ingestor_encoder_wasm_heap_bytes 7077888',
     ].join('\n');
-    expect(parseHeap(page)).toEqual({ heapUsed: 36300512, external: 10666342, wasm: 7077888 });
+    expect(parseHeap(page)).toEqual({
+      heapUsed: 36300512,
+      heapTotal: 104136704,
+      external: 10666342,
+      wasm: 7077888,
+    });
     expect(parseHeap('deltawriter_committer_nodejs_heap_size_used_bytes 5e8\nfoo 1')).toEqual({
       heapUsed: 5e8,
     });
@@ -65,16 +70,20 @@ describe("the services' JavaScript memory", () => {
   it("reads the committer's per-thread gauges: the main thread's WebAssembly heap and the maintenance thread's", () => {
     const page = [
       'deltawriter_committer_nodejs_heap_size_used_bytes 91000000',
+      'deltawriter_committer_nodejs_heap_size_total_bytes 130000000',
       'deltawriter_committer_thread_memory_bytes{thread="main",kind="heap_used"} 90000000',
       'deltawriter_committer_thread_memory_bytes{thread="main",kind="wasm"} 1114112',
       'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="heap_used"} 42000000',
+      'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="heap_total"} 61000000',
       'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="external"} 3000000',
       'deltawriter_committer_thread_memory_bytes{thread="maintenance",kind="wasm"} 0',
     ].join('\n');
     expect(parseHeap(page)).toEqual({
       heapUsed: 91000000,
+      heapTotal: 130000000,
       wasm: 1114112,
       workerHeapUsed: 42000000,
+      workerHeapTotal: 61000000,
       workerExternal: 3000000,
       workerWasm: 0,
     });
@@ -87,7 +96,7 @@ describe("the services' JavaScript memory", () => {
       external: 20 * 2 ** 20,
     }));
     const row = heapRow('committer-a', series);
-    expect(row).toBe('| committer-a | 175 → 375 (**grew**) | 20 → 20 | — | — | — | — |');
+    expect(row).toBe('| committer-a | 175 → 375 (**grew**) | — | 20 → 20 | — | — | — | — | — |');
   });
 });
 

@@ -186,7 +186,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     threadMemory: new Gauge({
       name: 'deltawriter_committer_thread_memory_bytes',
-      help: "Memory one thread holds, by thread (main; maintenance: the worker thread, as of its last task, 0 once it has ended) and kind (heap_used: V8 heap in use; external: Buffers and Arrow data; wasm: parquet-wasm's WebAssembly heap, which only grows). The resident set beyond their sum is the allocator's.",
+      help: "Memory one thread holds, by thread (main; maintenance: the worker thread, as of its last task, 0 once it has ended) and kind (heap_used: V8 heap in use; heap_total: V8 heap committed, in use or kept free; external: Buffers and Arrow data; wasm: parquet-wasm's WebAssembly heap, which only grows). The resident set beyond their sum is the allocator's.",
       labelNames: ['thread', 'kind'] as const,
       registers,
       collect() {
@@ -208,6 +208,7 @@ export function setThreadMemory(
   memory: ThreadMemory,
 ): void {
   gauge.set({ thread, kind: 'heap_used' }, memory.heapUsed);
+  gauge.set({ thread, kind: 'heap_total' }, memory.heapTotal);
   gauge.set({ thread, kind: 'external' }, memory.external);
   gauge.set({ thread, kind: 'wasm' }, memory.wasm);
 }
