@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT stop it gracefully (in-flight commits finish, the lease is released so the standby takes over at
  * once). `wrapTables` lets fault-injection tests run the real process around delayed {@link Tables}.
  */
-import { configOrExit, createLogger, onShutdown } from '@delta-writer/service-kit';
+import { configOrExit, createLogger, onShutdown, startMemoryRelease } from '@delta-writer/service-kit';
 import { PutIfAbsentNotEnforcedError, type StorageChecks, startCommitter } from './app.js';
 import type { Tables } from './commit/tables.js';
 import { loadConfig } from './config/load.js';
@@ -37,10 +37,22 @@ export async function runCommitterProcess(options: ProcessOptions = {}): Promise
     }
     throw error;
   }
+  const { metrics } = committer;
+  const memoryRelease = startMemoryRelease({
+    intervalMs: config.memoryReleaseIntervalMs,
+    onRelease: (r) => {
+      metrics.memoryReleaseDuration.observe(r.seconds);
+      metrics.memoryReleasedBytes.inc(Math.max(0, r.rssBeforeBytes - r.rssAfterBytes));
+      logger.debug(r, 'gave pooled heap pages back');
+    },
+    onUnavailable: () =>
+      logger.warn('this runtime refuses memory-reducing collections: MEMORY_RELEASE_INTERVAL is ignored'),
+  });
   onShutdown({
     logger,
     // In-flight commits finish (bounded), the lease is released: the standby takes over at once.
     stop: async () => {
+      memoryRelease.stop();
       await committer.stop();
       return 0;
     },

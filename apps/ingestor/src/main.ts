@@ -9,6 +9,7 @@ import {
   createLogger,
   onShutdown,
   redactSecrets,
+  startMemoryRelease,
   startOpsServer,
 } from '@delta-writer/service-kit';
 import { loadConfig } from './config/load.js';
@@ -60,11 +61,22 @@ async function main(): Promise<void> {
     metrics: metrics.registry,
     probes: service.probes,
   });
+  const memoryRelease = startMemoryRelease({
+    intervalMs: config.memoryReleaseIntervalMs,
+    onRelease: (r) => {
+      metrics.memoryReleaseDuration.observe(r.seconds);
+      metrics.memoryReleasedBytes.inc(Math.max(0, r.rssBeforeBytes - r.rssAfterBytes));
+      logger.debug(r, 'gave pooled heap pages back');
+    },
+    onUnavailable: () =>
+      logger.warn('this runtime refuses memory-reducing collections: MEMORY_RELEASE_INTERVAL is ignored'),
+  });
   onShutdown({
     logger,
     // No more fetching; what is buffered is flushed and committed, the group is left. Exit 1 when that did not
     // finish in time: nothing is lost, the partitions' next owner resumes from the tables' offsets.
     stop: async () => {
+      memoryRelease.stop();
       const drained = await service.stop();
       await ops.close();
       logger.info({ drained }, 'stopped');

@@ -2,7 +2,8 @@
  * @delta-writer/service-kit — the service plumbing both Delta Writer apps share, so that it is written once and
  * behaves the same in each: configuration from a zod schema (environment, `.env`, `<NAME>_FILE` secrets, one exit
  * code for a bad value) and its generated reference, the variables both apps read, the ops HTTP server (health,
- * readiness, metrics), the logger with one redaction list, and graceful shutdown. The apps keep only what is theirs.
+ * readiness, metrics), the logger with one redaction list, giving V8's pooled heap pages back, and graceful
+ * shutdown. The apps keep only what is theirs.
  */
 export {
   ConfigError,
@@ -22,6 +23,7 @@ export {
 } from './config/reference.js';
 export {
   logLevelVariable,
+  memoryReleaseVariable,
   type ObjectStorage,
   objectStorageOf,
   objectStorageVariables,
@@ -60,4 +62,10 @@ export {
   redactUrl,
   SECRET_KEYS,
 } from './ops/logger.js';
+export {
+  type MemoryReleaseOptions,
+  type MemoryReleaseResult,
+  releaseMemory,
+  startMemoryRelease,
+} from './ops/memory-release.js';
 export { onShutdown, type ShutdownOptions } from './shutdown.js';

@@ -64,6 +64,8 @@ export interface CommitterConfig {
   readonly maintenance: MaintenanceConfig;
   readonly mirror: MirrorConfig;
   readonly logLevel: LogLevel;
+  /** MEMORY_RELEASE_INTERVAL; 0: off. */
+  readonly memoryReleaseIntervalMs: number;
   readonly metricsPort: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -216,6 +218,7 @@ export function loadConfig(source: EnvSource = {}): CommitterConfig {
       vectorCacheRows: e.DELTA_MIRROR_VECTOR_CACHE_ROWS,
     },
     logLevel: e.LOG_LEVEL,
+    memoryReleaseIntervalMs: e.MEMORY_RELEASE_INTERVAL,
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.COMMITTER_SHUTDOWN_TIMEOUT_MS,
   };

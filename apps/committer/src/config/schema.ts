@@ -12,6 +12,7 @@ import {
   hostPort,
   int,
   logLevelVariable,
+  memoryReleaseVariable,
   meta,
   objectStorageVariables,
   ratio,
@@ -209,6 +210,7 @@ export const EnvSchema = z.object({
 
   // ── Operations ──────────────────────────────────────────────────────────────────────────────────────────────
   ...logLevelVariable,
+  ...memoryReleaseVariable,
   METRICS_PORT: meta(int(0, 65535).prefault('8002'), {
     description:
       'Port of the HTTP server with `/metrics` (Prometheus), `/healthz` and `/readyz` (200 only on the leader).',

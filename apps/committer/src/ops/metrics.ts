@@ -193,6 +193,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
         setThreadMemory(this, 'main', threadMemory());
       },
     }),
+    memoryReleaseDuration: new Histogram({
+      name: 'deltawriter_committer_memory_release_seconds',
+      help: "Pauses of the main thread giving V8's pooled heap pages back to the operating system (MEMORY_RELEASE_INTERVAL).",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    memoryReleasedBytes: new Counter({
+      name: 'deltawriter_committer_memory_released_bytes_total',
+      help: 'Resident memory those releases gave back (the fall of the resident set across each).',
+      registers,
+    }),
     logFilesDeleted: new Counter({
       name: 'deltawriter_committer_log_files_deleted_total',
       help: 'Delta log files (commits, checkpoints) deleted by log cleanup.',

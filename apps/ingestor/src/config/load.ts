@@ -58,6 +58,8 @@ export interface IngestorConfig {
   encoderChunkBytes: number;
   encoderHeapLimitBytes: number;
   logLevel: Env['LOG_LEVEL'];
+  /** MEMORY_RELEASE_INTERVAL; 0: off. */
+  memoryReleaseIntervalMs: number;
   metricsPort: number;
   shutdownTimeoutMs: number;
 }
@@ -166,6 +168,7 @@ function toConfig(e: Env, readPem: ReadPem, machine?: MachineFacts): IngestorCon
     encoderChunkBytes: e.ENCODER_CHUNK_BYTES,
     encoderHeapLimitBytes: e.ENCODER_HEAP_LIMIT,
     logLevel: e.LOG_LEVEL,
+    memoryReleaseIntervalMs: e.MEMORY_RELEASE_INTERVAL,
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

@@ -14,6 +14,7 @@ import {
   int,
   list,
   logLevelVariable,
+  memoryReleaseVariable,
   meta,
   objectStorageVariables,
 } from '@delta-writer/service-kit';
@@ -256,6 +257,7 @@ export const EnvSchema = z.object({
       'This instance’s id in manifests and logs; defaults to the host name (the pod name in Kubernetes).',
   }),
   ...logLevelVariable,
+  ...memoryReleaseVariable,
   METRICS_PORT: meta(int(1, 65535).prefault('8001'), {
     description: 'Port of `/metrics`, `/healthz` and `/readyz`.',
   }),

@@ -9,6 +9,17 @@ export function createMetrics() {
   const seconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
   return {
     registry,
+    memoryReleaseDuration: new Histogram({
+      name: 'dw_ingestor_memory_release_seconds',
+      help: "Pauses of the main thread giving V8's pooled heap pages back to the operating system (MEMORY_RELEASE_INTERVAL)",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    memoryReleasedBytes: new Counter({
+      name: 'dw_ingestor_memory_released_bytes_total',
+      help: 'Resident memory those releases gave back (the fall of the resident set across each)',
+      registers: [registry],
+    }),
     eventsConsumed: new Counter({
       name: 'dw_ingestor_events_consumed_total',
       help: 'Kafka records taken into buffers',

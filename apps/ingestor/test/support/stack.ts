@@ -131,6 +131,7 @@ export function ingestorConfig(
     encoderChunkBytes: 8 * 1024 * 1024,
     encoderHeapLimitBytes: 128 * 1024 * 1024,
     logLevel: 'warn',
+    memoryReleaseIntervalMs: 0,
     metricsPort: 0,
     shutdownTimeoutMs: 20_000,
     ...o.overrides,
