@@ -41,7 +41,7 @@ export async function runCommitterProcess(options: ProcessOptions = {}): Promise
   const memoryRelease = startMemoryRelease({
     intervalMs: config.memoryReleaseIntervalMs,
     onRelease: (r) => {
-      metrics.memoryReleaseDuration.observe(r.seconds);
+      metrics.memoryReleaseDuration.observe({ thread: 'main' }, r.seconds);
       metrics.memoryReleasedBytes.inc(Math.max(0, r.rssBeforeBytes - r.rssAfterBytes));
       logger.debug(r, 'gave pooled heap pages back');
     },

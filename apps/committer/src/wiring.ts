@@ -72,6 +72,11 @@ export function createDeltaDeps(
     pool: createMaintenancePool(settings, {
       onMemory: (memory) => setThreadMemory(metrics.threadMemory, 'maintenance', memory),
       maxThreadBytes: config.maintenance.threadMaxBytes,
+      memoryReleaseIntervalMs: config.memoryReleaseIntervalMs,
+      onRelease: (r) => {
+        metrics.memoryReleaseDuration.observe({ thread: 'maintenance' }, r.seconds);
+        metrics.memoryReleasedBytes.inc(Math.max(0, r.rssBeforeBytes - r.rssAfterBytes));
+      },
     }),
     mirror: { tables: mirrorTables, planner: mirror, config: config.mirror },
     logger,

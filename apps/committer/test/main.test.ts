@@ -75,3 +75,31 @@ describe('committer entry point', () => {
     expect(stdout).not.toContain(token);
   });
 });
+
+describe('committer entry point, memory', () => {
+  it("gives V8's pooled heap pages back every MEMORY_RELEASE_INTERVAL, and says so at debug level", async () => {
+    const p = start({
+      ...stack().committerEnv,
+      REDIS_URL: redisUrl(),
+      COMMITTER_TOKEN: `tok-${randomUUID()}`,
+      COMMITTER_GRPC_HOST: '127.0.0.1',
+      COMMITTER_GRPC_PORT: '0',
+      METRICS_PORT: '0',
+      COMMITTER_LEASE_KEY: `test:${randomUUID()}`,
+      MEMORY_RELEASE_INTERVAL: '100ms',
+      LOG_LEVEL: 'debug',
+    });
+    await p.logged('became leader');
+    await p.logged('gave pooled heap pages back');
+    const line = p
+      .output()
+      .stdout.split('\n')
+      .find((l) => l.includes('"msg":"gave pooled heap pages back"'));
+    const logged = JSON.parse(line ?? '{}') as { seconds?: number; rssBeforeBytes?: number };
+    expect(logged.seconds).toBeGreaterThan(0);
+    expect(logged.rssBeforeBytes).toBeGreaterThan(0);
+    expect(p.output().stdout).not.toContain('MEMORY_RELEASE_INTERVAL is ignored');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});

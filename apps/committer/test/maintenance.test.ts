@@ -3,6 +3,7 @@
  * compaction (rows unchanged, appends always win), vacuum and log cleanup, fencing.
  */
 import { type AddFile, Snapshot } from '@delta-writer/delta-log';
+import type { MemoryReleaseResult } from '@delta-writer/service-kit';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MaintenanceConfig } from '../src/config/load.js';
@@ -219,6 +220,34 @@ describe('maintenance thread memory', () => {
     expect(page).toContain(
       `thread_memory_bytes{thread="maintenance",kind="heap_total"} ${heard[0]?.heapTotal}`,
     );
+  });
+  it("gives V8's pooled pages back after a task once memoryReleaseIntervalMs has passed, not more often", async () => {
+    const t = setup();
+    await appendMany(t, 3);
+    const releases: MemoryReleaseResult[] = [];
+    const heard: ThreadMemory[] = [];
+    const pool = createMaintenancePool(stack().s3, {
+      memoryReleaseIntervalMs: 1_500,
+      onRelease: (r) => releases.push(r),
+      onMemory: (m) => heard.push(m),
+    });
+    try {
+      const version = (await Snapshot.load(t.storage, t.tablePath)).version;
+      await pool.checkpoint({ tablePath: t.tablePath, version });
+      await pool.checkpoint({ tablePath: t.tablePath, version });
+      // both within 1.5 s of the thread's start, unless the machine is very slow
+      const early = releases.length;
+      expect(early).toBeLessThanOrEqual(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      await pool.checkpoint({ tablePath: t.tablePath, version });
+      expect(releases).toHaveLength(early + 1);
+      expect(releases.at(-1)?.seconds).toBeGreaterThan(0);
+      // right after a memory-reducing collection V8 has committed little beyond what is in use
+      const after = heard.at(-1) as ThreadMemory;
+      expect(after.heapTotal - after.heapUsed).toBeLessThan(16 * 2 ** 20);
+    } finally {
+      await pool.close();
+    }
   });
   it('ends a thread that holds more than maxThreadBytes after its task; the next task starts a new one', async () => {
     const t = setup();

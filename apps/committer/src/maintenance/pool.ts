@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { MemoryReleaseResult } from '@delta-writer/service-kit';
 import { Piscina } from 'piscina';
 import type { StorageSettings } from '../delta/s3.js';
 import { NO_MEMORY, type ThreadMemory, type WithMemory } from '../ops/thread-memory.js';
@@ -47,6 +48,13 @@ export interface MaintenancePoolOptions {
    * heap never shrinks. Ending the thread hands all of it back.
    */
   maxThreadBytes?: number;
+  /**
+   * The thread gives V8's pooled heap pages back after a task when this long has passed since it last did (0: never;
+   * MEMORY_RELEASE_INTERVAL). A thread that checkpoints every second is never idle, so V8 would keep them.
+   */
+  memoryReleaseIntervalMs?: number;
+  /** Hears each of those releases (the metrics). */
+  onRelease?: (release: MemoryReleaseResult) => void;
 }
 
 export const DEFAULT_MAX_THREAD_BYTES = 256 * 2 ** 20;
@@ -60,7 +68,7 @@ export function createMaintenancePool(
   const make = () => {
     const made = new Piscina({
       ...workerEntry(),
-      workerData: { storage },
+      workerData: { storage, memoryReleaseIntervalMs: options.memoryReleaseIntervalMs ?? 0 },
       minThreads: 0,
       maxThreads: 1,
       idleTimeout: 10_000,
@@ -88,6 +96,7 @@ export function createMaintenancePool(
         const answer = (await pool.run(task)) as WithMemory<unknown>;
         memory = answer.memory;
         onMemory(memory);
+        if (answer.release) options.onRelease?.(answer.release);
         return answer.output;
       } finally {
         const holds = memory ? memory.heapUsed + memory.external + memory.wasm : 0;

@@ -7,6 +7,7 @@
  */
 
 import { type BuiltCheckpoint, buildCheckpoint, Snapshot } from '@delta-writer/delta-log';
+import { releaseMemory } from '@delta-writer/service-kit';
 import { Piscina } from 'piscina';
 import { createS3Storage, type StorageSettings } from '../delta/s3.js';
 import { threadMemory, type WithMemory } from '../ops/thread-memory.js';
@@ -33,14 +34,25 @@ export type { CompactOutput, CompactTask } from './compact-worker.js';
 
 export type MaintenanceTask = CheckpointTask | CompactTask | MirrorTombstonesTask | CompactMirrorTask;
 
-const storage = createS3Storage((Piscina.workerData as { storage: StorageSettings }).storage);
+const data = Piscina.workerData as { storage: StorageSettings; memoryReleaseIntervalMs: number };
+const storage = createS3Storage(data.storage);
+let releasedAt = performance.now();
 
 type MaintenanceOutput = CheckpointOutput | CompactOutput | MirrorTombstonesOutput | CompactMirrorOutput;
 
 /** Every answer carries this thread's memory figures (the committer's metrics show them per thread). */
 export default async function run(task: MaintenanceTask): Promise<WithMemory<MaintenanceOutput>> {
   const output = await perform(task);
-  return { output, memory: threadMemory() };
+  const release = releaseDue() ? releaseMemory() : undefined;
+  return { output, memory: threadMemory(), ...(release ? { release } : {}) };
+}
+
+function releaseDue(): boolean {
+  if (data.memoryReleaseIntervalMs <= 0 || performance.now() - releasedAt < data.memoryReleaseIntervalMs) {
+    return false;
+  }
+  releasedAt = performance.now();
+  return true;
 }
 
 function perform(task: MaintenanceTask): Promise<MaintenanceOutput> {

@@ -195,7 +195,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     memoryReleaseDuration: new Histogram({
       name: 'deltawriter_committer_memory_release_seconds',
-      help: "Pauses of the main thread giving V8's pooled heap pages back to the operating system (MEMORY_RELEASE_INTERVAL).",
+      help: "Pauses of a thread (main; maintenance: the worker, after a task) giving V8's pooled heap pages back to the operating system (MEMORY_RELEASE_INTERVAL).",
+      labelNames: ['thread'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),

@@ -5,6 +5,7 @@
  * main thread's metrics stayed flat while the RSS grew, and the maintenance thread reported nothing).
  */
 import { parquetHeapBytes } from '@delta-writer/delta-log';
+import type { MemoryReleaseResult } from '@delta-writer/service-kit';
 
 export interface ThreadMemory {
   readonly heapUsed: number;
@@ -27,4 +28,6 @@ export const NO_MEMORY: ThreadMemory = { heapUsed: 0, heapTotal: 0, external: 0,
 export interface WithMemory<T> {
   readonly output: T;
   readonly memory: ThreadMemory;
+  /** The release of V8's pooled pages the thread ran after this task, if it ran one. */
+  readonly release?: MemoryReleaseResult;
 }
