@@ -30,6 +30,7 @@ import {
   type Snapshot,
   writeDeletionVectors,
 } from '@delta-writer/delta-log';
+import { INLINE_VECTOR_MAX_BYTES } from '../mirror/mirror-commit.js';
 import { commitBin } from './commit-bin.js';
 import type { CompactionBin } from './compaction-plan.js';
 import type { JobContext, MirrorMaintenance } from './context.js';
@@ -169,7 +170,7 @@ export function commitMirrorBin(
 async function withVector(snapshot: Snapshot, add: AddFile, rows: readonly number[]): Promise<AddFile> {
   if (rows.length === 0) return add;
   const [dv] = await writeDeletionVectors(snapshot.storage, snapshot.tablePath, [rows], {
-    inlineMaxBytes: 64,
+    inlineMaxBytes: INLINE_VECTOR_MAX_BYTES,
   });
   if (!dv) return add;
   const [, born] = replaceDeletionVector(add, dv, Date.now());

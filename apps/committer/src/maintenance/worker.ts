@@ -7,7 +7,8 @@
  */
 
 import { type BuiltCheckpoint, buildCheckpoint, Snapshot } from '@delta-writer/delta-log';
-import { releaseMemory } from '@delta-writer/service-kit';
+// the subpath: the thread loads only this module of the kit, not its configuration and logging
+import { releaseMemory } from '@delta-writer/service-kit/memory-release';
 import { Piscina } from 'piscina';
 import { createS3Storage, type StorageSettings } from '../delta/s3.js';
 import { threadMemory, type WithMemory } from '../ops/thread-memory.js';

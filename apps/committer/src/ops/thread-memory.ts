@@ -5,7 +5,7 @@
  * main thread's metrics stayed flat while the RSS grew, and the maintenance thread reported nothing).
  */
 import { parquetHeapBytes } from '@delta-writer/delta-log';
-import type { MemoryReleaseResult } from '@delta-writer/service-kit';
+import type { MemoryReleaseResult } from '@delta-writer/service-kit/memory-release';
 
 export interface ThreadMemory {
   readonly heapUsed: number;

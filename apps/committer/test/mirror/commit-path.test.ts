@@ -3,7 +3,7 @@
  * the local stack's S3 server and Redis: mirror table creation, replacing and deleting rows by version, refusals,
  * the table's mode, and an index that was lost or left behind.
  */
-import { Snapshot } from '@delta-writer/delta-log';
+import { buildCheckpoint, checkpointActionsFromParquet, Snapshot } from '@delta-writer/delta-log';
 import { RefusalReason } from '@delta-writer/proto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,53 @@ describe('mirror tables through the commit path', { timeout: 120_000 }, () => {
     const counted = await metrics.mirrorRows.get();
     const by = Object.fromEntries(counted.values.map((v) => [v.labels.outcome, v.value]));
     expect(by).toMatchObject({ inserted: 5, updated: 1, deleted: 1, stale: 2 });
+  });
+
+  it("keeps a re-vectored file's vector inline up to 1 KiB, so no tombstone of it outlives its commit", async () => {
+    const { storage } = stack();
+    const t = newTable();
+    const { tables } = deltaCommitter({ mirror: { prefix } });
+    const { run } = batchRunner(tables, 1);
+    const docs = (from: number, count: number, offset: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        key: `k${from + i}`,
+        seq: offset + i,
+        offset: offset + i,
+        n: i,
+      }));
+    await run([
+      await upsertManifest(storage, { ...t, partition: 0, first: 0, last: 299, rows: docs(0, 300, 0) }),
+    ]);
+    const first = (await Snapshot.load(storage, t.tablePath)).files()[0]?.path;
+    // three commits each replace 60 of the first file's rows: it is re-vectored three times
+    for (let i = 0; i < 3; i++) {
+      const offset = 300 + i * 60;
+      const manifest = await upsertManifest(storage, {
+        ...t,
+        partition: 0,
+        first: offset,
+        last: offset + 59,
+        rows: docs(i * 60, 60, offset),
+      });
+      expect((await run([manifest])).outcomes[0]?.$case).toBe('ack');
+    }
+    const snapshot = await Snapshot.load(storage, t.tablePath);
+    const vector = snapshot.files().find((f) => f.path === first)?.deletionVector;
+    // 180 rows deleted: a roaring array of ~370 bytes, inline (it went to a vector file at the former 64-byte limit)
+    expect(vector).toMatchObject({ storageType: 'i', cardinality: 180 });
+    expect(vector?.sizeInBytes).toBeGreaterThan(64);
+    const removed = [];
+    for (const version of [1, 2, 3]) {
+      for (const a of await readCommitActions(storage, t.tablePath, version)) {
+        if ('remove' in a && a.remove.path === first) removed.push(a.remove);
+      }
+    }
+    expect(removed).toHaveLength(3); // the log has the removes; the checkpoint needs none of them
+    const checkpoint = await buildCheckpoint(snapshot);
+    const tombstones = checkpointActionsFromParquet(checkpoint.bytes, 'checkpoint').filter(
+      (a) => 'remove' in a,
+    );
+    expect(tombstones).toEqual([]);
   });
 
   it('refuses a mode change, and manifests whose rows were built on a stale base', async () => {
