@@ -7,7 +7,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { readersEnv } from '@delta-writer/test-readers';
 import type { Sample } from './stats.js';
 
-const SERVER = `
+const LOAD_SERVER = `
 import sys, time, json
 from deltalake import DeltaTable
 for line in sys.stdin:
@@ -24,9 +24,10 @@ export class DeltaRs {
   private readonly lines: Interface;
   private readonly pending: Array<(line: string) => void> = [];
 
-  constructor() {
+  /** `server`: a Python loop answering each line of stdin with one JSON line (default: the timed load). */
+  constructor(server = LOAD_SERVER) {
     const { python, env } = readersEnv();
-    this.child = spawn(python, ['-u', '-c', SERVER], { env, stdio: 'pipe' });
+    this.child = spawn(python, ['-u', '-c', server], { env, stdio: 'pipe' });
     this.child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
     this.lines = createInterface({ input: this.child.stdout });
     this.lines.on('line', (line) => this.pending.shift()?.(line));
@@ -34,6 +35,11 @@ export class DeltaRs {
 
   /** `DeltaTable(path)` + `file_uris()`, timed inside the Python process. */
   load(path: string): Promise<Sample & { files: number }> {
+    return this.ask(path);
+  }
+
+  /** Sends one request line and resolves with the server's JSON answer. */
+  ask<T>(line: string): Promise<T> {
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`delta-rs process exited (${code})`));
       this.child.once('exit', onExit);
@@ -41,7 +47,7 @@ export class DeltaRs {
         this.child.off('exit', onExit);
         resolve(JSON.parse(line));
       });
-      this.child.stdin.write(`${path}\n`);
+      this.child.stdin.write(`${line}\n`);
     });
   }
 

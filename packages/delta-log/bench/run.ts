@@ -8,6 +8,7 @@
  * 2. Commit cost against table size: sequential commits (10 adds + 5 removes of live files + a txn, the mirror
  *    table's shape) on a 1k-file and a 100k-file table, interleaved, on the local disk. Goal: ratio ≈ 1.
  * 3. Commit latency on the local S3 server against a bare conditional PUT.
+ * 4. Checkpoint cost against the tombstones a table keeps, against delta-rs's `create_checkpoint` (checkpoint.ts).
  *
  * Env: BENCH_ROUNDS (load rounds, default 9), BENCH_WARMUP (8), BENCH_COMMITS (60), DW_S3_ENDPOINT/DW_S3_BUCKET.
  */
@@ -22,6 +23,7 @@ import {
   S3Storage,
   Snapshot,
 } from '@delta-writer/delta-log';
+import { checkpointCost } from './checkpoint.js';
 import { DeltaRs } from './delta-rs.js';
 import { describe, fmt, quantile, type Sample, sample } from './stats.js';
 import { addFile, adds100k, commits10k, filesTable, freshCopy, schema } from './tables.js';
@@ -210,6 +212,8 @@ async function main(): Promise<void> {
   await commitScaling();
   console.log('commit latency on the local S3 server');
   await s3CommitLatency();
+  console.log('checkpoint cost vs tombstones (same tables, same run)');
+  await checkpointCost();
 }
 
 await main();

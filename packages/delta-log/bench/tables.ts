@@ -5,6 +5,8 @@
  *   adds-100k   : 100,000 live files in a checkpoint at version 10, plus 2 commits of 100 adds
  *   files-1k / files-100k : N live files in a checkpoint at version 1 (templates for the commit-cost case;
  *                 each run commits to a fresh copy of the checkpoint)
+ *   tombstones-10k / -100k : 1,000 live files and N tombstones (removes kept for a century) in a checkpoint at
+ *                 version 2, plus a commit of one add (the checkpoint case writes version 3)
  */
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +42,7 @@ export function addFile(i: number, tag = ''): AddFile {
   };
 }
 
-function header(): Action[] {
+function header(configuration: Record<string, string> = {}): Action[] {
   return [
     { commitInfo: { timestamp: 1_700_000_000_000, operation: 'CREATE TABLE' } },
     { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
@@ -50,7 +52,7 @@ function header(): Action[] {
         format: { provider: 'parquet', options: {} },
         schemaString: serializeSchema(schema),
         partitionColumns: ['day'],
-        configuration: {},
+        configuration,
         createdTime: 1_700_000_000_000,
       },
     },
@@ -132,4 +134,37 @@ export function freshCopy(template: string): string {
   for (const name of ['00000000000000000001.checkpoint.parquet', '_last_checkpoint'])
     copyFileSync(join(template, '_delta_log', name), join(dir, '_delta_log', name));
   return dir;
+}
+
+/**
+ * 1,000 live files and `tombstones` removes still inside their retention (a century: the generated table never
+ * ages out), the shape of a compacted streaming table's log: version 1 adds them all, version 2 removes all but
+ * 1,000, checkpoint at 2, and version 3 adds one file.
+ */
+export function tombstonesTable(tombstones: number): Promise<string> {
+  return generate(`tombstones-${tombstones / 1000}k`, async (dir) => {
+    writeCommit(dir, 0, header({ 'delta.deletedFileRetentionDuration': 'interval 36500 days' }));
+    const adds = Array.from({ length: tombstones + 1_000 }, (_, i) => addFile(i));
+    writeCommit(
+      dir,
+      1,
+      adds.map((add) => ({ add })),
+    );
+    writeCommit(
+      dir,
+      2,
+      adds.slice(0, tombstones).map((a, i) => ({
+        remove: {
+          path: a.path,
+          deletionTimestamp: 1_700_000_100_000 + i,
+          dataChange: false,
+          extendedFileMetadata: true,
+          partitionValues: a.partitionValues,
+          size: a.size,
+        },
+      })),
+    );
+    await checkpointAt(dir, 2);
+    writeCommit(dir, 3, [{ add: addFile(tombstones + 5_000, 'n') }]);
+  });
 }

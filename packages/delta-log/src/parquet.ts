@@ -105,31 +105,62 @@ export async function writeParquetStreamed(
     rowsOf(options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES),
   );
   let offset = 0;
-  const input = new ReadableStream<parquet.RecordBatch>({
-    pull(controller) {
-      if (offset >= table.numRows) {
-        controller.close();
-        return;
-      }
+  return writeParquetChunks(
+    () => {
+      if (offset >= table.numRows) return undefined;
       const slice = table.slice(offset, offset + sliceRows);
       offset += slice.numRows;
-      const wasmTable = parquet.Table.fromIPCStream(tableToIPC(slice, 'stream'));
+      return slice;
+    },
+    { ...options, maxRowGroupSize },
+  );
+}
+
+/**
+ * Encodes the tables `next` returns, one after another until it returns `undefined`, as one Parquet file: the rows
+ * of a file too large to hold as one Arrow table (a checkpoint of a million actions) built a chunk at a time. The
+ * chunks share one schema; there must be at least one. Row groups follow `maxRowGroupSize` (rows).
+ */
+export async function writeParquetChunks(
+  next: () => Table | undefined,
+  options: ParquetWriteOptions = {},
+): Promise<Uint8Array> {
+  // An error of `next` reaches the caller as itself, not as whatever the wasm stream makes of it.
+  let failure: { error: unknown } | undefined;
+  const input = new ReadableStream<parquet.RecordBatch>({
+    pull(controller) {
       try {
-        for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
-      } finally {
-        wasmTable.free();
+        const chunk = next();
+        if (!chunk) {
+          controller.close();
+          return;
+        }
+        const wasmTable = parquet.Table.fromIPCStream(tableToIPC(chunk, 'stream'));
+        try {
+          for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
+        } finally {
+          wasmTable.free();
+        }
+      } catch (error) {
+        failure = { error };
+        controller.error(error);
       }
     },
   });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of (await parquet.transformParquetStream(
-    input,
-    writerProperties({ ...options, maxRowGroupSize }),
-  )) as ReadableStream<Uint8Array>) {
-    chunks.push(chunk);
-    size += chunk.byteLength;
+  try {
+    for await (const chunk of (await parquet.transformParquetStream(
+      input,
+      writerProperties(options),
+    )) as ReadableStream<Uint8Array>) {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+  } catch (err) {
+    throw failure ? failure.error : err;
   }
+  if (failure) throw failure.error;
   if (chunks.length === 1 && chunks[0]) return chunks[0];
   const bytes = new Uint8Array(size);
   let at = 0;

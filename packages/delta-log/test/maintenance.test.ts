@@ -64,8 +64,8 @@ describe('checkpoints', () => {
       actions: [{ remove: { path: 'a', dataChange: true, deletionTimestamp: Date.now() } }],
       operation: 'DELETE',
     });
-    const actions = checkpointActions(t.snapshot);
-    const decoded = checkpointActionsFromParquet(encodeCheckpoint(actions, false), 'cp');
+    const actions = [...checkpointActions(t.snapshot)];
+    const decoded = checkpointActionsFromParquet((await encodeCheckpoint(actions, false)).bytes, 'cp');
     const stable = (v: unknown): unknown =>
       v && typeof v === 'object' && !Array.isArray(v)
         ? Object.fromEntries(
@@ -128,7 +128,7 @@ describe('checkpoints', () => {
       operation: 'DELETE',
     });
     expect([...t.snapshot.tombstonesFor('a checkpoint')].map((r) => r.path).sort()).toEqual(['a', 'b', 'c']);
-    const removes = checkpointActions(t.snapshot, now).flatMap((x) => ('remove' in x ? [x.remove] : []));
+    const removes = [...checkpointActions(t.snapshot, now)].flatMap((x) => ('remove' in x ? [x.remove] : []));
     // a: live again, its ended self had no vector; b: gone, protects its file; c: protects the old vector's file
     expect(removes.map((r) => r.path).sort()).toEqual(['b', 'c']);
     expect(removes.find((r) => r.path === 'c')?.deletionVector?.pathOrInlineDv).toBe(
@@ -197,7 +197,7 @@ describe('checkpoints', () => {
     });
     await t.commit({ actions: [{ add: add('a') }, { add: add('b') }], operation: 'WRITE' });
     const now = () => 1_700_000_000_000;
-    const built = buildCheckpoint(t.snapshot, { now });
+    const built = await buildCheckpoint(t.snapshot, { now });
     expect(built).toMatchObject({ version: 1, numOfAddFiles: 2 });
     expect(checkpointActionsFromParquet(built.bytes, 'cp')).toContainEqual({
       checkpointMetadata: { version: 1 },

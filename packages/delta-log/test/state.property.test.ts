@@ -142,13 +142,13 @@ function expectSame(state: TableState, model: Model): void {
 }
 
 describe('layered table state', () => {
-  it('reconciles like a forward replay into Maps, and copies are independent', () => {
-    fc.assert(
-      fc.property(
+  it('reconciles like a forward replay into Maps, and copies are independent', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(action, { maxLength: 12 }),
         fc.array(fc.array(action, { maxLength: 6 }), { maxLength: 8 }),
         fc.nat(8),
-        (checkpointed, commits, atLoad) => {
+        async (checkpointed, commits, atLoad) => {
           // The checkpoint: the model's state after one commit, encoded as Spark-schema Parquet.
           const model = new Model();
           model.apply(checkpointed.map(toAction));
@@ -158,7 +158,10 @@ describe('layered table state', () => {
             ...[...model.files.values()].map((add) => ({ add })),
             ...[...model.tombstones.values()].map((remove) => ({ remove })),
           ];
-          const contents = checkpointContentsFromParquet(encodeCheckpoint(cpActions, false), 'cp.parquet');
+          const contents = checkpointContentsFromParquet(
+            (await encodeCheckpoint(cpActions, false)).bytes,
+            'cp.parquet',
+          );
           const files = new CheckpointFiles(contents.adds);
           const base = { files, tombstones: new CheckpointTombstones(contents.removes, files) };
           const builders = [new StateBuilder(base), new StateBuilder(base, { tombstones: false })];

@@ -5,14 +5,15 @@
  * With the v2Checkpoint feature the classic-named file is a V2 checkpoint (it carries `checkpointMetadata`).
  */
 import * as A from 'apache-arrow';
-import type { Action } from '../actions.js';
+import type { Action, RemoveFile } from '../actions.js';
 import { assertWritable, readerFeatures, writerFeatures } from '../features.js';
 import { serializeLastCheckpoint } from '../log/last-checkpoint.js';
 import { classicCheckpointFileName, joinPath, LAST_CHECKPOINT, LOG_DIR } from '../log/paths.js';
 import { protectsNothing } from '../log/replay.js';
-import { writeParquet } from '../parquet.js';
+import { writeParquetChunks } from '../parquet.js';
 import type { Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/storage.js';
+import { dataFromValues } from '../util/arrow-columns.js';
 
 const f = (name: string, type: A.DataType) => new A.Field(name, type, true);
 const str = () => new A.Utf8();
@@ -100,20 +101,6 @@ export function checkpointSchema(v2: boolean): A.Schema {
   return new A.Schema(fields);
 }
 
-/** Arrow builders want Maps for map columns and bigints for int64: convert one action body accordingly. */
-function toBuilderValue(value: unknown, type: A.DataType): unknown {
-  if (value === undefined || value === null) return null;
-  if (A.DataType.isStruct(type)) {
-    const o: Record<string, unknown> = {};
-    for (const child of type.children)
-      o[child.name] = toBuilderValue((value as Record<string, unknown>)[child.name], child.type);
-    return o;
-  }
-  if (A.DataType.isMap(type)) return new Map(Object.entries(value as Record<string, unknown>));
-  if (A.DataType.isInt(type) && type.bitWidth === 64) return BigInt(value as number);
-  return value;
-}
-
 /** Where a checkpoint was written and what it holds. */
 export interface CheckpointResult {
   version: number;
@@ -131,26 +118,32 @@ export interface CheckpointOptions {
 }
 
 /**
- * The actions a checkpoint of `snapshot` holds: reconciled state, and the tombstones still inside their retention
- * that protect a file (`protectsNothing`).
+ * The actions a checkpoint of `snapshot` holds, in order: protocol, metadata, txns, domain metadata, live files,
+ * and the tombstones still inside their retention that protect a file (`protectsNothing`). Lazily: a table's
+ * tombstones (a million after a week of a compacted streaming table) are made into objects a chunk at a time.
  */
-export function checkpointActions(snapshot: Snapshot, now = Date.now()): Action[] {
+export function checkpointActions(snapshot: Snapshot, now = Date.now()): Generator<Action> {
+  // asked before the first action, so a snapshot without tombstones fails here and not inside the encoder
+  const tombstones = snapshot.tombstonesFor('a checkpoint');
+  return reconciled(snapshot, tombstones, now);
+}
+
+function* reconciled(snapshot: Snapshot, tombstones: Iterable<RemoveFile>, now: number): Generator<Action> {
   const retention =
     parseInterval(snapshot.configuration['delta.deletedFileRetentionDuration']) ?? 7 * 86_400_000;
-  const v2 = hasV2(snapshot);
-  const out: Action[] = [{ protocol: snapshot.protocol }, { metaData: snapshot.metadata }];
-  if (v2) out.push({ checkpointMetadata: { version: snapshot.version } });
-  for (const txn of snapshot.state.txns.values()) out.push({ txn });
-  for (const d of snapshot.state.domains.values()) if (!d.removed) out.push({ domainMetadata: d });
-  for (const add of snapshot.state.files.values()) out.push({ add });
+  yield { protocol: snapshot.protocol };
+  yield { metaData: snapshot.metadata };
+  if (hasV2(snapshot)) yield { checkpointMetadata: { version: snapshot.version } };
+  for (const txn of snapshot.state.txns.values()) yield { txn };
+  for (const d of snapshot.state.domains.values()) if (!d.removed) yield { domainMetadata: d };
+  for (const add of snapshot.state.files.values()) yield { add };
   const files = snapshot.state.files;
-  for (const remove of snapshot.tombstonesFor('a checkpoint')) {
+  for (const remove of tombstones) {
     // expired, or one that protects nothing (a table's log from before replay dropped those, or another writer's)
     if ((remove.deletionTimestamp ?? 0) <= now - retention) continue;
     if (protectsNothing(remove, files.byPathOf(remove.path) !== undefined)) continue;
-    out.push({ remove });
+    yield { remove };
   }
-  return out;
 }
 
 function hasV2(snapshot: Snapshot): boolean {
@@ -160,27 +153,50 @@ function hasV2(snapshot: Snapshot): boolean {
   );
 }
 
-/** Encodes checkpoint actions as Parquet bytes. */
-export function encodeCheckpoint(actions: readonly Action[], v2: boolean): Uint8Array {
+/**
+ * Actions per chunk of a checkpoint's encoding, and per row group. A chunk's actions, its Arrow data and one row
+ * group in parquet-wasm's heap are what encoding holds at a time, whatever the checkpoint's size: 100k tombstones
+ * in one piece took ~300 MiB of WebAssembly memory, which never shrinks (bench/checkpoint.ts).
+ */
+export const CHECKPOINT_CHUNK_ROWS = 16_384;
+const CHECKPOINT_ROW_GROUP_ROWS = 65_536;
+
+/** Encodes checkpoint actions as Parquet bytes, a chunk at a time (`chunkRows`, default {@link CHECKPOINT_CHUNK_ROWS}). */
+export async function encodeCheckpoint(
+  actions: Iterable<Action>,
+  v2: boolean,
+  chunkRows = CHECKPOINT_CHUNK_ROWS,
+): Promise<{ bytes: Uint8Array; numActions: number }> {
   const schema = checkpointSchema(v2);
-  const builders = schema.fields.map((field) =>
-    A.makeBuilder({ type: field.type, nullValues: [null, undefined] }),
-  );
-  for (const action of actions) {
-    schema.fields.forEach((field, i) => {
-      const body = (action as Record<string, unknown>)[field.name];
-      (builders[i] as A.Builder).append(body === undefined ? null : toBuilderValue(body, field.type));
+  const source = actions[Symbol.iterator]();
+  let numActions = 0;
+  const nextChunk = (): A.Table | undefined => {
+    const chunk: Action[] = [];
+    for (let r = source.next(); !r.done; r = source.next()) {
+      chunk.push(r.value);
+      if (chunk.length >= chunkRows) break;
+    }
+    if (chunk.length === 0 && numActions > 0) return undefined;
+    numActions += chunk.length;
+    const children = schema.fields.map((field) =>
+      dataFromValues(
+        field.type,
+        chunk.map((action) => (action as Record<string, unknown>)[field.name]),
+      ),
+    );
+    const data = A.makeData({
+      type: new A.Struct(schema.fields),
+      length: chunk.length,
+      nullCount: 0,
+      children,
     });
-  }
-  const children = builders.map((b) => b.finish().flush());
-  const data = A.makeData({
-    type: new A.Struct(schema.fields),
-    length: actions.length,
-    nullCount: 0,
-    children,
+    return new A.Table(schema, [new A.RecordBatch(schema, data)]);
+  };
+  const bytes = await writeParquetChunks(nextChunk, {
+    compression: 'snappy',
+    maxRowGroupSize: CHECKPOINT_ROW_GROUP_ROWS,
   });
-  const table = new A.Table(schema, [new A.RecordBatch(schema, data)]);
-  return writeParquet(table, { compression: 'snappy' });
+  return { bytes, numActions };
 }
 
 /**
@@ -199,19 +215,17 @@ export interface BuiltCheckpoint {
 
 /**
  * Encodes a classic checkpoint of `snapshot` (a V2 checkpoint under the classic name when the table has
- * `v2Checkpoint`) without writing anything. Throws `UnsupportedFeatureError` when this library may not write the
+ * `v2Checkpoint`) without writing anything. Rejects with `UnsupportedFeatureError` when this library may not write the
  * table.
  */
-export function buildCheckpoint(snapshot: Snapshot, options: CheckpointOptions = {}): BuiltCheckpoint {
+export async function buildCheckpoint(
+  snapshot: Snapshot,
+  options: CheckpointOptions = {},
+): Promise<BuiltCheckpoint> {
   assertWritable(snapshot.protocol, snapshot.metadata, snapshot.schema);
   const now = (options.now ?? Date.now)();
-  const actions = checkpointActions(snapshot, now);
-  return {
-    version: snapshot.version,
-    bytes: encodeCheckpoint(actions, hasV2(snapshot)),
-    numActions: actions.length,
-    numOfAddFiles: snapshot.state.files.size,
-  };
+  const { bytes, numActions } = await encodeCheckpoint(checkpointActions(snapshot, now), hasV2(snapshot));
+  return { version: snapshot.version, bytes, numActions, numOfAddFiles: snapshot.state.files.size };
 }
 
 /**
@@ -242,11 +256,11 @@ export async function putCheckpoint(
 }
 
 /** Writes a classic checkpoint for `snapshot` and points `_last_checkpoint` at it. */
-export function writeCheckpoint(
+export async function writeCheckpoint(
   snapshot: Snapshot,
   options: CheckpointOptions = {},
 ): Promise<CheckpointResult> {
-  return putCheckpoint(snapshot.storage, snapshot.tablePath, buildCheckpoint(snapshot, options));
+  return putCheckpoint(snapshot.storage, snapshot.tablePath, await buildCheckpoint(snapshot, options));
 }
 
 const UNITS: Record<string, number> = {
