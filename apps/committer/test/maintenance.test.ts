@@ -25,6 +25,8 @@ afterAll(async () => {
 
 const CONFIG: MaintenanceConfig = {
   checkpointInterval: 0,
+  // the tests count checkpoints by version; the spacing by cost has its own test
+  checkpointTimeShare: 1,
   compactionIntervalMs: 0,
   compactionTargetFileBytes: 64 * 1024 * 1024,
   compactionSmallFileBytes: 16 * 1024 * 1024,
@@ -82,6 +84,44 @@ describe('maintenance', () => {
     const snapshot = await Snapshot.load(t.storage, t.tablePath);
     expect(snapshot.checkpointVersion).toBe(6);
     expect(exactlyOnceProblems(await rowsOf(t), new Map([[0, 39]]))).toEqual([]);
+  });
+
+  it("spaces a table's checkpoints by their cost: one that took t waits t × (1 / share − 1) after it", async () => {
+    // every checkpoint takes ≥ 800 ms: at a share of 0.2 the next one waits ≥ 3.2 s, however many versions are due
+    const slow = (p: MaintenancePool): MaintenancePool => ({
+      ...p,
+      checkpoint: async (task) => {
+        await new Promise((r) => setTimeout(r, 800));
+        return p.checkpoint(task);
+      },
+    });
+    const t = setup({ checkpointInterval: 3, checkpointTimeShare: 0.2 }, {}, slow);
+    const checkpointsOf = async () =>
+      (await t.storage.list(`${t.tablePath}/_delta_log/`))
+        .filter((f) => f.path.endsWith('.checkpoint.parquet'))
+        .map((f) => Number(f.path.split('/').pop()?.split('.')[0]));
+    const started = performance.now();
+    for (let i = 0; i < 8; i++) {
+      await t.append(0, i * 5, i * 5 + 4);
+      await t.maintainer.idle();
+    }
+    // version 3 checkpointed; 6 was due soon after it and waited (the loop, checkpoint included, ended in the wait)
+    expect(performance.now() - started).toBeLessThan(800 + 3_200);
+    expect(await checkpointsOf()).toEqual([3]);
+    const metric = await t.metrics.registry
+      .getSingleMetric('deltawriter_committer_maintenance_duration_seconds')
+      ?.get();
+    const took = metric?.values.find(
+      (v) => (v as { metricName?: string }).metricName?.endsWith('_sum') && v.labels.kind === 'checkpoint',
+    )?.value;
+    expect(took).toBeGreaterThanOrEqual(0.8);
+    await new Promise((r) => setTimeout(r, (took as number) * 4 * 1000 + 300));
+    await t.append(0, 40, 44);
+    await t.maintainer.idle();
+    // the first version past the mark once the wait is over
+    const { version } = await Snapshot.load(t.storage, t.tablePath);
+    expect(version).toBeGreaterThan(6);
+    expect(await checkpointsOf()).toEqual([3, version]);
   });
 
   it('compacts small files into fewer files without changing a row (dataChange = false)', async () => {

@@ -117,6 +117,7 @@ describe('tables the committer wrote, read by delta-rs and Spark', { timeout: 30
     const maintainer = new Maintainer({
       config: {
         checkpointInterval: 0,
+        checkpointTimeShare: 1,
         compactionIntervalMs: 0,
         compactionTargetFileBytes: 1 << 26,
         compactionSmallFileBytes: 1 << 24,

@@ -92,6 +92,8 @@ export interface ScopedCredential {
 export interface MaintenanceConfig {
   /** Versions between checkpoints; 0 = off. */
   readonly checkpointInterval: number;
+  /** The most of the maintenance thread's time a table's checkpoints may take (0–1]: spaces them out by their cost. */
+  readonly checkpointTimeShare: number;
   /** 0 = compaction off. */
   readonly compactionIntervalMs: number;
   readonly compactionTargetFileBytes: number;
@@ -198,6 +200,7 @@ export function loadConfig(source: EnvSource = {}): CommitterConfig {
     },
     maintenance: {
       checkpointInterval: e.COMMITTER_CHECKPOINT_INTERVAL,
+      checkpointTimeShare: e.COMMITTER_CHECKPOINT_TIME_SHARE,
       compactionIntervalMs: e.COMMITTER_COMPACTION_INTERVAL_MS,
       compactionTargetFileBytes: e.COMMITTER_COMPACTION_TARGET_FILE_BYTES,
       compactionSmallFileBytes: e.COMMITTER_COMPACTION_SMALL_FILE_BYTES,

@@ -158,6 +158,16 @@ export const EnvSchema = z.object({
     description:
       'Write a checkpoint every this many versions of a table (in a worker thread, after the commit is acknowledged); 0 turns checkpoints off.',
   }),
+  COMMITTER_CHECKPOINT_TIME_SHARE: meta(
+    ratio()
+      .refine((n) => n > 0, { error: 'must be above 0' })
+      .prefault('0.1'),
+    {
+      description:
+        "The most of the maintenance thread's time one table's checkpoints may take: after a checkpoint that took t, the table's next one waits until t × (1 / share − 1) has passed, even when COMMITTER_CHECKPOINT_INTERVAL versions are due. A checkpoint rewrites every live file and every tombstone still inside `delta.deletedFileRetentionDuration` — around a million for a compacted table after the retention's week at a few commits a second — so checkpointing every few versions would take the thread all its time; readers then replay a few more commits. 1 never waits.",
+      format: 'number above 0, up to 1',
+    },
+  ),
   COMMITTER_COMPACTION_INTERVAL_MS: meta(int(0).prefault('300000'), {
     description:
       'How often the tables this leader commits to are checked for small files to compact; 0 turns compaction off.',

@@ -1,7 +1,7 @@
 /**
  * Schedules maintenance for the tables this leader commits to: a checkpoint every N versions (asked for after the
- * commit that crosses the mark, run after its acknowledgement), compaction on one interval, log cleanup and vacuum
- * on another. Runs go through one queue, one at a time, only while this replica leads; each runs fenced by the
+ * commit that crosses the mark, run after its acknowledgement) but no more of the thread's time than
+ * `checkpointTimeShare` per table, compaction on one interval, log cleanup and vacuum on another. Runs go through one queue, one at a time, only while this replica leads; each runs fenced by the
  * term's signal, so losing the lease (or stopping) ends it at its next write. Ingest commits never wait for it.
  *
  * Tables are known from the commits this process makes: after a failover, the new leader maintains a table once it
@@ -30,6 +30,16 @@ export interface MaintainerOptions {
   readonly metrics: Metrics;
 }
 
+/** What the maintainer knows of a table it commits to. */
+interface TableInfo {
+  /** Version of its newest checkpoint. */
+  lastCheckpoint: number;
+  checkpointing: boolean;
+  /** When its last checkpoint ended (performance.now() ms) and how long it ran. */
+  checkpointEndedAt: number;
+  checkpointMs: number;
+}
+
 interface Job {
   readonly kind: JobKind;
   readonly tablePath: string;
@@ -44,8 +54,8 @@ const RUN: Record<JobKind, (ctx: JobContext, tablePath: string) => Promise<JobRe
 };
 
 export class Maintainer {
-  /** Tables committed to by this process, with the version of their newest checkpoint. */
-  private readonly tables = new Map<string, { lastCheckpoint: number; checkpointing: boolean }>();
+  /** Tables committed to by this process. */
+  private readonly tables = new Map<string, TableInfo>();
   private readonly queue: Job[] = [];
   private draining?: Promise<void>;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -76,14 +86,21 @@ export class Maintainer {
   committed({ tablePath, snapshot }: Pick<CommittedTable, 'tablePath' | 'snapshot'>): void {
     let info = this.tables.get(tablePath);
     if (!info) {
-      info = { lastCheckpoint: snapshot.checkpointVersion ?? 0, checkpointing: false };
+      info = {
+        lastCheckpoint: snapshot.checkpointVersion ?? 0,
+        checkpointing: false,
+        checkpointEndedAt: 0,
+        checkpointMs: 0,
+      };
       this.tables.set(tablePath, info);
     }
     // Due at every multiple of the interval (as Delta writers do), or at the first version past one that another
-    // writer's commit (a compaction) took.
-    const interval = this.options.config.checkpointInterval;
+    // writer's commit (a compaction) took — once the table's last checkpoint is far enough behind for its cost.
+    const { checkpointInterval: interval, checkpointTimeShare: share } = this.options.config;
     const due =
-      interval > 0 && Math.floor(snapshot.version / interval) > Math.floor(info.lastCheckpoint / interval);
+      interval > 0 &&
+      Math.floor(snapshot.version / interval) > Math.floor(info.lastCheckpoint / interval) &&
+      performance.now() - info.checkpointEndedAt >= info.checkpointMs * (1 / share - 1);
     if (due && !info.checkpointing) {
       const table = info;
       table.checkpointing = true;
@@ -155,7 +172,11 @@ export class Maintainer {
         report = await runFenced(signal, () => RUN[job.kind](ctx, job.tablePath));
         if (job.kind === 'checkpoint' && typeof report.version === 'number') {
           const info = this.tables.get(job.tablePath);
-          if (info) info.lastCheckpoint = Math.max(info.lastCheckpoint, report.version);
+          if (info) {
+            info.lastCheckpoint = Math.max(info.lastCheckpoint, report.version);
+            info.checkpointMs = Number(process.hrtime.bigint() - started) / 1e6;
+            info.checkpointEndedAt = performance.now();
+          }
         }
         if (job.kind === 'compaction' && Number(report.gaveUp ?? 0) > 0) outcome = 'conflict';
       } catch (error) {

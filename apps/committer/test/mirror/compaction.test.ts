@@ -49,6 +49,7 @@ function setup(
   const maintainer = new Maintainer({
     config: {
       checkpointInterval: 0,
+      checkpointTimeShare: 1,
       compactionIntervalMs: 0,
       compactionTargetFileBytes: 64 * 1024 * 1024,
       compactionSmallFileBytes: 1, // no file is "small": only deleted shares pick files
