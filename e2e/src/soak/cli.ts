@@ -331,7 +331,8 @@ async function main(): Promise<number> {
   const rows = names.map((name) => {
     const list = samples.get(name) ?? [];
     const v = memoryVerdict(list);
-    return `| ${name} | ${minutesMarks.map((m) => mib(at(list, m)?.bytes ?? Number.NaN)).join(' | ')} | ${mib(v.maxBytes)} | ${(v.slopePerHour / 2 ** 20).toFixed(1)} | ${v.flat ? 'flat' : '**not flat**'}: ${v.why} |`;
+    const floor = `${mib(v.floorStartBytes)} → ${mib(v.floorEndBytes)}${v.floorFlat ? '' : ' (**grew**)'}`;
+    return `| ${name} | ${minutesMarks.map((m) => mib(at(list, m)?.bytes ?? Number.NaN)).join(' | ')} | ${mib(v.maxBytes)} | ${floor} | ${(v.slopePerHour / 2 ** 20).toFixed(1)} | ${v.flat ? 'flat' : '**not flat**'}: ${v.why} |`;
   });
   const sortedLags = [...lags].sort((x, y) => x - y);
   const section = [
@@ -343,10 +344,10 @@ async function main(): Promise<number> {
         '',
       )}), two collections of three partitions, on the private stack; a pool of ${poolEvents} generated events played in rounds (soak/pool.ts). Produced ${produced} events in ${producedFor.toFixed(0)} s = **${(produced / producedFor).toFixed(0)} events/s**${missed > 0 ? ` (${missed} events due were let go when the load generator fell more than 2 s behind)` : ''}; commit lag (records produced but not yet in the changelogs) median ${sortedLags[Math.floor(sortedLags.length / 2)] ?? '—'}, max ${sortedLags.at(-1) ?? '—'}; drained ${drained === undefined ? 'never' : `${((drained - stopAt) / 1000).toFixed(1)} s`} after the load stopped. Load average ${loadavg()[0]?.toFixed(1)} at the end on ${availableParallelism()} CPUs. Samples every 10 s: \`${csv.replace(`${REPO_ROOT}/`, '')}\`.`,
     '',
-    `RSS in MiB at each mark; flat = after a ${DEFAULT_RULE.warmupMs / 60_000} min warm-up the median of the last ${DEFAULT_RULE.stretchMs / 60_000} min is within max(${DEFAULT_RULE.toleranceBytes / 2 ** 20} MiB, ${DEFAULT_RULE.toleranceShare * 100} %) of the first ${DEFAULT_RULE.stretchMs / 60_000} min and so is the least-squares trend:`,
+    `RSS in MiB at each mark; flat = after a ${DEFAULT_RULE.warmupMs / 60_000} min warm-up the median of the last ${DEFAULT_RULE.stretchMs / 60_000} min is within max(${DEFAULT_RULE.toleranceBytes / 2 ** 20} MiB, ${DEFAULT_RULE.toleranceShare * 100} %) of the first ${DEFAULT_RULE.stretchMs / 60_000} min and so is the least-squares trend. The floor is the lowest sample of the first and of the last ${DEFAULT_RULE.stretchMs / 60_000} min (what the process keeps once its collector gave memory back: a leak raises it, a busier stretch only the median):`,
     '',
-    `| process | ${minutesMarks.map((m) => `${m} min`).join(' | ')} | max | slope MiB/h | verdict |`,
-    `| --- | ${minutesMarks.map(() => '---').join(' | ')} | --- | --- | --- |`,
+    `| process | ${minutesMarks.map((m) => `${m} min`).join(' | ')} | max | floor | slope MiB/h | verdict |`,
+    `| --- | ${minutesMarks.map(() => '---').join(' | ')} | --- | --- | --- | --- |`,
     ...rows,
     '',
     `JavaScript memory of the services, from their metrics (\`${heapCsv.replace(`${REPO_ROOT}/`, '')}\`): the main thread's heap in use and committed (V8 keeps free pages), its external memory and its WebAssembly heap (parquet-wasm), and the same for the committer's maintenance worker thread as of its last task (0 once it ended), MiB, median of the first → the last ${DEFAULT_RULE.stretchMs / 60_000} min after the warm-up (RSS that grows while these stay flat is native memory: the allocator):`,

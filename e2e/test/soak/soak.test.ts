@@ -39,6 +39,18 @@ describe('memoryVerdict', () => {
     expect(memoryVerdict(series((m) => (m < 26 ? 300 : 360))).flat).toBe(false);
   });
 
+  it('tells a rising floor (a leak) from swings that only lift the median', () => {
+    // every 2 min the collector gives memory back (300 MiB), and in between it climbs; the last stretch climbs higher
+    const swing = (m: number, top: number) => 300 + (top - 300) * ((m % 2) / 2);
+    const busier = memoryVerdict(series((m) => swing(m, m < 20 ? 500 : 700), 0));
+    expect(busier.flat).toBe(false);
+    expect(busier.floorFlat).toBe(true);
+    expect(busier.floorEndBytes / MiB).toBeCloseTo(300, -1);
+    const leak = memoryVerdict(series((m) => swing(m, 500) + 3 * m, 0));
+    expect(leak.floorFlat).toBe(false);
+    expect((leak.floorEndBytes - leak.floorStartBytes) / MiB).toBeGreaterThan(50);
+  });
+
   it('no verdict from too few samples', () => {
     const v = memoryVerdict(series(() => 300).slice(0, 32));
     expect(v.flat).toBe(false);

@@ -3,11 +3,13 @@
  * (`tools/readers`: Python deltalake = delta-rs, and Spark + delta-spark). Rows are compared in the shared
  * JSON value encoding, so "reads back identically" is plain deep equality.
  */
+import { execFile } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type EncodedRow,
   type ReadResult,
+  readersEnv,
   readWithDeltaRs,
   type SparkSession,
   sortRows,
@@ -232,4 +234,49 @@ describe.each([
     expectSameTable(await readWithDeltaRs(dir), after, written.version + 1);
     expectSameTable(await spark.read(dir), after, written.version + 1);
   }, 600_000);
+});
+
+describe('a checkpoint encoded in chunks (two row groups, five chunks)', () => {
+  it('is read by delta-rs and Spark: every live file, none of the 10,000 removed', async () => {
+    const { dir } = temp();
+    const storage = new FsStorage(dir);
+    const t = await DeltaTable.create(storage, '', { schema: struct(field('id', 'long')) });
+    // 70,000 files (the data files need not exist: the engines only list them), then 10,000 of them removed
+    const adds = Array.from({ length: 70_000 }, (_, i) => ({
+      path: `part-${String(i).padStart(6, '0')}.parquet`,
+      partitionValues: {},
+      size: 100 + i,
+      modificationTime: 1_700_000_000_000,
+      dataChange: true,
+      stats: `{"numRecords":1,"minValues":{"id":${i}},"maxValues":{"id":${i}},"nullCount":{"id":0}}`,
+    }));
+    await t.commit({ actions: adds.map((add) => ({ add })), operation: 'WRITE' });
+    await t.commit({
+      actions: adds.slice(0, 10_000).map((a) => ({
+        remove: { path: a.path, deletionTimestamp: Date.now(), dataChange: true, size: a.size },
+      })),
+      operation: 'DELETE',
+    });
+    const cp = await t.checkpoint();
+    expect(cp.numActions).toBe(2 + 60_000 + 10_000);
+    const listed = await new Promise<string>((resolve, reject) => {
+      const { python, env } = readersEnv();
+      const script = [
+        'import sys, json, pyarrow.parquet as pq',
+        'from deltalake import DeltaTable',
+        'dt = DeltaTable(sys.argv[1])',
+        'uris = dt.file_uris()',
+        'meta = pq.ParquetFile(sys.argv[2]).metadata',
+        'print(json.dumps({"version": dt.version(), "files": len(uris), "first": min(uris), "rowGroups": meta.num_row_groups}))',
+      ].join('\n');
+      execFile(python, ['-c', script, dir, join(dir, cp.path)], { env }, (err, out) =>
+        err ? reject(err) : resolve(out),
+      );
+    });
+    const rs = JSON.parse(listed) as { version: number; files: number; first: string; rowGroups: number };
+    expect(rs).toMatchObject({ version: 2, files: 60_000, rowGroups: 2 });
+    expect(rs.first).toContain('part-010000.parquet');
+    const detail = await spark.sql(`DESCRIBE DETAIL delta.\`${dir}\``);
+    expect(detail.rows[0]).toMatchObject({ numFiles: '60000' });
+  }, 300_000);
 });

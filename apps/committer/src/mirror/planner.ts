@@ -95,6 +95,8 @@ export class MirrorPlanner {
     }
     metrics?.mirrorPrepareDuration.observe((performance.now() - started) / 1000);
     metrics?.mirrorTouchedFiles.observe(prepared.touchedFiles);
+    metrics?.mirrorVectorCache.set({ measure: 'files' }, this.vectors.size);
+    metrics?.mirrorVectorCache.set({ measure: 'rows' }, this.vectors.heldRows);
     return { kind: 'actions', actions: prepared.actions, prepared };
   }
 

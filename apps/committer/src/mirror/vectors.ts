@@ -5,40 +5,91 @@
  * committer is the only writer of its tables' vectors, so it remembers them: the cache is keyed by the file's path
  * and vector descriptor (the protocol's file key), so an entry can never be wrong for a snapshot, only missing.
  */
-import { type Action, type AddFile, deleteRows, fileKey, type Snapshot } from '@delta-writer/delta-log';
+import {
+  type Action,
+  type AddFile,
+  canonicalPath,
+  deleteRows,
+  fileKey,
+  type Snapshot,
+} from '@delta-writer/delta-log';
 
-/** Deleted row indexes per file key, least recently used first, bounded by the total number of rows held. */
+/** A table's data file in the cache: table path and data file path. */
+const slotOf = (tablePath: string, path: string) => `${tablePath}\u0000${canonicalPath(path)}`;
+
+/** How many vectors a table learns between sweeps of its entries whose files are gone. */
+const SWEEP_EVERY = 256;
+
+/**
+ * Deleted row indexes of live files, one entry per data file (its newest vector), least recently used first,
+ * bounded by the total number of rows held. Keyed by file key, a file's every re-vector left its old entry behind
+ * until the bound pushed it out: a mirror table re-vectors ~26 files a commit, each key carrying its inline vector
+ * (up to 1 KiB), so the leader's heap grew by the entries of vectors no snapshot had any more. Entries of files
+ * compaction removed go at the table's next sweep.
+ */
 export class VectorCache {
-  private readonly entries = new Map<string, Uint32Array>();
+  private readonly entries = new Map<
+    string,
+    { readonly path: string; readonly key: string; readonly rows: Uint32Array }
+  >();
   private rows = 0;
+  private readonly learned = new Map<string, number>();
 
   constructor(private readonly maxRows = 16_000_000) {}
 
-  get(key: string): Uint32Array | undefined {
-    const rows = this.entries.get(key);
-    if (rows) {
-      this.entries.delete(key);
-      this.entries.set(key, rows);
-    }
-    return rows;
+  /** The deleted rows of `add` (path and vector) in `tablePath`, if this is the vector the cache holds. */
+  get(tablePath: string, add: Pick<AddFile, 'path' | 'deletionVector'>): Uint32Array | undefined {
+    const slot = slotOf(tablePath, add.path);
+    const entry = this.entries.get(slot);
+    if (!entry || entry.key !== fileKey(add.path, add.deletionVector)) return undefined;
+    this.entries.delete(slot);
+    this.entries.set(slot, entry);
+    return entry.rows;
   }
 
-  set(key: string, rows: Uint32Array): void {
-    const old = this.entries.get(key);
-    if (old) this.rows -= old.length;
-    this.entries.delete(key);
+  /** Remembers `add`'s vector, replacing what the cache held for its file. */
+  set(tablePath: string, add: Pick<AddFile, 'path' | 'deletionVector'>, rows: Uint32Array): void {
+    const slot = slotOf(tablePath, add.path);
+    this.drop(slot);
+    this.learned.set(tablePath, (this.learned.get(tablePath) ?? 0) + 1);
     if (rows.length > this.maxRows) return;
-    this.entries.set(key, rows);
+    this.entries.set(slot, { path: add.path, key: fileKey(add.path, add.deletionVector), rows });
     this.rows += rows.length;
     for (const [k, v] of this.entries) {
       if (this.rows <= this.maxRows) break;
       this.entries.delete(k);
-      this.rows -= v.length;
+      this.rows -= v.rows.length;
+    }
+  }
+
+  /**
+   * Drops the entries of the table's files that `snapshot` no longer has (compacted away), once the table has
+   * learned {@link SWEEP_EVERY} vectors since its last sweep. A file the snapshot has not seen yet loses only its
+   * entry (a read on next use), never a wrong answer.
+   */
+  sweep(snapshot: Pick<Snapshot, 'tablePath' | 'liveFile'>): void {
+    if ((this.learned.get(snapshot.tablePath) ?? 0) < SWEEP_EVERY) return;
+    this.learned.set(snapshot.tablePath, 0);
+    const prefix = slotOf(snapshot.tablePath, '');
+    for (const [slot, entry] of this.entries) {
+      if (slot.startsWith(prefix) && !snapshot.liveFile(entry.path)) this.drop(slot);
     }
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Deleted row indexes held, over all files. */
+  get heldRows(): number {
+    return this.rows;
+  }
+
+  private drop(slot: string): void {
+    const old = this.entries.get(slot);
+    if (!old) return;
+    this.rows -= old.rows.length;
+    this.entries.delete(slot);
   }
 }
 
@@ -64,11 +115,12 @@ export async function deleteRowsCached(
   cache: VectorCache,
   options: { readonly inlineMaxBytes: number; readonly now: number },
 ): Promise<VectorDeletes> {
+  cache.sweep(snapshot);
   const result = await deleteRows(snapshot, deletes, {
     pendingAdds,
     inlineMaxBytes: options.inlineMaxBytes,
     now: options.now,
-    knownRows: (add) => (add.deletionVector ? cache.get(fileKey(add.path, add.deletionVector)) : undefined),
+    knownRows: (add) => (add.deletionVector ? cache.get(snapshot.tablePath, add) : undefined),
   });
   return {
     actions: result.actions,
@@ -77,7 +129,7 @@ export async function deleteRowsCached(
     remember: () => {
       for (const { add, rows } of result.vectors) {
         const last = rows.at(-1) ?? 0;
-        if (last <= 0xffff_ffff) cache.set(fileKey(add.path, add.deletionVector), Uint32Array.from(rows));
+        if (last <= 0xffff_ffff) cache.set(snapshot.tablePath, add, Uint32Array.from(rows));
       }
     },
   };

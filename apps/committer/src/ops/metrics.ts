@@ -156,6 +156,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
       registers,
     }),
+    mirrorVectorCache: new Gauge({
+      name: 'deltawriter_committer_mirror_vector_cache',
+      help: 'Deletion vectors of mirror-table files held in memory (DELTA_MIRROR_VECTOR_CACHE_ROWS): files (one vector each) and deleted row indexes (4 bytes each).',
+      labelNames: ['measure'] as const,
+      registers,
+    }),
     mirrorTombstonesPurged: new Counter({
       name: 'deltawriter_committer_mirror_tombstones_purged_total',
       help: 'Delete tombstones removed from mirror key indexes after DELTA_MIRROR_TOMBSTONE_RETENTION.',
